@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel chokepoint. Every open, ioctl, mmap, pread, pwrite, read and
+ * write on a device node goes through here: it stamps argsz/size, traces each
+ * call with g_debug, turns errno into a HiodError that keeps the kernel's
+ * words, and has the fault-injection seam that unit tests use to walk every
+ * error path. The "kernel" behind it is replaceable (HiodKernelOps), which is
+ * how the unit tests' fake kernel answers.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include "hiod-context.h"
+
+G_BEGIN_DECLS
+
+/* System-call shaped hooks: return -1 (or MAP_FAILED) and set errno on failure. */
+typedef struct {
+	int (*open)(gpointer user_data, const char *path, int flags);
+	int (*close)(gpointer user_data, int fd);
+	int (*ioctl)(gpointer user_data, int fd, unsigned long request, void *arg);
+	void *(*mmap)(gpointer user_data, size_t len, int prot, int flags, int fd, off_t offset);
+	int (*munmap)(gpointer user_data, void *addr, size_t len);
+	ssize_t (*pread)(gpointer user_data, int fd, void *buf, size_t len, off_t offset);
+	ssize_t (*pwrite)(gpointer user_data, int fd, const void *buf, size_t len, off_t offset);
+	ssize_t (*read)(gpointer user_data, int fd, void *buf, size_t len);
+	ssize_t (*write)(gpointer user_data, int fd, const void *buf, size_t len);
+} HiodKernelOps;
+
+/* The request's name and number: hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_GET_API_VERSION), ...) */
+#define HIOD_IOC(NAME) #NAME, HIOD_##NAME
+
+gint hiod_kernel_open(HiodContext *ctx, const gchar *path, gint flags, GError **error);
+void hiod_kernel_close(HiodContext *ctx, gint fd);
+/* argsz != 0: the u32 at offset 0 of arg is stamped with argsz (VFIO argsz, iommufd size). */
+gint hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+		       gpointer arg, gsize argsz, GError **error);
+/* The argument is a value, not a pointer (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
+gint hiod_kernel_ioctl_value(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			     gulong value, GError **error);
+gpointer hiod_kernel_mmap(HiodContext *ctx, gint fd, gsize len, gint prot, goffset offset,
+			  GError **error);
+void hiod_kernel_munmap(HiodContext *ctx, gpointer addr, gsize len);
+gboolean hiod_kernel_pread(HiodContext *ctx, gint fd, gpointer buf, gsize len, goffset offset,
+			   GError **error);
+gboolean hiod_kernel_pwrite(HiodContext *ctx, gint fd, gconstpointer buf, gsize len,
+			    goffset offset, GError **error);
+gssize hiod_kernel_read(HiodContext *ctx, gint fd, gpointer buf, gsize len, GError **error);
+gboolean hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GError **error);
+
+/* The errno's symbolic name ("EBUSY"). */
+const gchar *hiod_errno_name(gint errnum);
+/* Sets @error from @errnum with the kernel's words, and a context prefix. */
+void hiod_kernel_set_error(GError **error, gint errnum, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* Test seams ------------------------------------------------------------- */
+void hiod_context_set_kernel_ops(HiodContext *self, const HiodKernelOps *ops, gpointer user_data);
+/* Fail the @nth call (1 = the next one) of any kind through the chokepoint with @errnum. */
+void hiod_context_inject_fault_nth(HiodContext *self, guint nth, gint errnum);
+/* Fail every call whose name matches @pattern (a glob: "VFIO_IOMMU_MAP_DMA", "open:*vfio*",
+ * "mmap", ...) with @errnum; @count calls at most (0 = all). */
+void hiod_context_inject_fault_match(HiodContext *self, const gchar *pattern, gint errnum, guint count);
+void hiod_context_clear_faults(HiodContext *self);
+/* Number of calls through the chokepoint since the context was made. */
+guint64 hiod_context_get_call_count(HiodContext *self);
+/* Whether an injected fault fired since the last clear. */
+gboolean hiod_context_fault_fired(HiodContext *self);
+
+G_END_DECLS

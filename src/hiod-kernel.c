@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hiod-error.h"
+#include "hiod-kernel-private.h"
+#include "hiod-context-private.h"
+
+typedef struct {
+	gchar *pattern; /* NULL: nth-call fault */
+	guint64 nth;	/* absolute call number, for nth faults */
+	gint errnum;
+	guint remaining; /* 0 = unlimited (pattern faults) */
+} HiodFault;
+
+struct _HiodKernel {
+	GMutex mutex;
+	const HiodKernelOps *ops;
+	gpointer ops_data;
+	guint64 calls;
+	guint open_fds;
+	GPtrArray *faults;
+	gboolean fired;
+};
+
+/* the real kernel ---------------------------------------------------------- */
+
+static int
+real_open(gpointer data, const char *path, int flags)
+{
+	return open(path, flags | O_CLOEXEC);
+}
+
+static int
+real_close(gpointer data, int fd)
+{
+	return close(fd);
+}
+
+static int
+real_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+{
+	return ioctl(fd, request, arg);
+}
+
+static void *
+real_mmap(gpointer data, size_t len, int prot, int flags, int fd, off_t offset)
+{
+	return mmap(NULL, len, prot, flags, fd, offset);
+}
+
+static int
+real_munmap(gpointer data, void *addr, size_t len)
+{
+	return munmap(addr, len);
+}
+
+static ssize_t
+real_pread(gpointer data, int fd, void *buf, size_t len, off_t offset)
+{
+	return pread(fd, buf, len, offset);
+}
+
+static ssize_t
+real_pwrite(gpointer data, int fd, const void *buf, size_t len, off_t offset)
+{
+	return pwrite(fd, buf, len, offset);
+}
+
+static ssize_t
+real_read(gpointer data, int fd, void *buf, size_t len)
+{
+	return read(fd, buf, len);
+}
+
+static ssize_t
+real_write(gpointer data, int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len);
+}
+
+static const HiodKernelOps real_ops = {
+	.open = real_open,
+	.close = real_close,
+	.ioctl = real_ioctl,
+	.mmap = real_mmap,
+	.munmap = real_munmap,
+	.pread = real_pread,
+	.pwrite = real_pwrite,
+	.read = real_read,
+	.write = real_write,
+};
+
+static void
+hiod_fault_free(HiodFault *fault)
+{
+	g_free(fault->pattern);
+	g_free(fault);
+}
+
+HiodKernel *
+hiod_kernel_new(void)
+{
+	HiodKernel *k = g_new0(HiodKernel, 1);
+	g_mutex_init(&k->mutex);
+	k->ops = &real_ops;
+	k->faults = g_ptr_array_new_with_free_func((GDestroyNotify)hiod_fault_free);
+	return k;
+}
+
+void
+hiod_kernel_free(HiodKernel *k)
+{
+	if (k == NULL)
+		return;
+	g_ptr_array_unref(k->faults);
+	g_mutex_clear(&k->mutex);
+	g_free(k);
+}
+
+/* errors ------------------------------------------------------------------- */
+
+const gchar *
+hiod_errno_name(gint errnum)
+{
+	const gchar *name = strerrorname_np(errnum);
+	return name != NULL ? name : "E?";
+}
+
+void
+hiod_kernel_set_error(GError **error, gint errnum, const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *what = NULL;
+
+	if (error == NULL)
+		return;
+	va_start(args, format);
+	what = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, HIOD_ERROR, hiod_error_from_errno(errnum), "%s: %s (errno %d, %s)",
+		    what, g_strerror(errnum), errnum, hiod_errno_name(errnum));
+}
+
+/* the seam ----------------------------------------------------------------- */
+
+/*
+ * Counts the call and decides whether an injected fault makes it fail.
+ * Returns the errno to fail with, or 0 to go through.
+ */
+static gint
+hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&k->mutex);
+	guint64 call = ++k->calls;
+
+	for (guint i = 0; i < k->faults->len; i++) {
+		HiodFault *f = g_ptr_array_index(k->faults, i);
+		gboolean hit;
+		gint errnum = f->errnum;
+
+		if (f->pattern == NULL) {
+			hit = f->nth == call;
+		} else {
+			g_autofree gchar *full = NULL;
+			hit = g_pattern_match_simple(f->pattern, name);
+			if (!hit && detail != NULL) {
+				full = g_strdup_printf("%s:%s", name, detail);
+				hit = g_pattern_match_simple(f->pattern, full);
+			}
+		}
+		if (!hit)
+			continue;
+		if (f->pattern == NULL || (f->remaining > 0 && --f->remaining == 0))
+			g_ptr_array_remove_index(k->faults, i);
+		k->fired = TRUE;
+		g_debug("fault injection: call %" G_GUINT64_FORMAT " (%s%s%s) fails with %s", call,
+			name, detail != NULL ? " " : "", detail != NULL ? detail : "",
+			hiod_errno_name(errnum));
+		return errnum;
+	}
+	return 0;
+}
+
+void
+hiod_context_set_kernel_ops(HiodContext *self, const HiodKernelOps *ops, gpointer user_data)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	g_mutex_lock(&k->mutex);
+	k->ops = ops != NULL ? ops : &real_ops;
+	k->ops_data = user_data;
+	g_mutex_unlock(&k->mutex);
+}
+
+void
+hiod_context_inject_fault_nth(HiodContext *self, guint nth, gint errnum)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	HiodFault *f = g_new0(HiodFault, 1);
+	g_return_if_fail(nth > 0);
+	g_mutex_lock(&k->mutex);
+	f->nth = k->calls + nth;
+	f->errnum = errnum;
+	g_ptr_array_add(k->faults, f);
+	g_mutex_unlock(&k->mutex);
+}
+
+void
+hiod_context_inject_fault_match(HiodContext *self, const gchar *pattern, gint errnum, guint count)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	HiodFault *f = g_new0(HiodFault, 1);
+	f->pattern = g_strdup(pattern);
+	f->errnum = errnum;
+	f->remaining = count;
+	g_mutex_lock(&k->mutex);
+	g_ptr_array_add(k->faults, f);
+	g_mutex_unlock(&k->mutex);
+}
+
+void
+hiod_context_clear_faults(HiodContext *self)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	g_mutex_lock(&k->mutex);
+	g_ptr_array_set_size(k->faults, 0);
+	k->fired = FALSE;
+	g_mutex_unlock(&k->mutex);
+}
+
+guint64
+hiod_context_get_call_count(HiodContext *self)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	guint64 calls;
+	g_mutex_lock(&k->mutex);
+	calls = k->calls;
+	g_mutex_unlock(&k->mutex);
+	return calls;
+}
+
+gboolean
+hiod_context_fault_fired(HiodContext *self)
+{
+	HiodKernel *k = hiod_context_get_kernel(self);
+	gboolean fired;
+	g_mutex_lock(&k->mutex);
+	fired = k->fired;
+	g_mutex_unlock(&k->mutex);
+	return fired;
+}
+
+guint
+hiod_kernel_get_open_fd_count(HiodKernel *k)
+{
+	guint n;
+	g_mutex_lock(&k->mutex);
+	n = k->open_fds;
+	g_mutex_unlock(&k->mutex);
+	return n;
+}
+
+/* the calls ---------------------------------------------------------------- */
+
+gint
+hiod_kernel_open(HiodContext *ctx, const gchar *path, gint flags, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "open", path);
+	gint fd;
+
+	if (errnum == 0) {
+		fd = k->ops->open(k->ops_data, path, flags);
+		errnum = fd < 0 ? errno : 0;
+	} else {
+		fd = -1;
+	}
+	g_debug("open %s flags=0x%x = %d%s%s", path, (guint)flags, fd, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (fd < 0) {
+		hiod_kernel_set_error(error, errnum, "opening %s", path);
+		return -1;
+	}
+	g_mutex_lock(&k->mutex);
+	k->open_fds++;
+	g_mutex_unlock(&k->mutex);
+	return fd;
+}
+
+void
+hiod_kernel_close(HiodContext *ctx, gint fd)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	if (fd < 0)
+		return;
+	/* never fails on purpose: a close that fails still releases the fd */
+	k->ops->close(k->ops_data, fd);
+	g_debug("close %d", fd);
+	g_mutex_lock(&k->mutex);
+	g_warn_if_fail(k->open_fds > 0);
+	if (k->open_fds > 0)
+		k->open_fds--;
+	g_mutex_unlock(&k->mutex);
+}
+
+static gint
+hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			   gpointer arg, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, name, NULL);
+	gint rc;
+
+	if (errnum == 0) {
+		rc = k->ops->ioctl(k->ops_data, fd, request, arg);
+		errnum = rc < 0 ? errno : 0;
+	} else {
+		rc = -1;
+	}
+	g_debug("ioctl fd=%d %s (0x%lx) = %d%s%s", fd, name, request, rc, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (rc < 0) {
+		hiod_kernel_set_error(error, errnum, "%s", name);
+		errno = errnum;
+		return -1;
+	}
+	return rc;
+}
+
+gint
+hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request, gpointer arg,
+		  gsize argsz, GError **error)
+{
+	if (argsz != 0) {
+		guint32 sz = (guint32)argsz;
+		g_assert(arg != NULL && argsz >= sizeof(guint32));
+		memcpy(arg, &sz, sizeof(sz));
+	}
+	return hiod_kernel_ioctl_internal(ctx, fd, name, request, arg, error);
+}
+
+gint
+hiod_kernel_ioctl_value(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			gulong value, GError **error)
+{
+	return hiod_kernel_ioctl_internal(ctx, fd, name, request, (gpointer)value, error);
+}
+
+gpointer
+hiod_kernel_mmap(HiodContext *ctx, gint fd, gsize len, gint prot, goffset offset, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "mmap", NULL);
+	gpointer addr = MAP_FAILED;
+
+	if (errnum == 0) {
+		addr = k->ops->mmap(k->ops_data, len, prot, MAP_SHARED, fd, (off_t)offset);
+		errnum = addr == MAP_FAILED ? errno : 0;
+	}
+	g_debug("mmap fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, len, offset,
+		addr, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
+	if (addr == MAP_FAILED) {
+		hiod_kernel_set_error(error, errnum, "mmap of 0x%zx bytes at offset 0x%" G_GINT64_MODIFIER "x",
+				      len, offset);
+		return NULL;
+	}
+	return addr;
+}
+
+void
+hiod_kernel_munmap(HiodContext *ctx, gpointer addr, gsize len)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	if (addr == NULL)
+		return;
+	k->ops->munmap(k->ops_data, addr, len);
+	g_debug("munmap %p len=0x%zx", addr, len);
+}
+
+static gboolean
+hiod_kernel_check_rw(HiodKernel *k, const gchar *what, gint fd, gssize rc, gint errnum, gsize len,
+		     goffset offset, GError **error)
+{
+	g_debug("%s fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %zd%s%s", what, fd, len,
+		offset, rc, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
+	if (rc < 0) {
+		hiod_kernel_set_error(error, errnum, "%s of %zu bytes at offset 0x%" G_GINT64_MODIFIER "x",
+				      what, len, offset);
+		return FALSE;
+	}
+	if ((gsize)rc != len) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+			    "%s of %zu bytes at offset 0x%" G_GINT64_MODIFIER "x was short: %zd bytes",
+			    what, len, offset, rc);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+hiod_kernel_pread(HiodContext *ctx, gint fd, gpointer buf, gsize len, goffset offset, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "pread", NULL);
+	gssize rc = -1;
+	if (errnum == 0) {
+		rc = k->ops->pread(k->ops_data, fd, buf, len, (off_t)offset);
+		errnum = rc < 0 ? errno : 0;
+	}
+	return hiod_kernel_check_rw(k, "pread", fd, rc, errnum, len, offset, error);
+}
+
+gboolean
+hiod_kernel_pwrite(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, goffset offset,
+		   GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "pwrite", NULL);
+	gssize rc = -1;
+	if (errnum == 0) {
+		rc = k->ops->pwrite(k->ops_data, fd, buf, len, (off_t)offset);
+		errnum = rc < 0 ? errno : 0;
+	}
+	return hiod_kernel_check_rw(k, "pwrite", fd, rc, errnum, len, offset, error);
+}
+
+gssize
+hiod_kernel_read(HiodContext *ctx, gint fd, gpointer buf, gsize len, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "read", NULL);
+	gssize rc = -1;
+	if (errnum == 0) {
+		rc = k->ops->read(k->ops_data, fd, buf, len);
+		errnum = rc < 0 ? errno : 0;
+	}
+	g_debug("read fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (rc < 0) {
+		hiod_kernel_set_error(error, errnum, "read of %zu bytes", len);
+		errno = errnum;
+		return -1;
+	}
+	return rc;
+}
+
+gboolean
+hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "write", NULL);
+	gssize rc = -1;
+	if (errnum == 0) {
+		rc = k->ops->write(k->ops_data, fd, buf, len);
+		errnum = rc < 0 ? errno : 0;
+	}
+	g_debug("write fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (rc < 0) {
+		hiod_kernel_set_error(error, errnum, "write of %zu bytes", len);
+		errno = errnum;
+		return FALSE;
+	}
+	if ((gsize)rc != len) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "write of %zu bytes was short: %zd",
+			    len, rc);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libhiod: the host side of Linux device assignment.
+ */
+#pragma once
+
+#define HIOD_INSIDE
+
+#include "hiod-version.h"
+#include "hiod-enum-types.h"
+#include "hiod-error.h"
+#include "hiod-context.h"
+#include "hiod-iova-range.h"
+#include "hiod-host-iommu-caps.h"
+#include "hiod-assigned-device.h"
+#include "hiod-host-iommu-device.h"
+#include "hiod-pci-device-info.h"
+
+#undef HIOD_INSIDE

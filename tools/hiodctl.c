@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hiodctl: ask the host what device assignment would see.
+ *
+ * Every command builds one JSON document; --json prints it, and the text
+ * output is rendered from the same document, so the two never disagree.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+
+#include "hiod.h"
+
+#define HIODCTL_SCHEMA_VERSION 1
+
+typedef struct {
+	HiodContext *ctx;
+	gboolean json;
+	gboolean verbose;
+} HiodctlCtx;
+
+typedef gboolean (*HiodctlFunc)(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out,
+				GError **error);
+typedef void (*HiodctlRender)(JsonObject *result, GString *text);
+
+typedef struct {
+	const gchar *name;
+	const gchar *args;
+	const gchar *summary;
+	HiodctlFunc func;
+	HiodctlRender render; /* NULL: the generic renderer */
+} HiodctlCommand;
+
+#define HIODCTL_DEMO_COMMAND "./scripts/demo"
+
+/* list ---------------------------------------------------------------------- */
+
+static gboolean
+hiodctl_list(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autofree gchar *vfio_dir = hiod_context_build_dev_path(c->ctx, "vfio", NULL);
+	gboolean has_vfio = g_file_test(vfio_dir, G_FILE_TEST_IS_DIR);
+	gboolean has_iommufd = hiod_context_has_iommufd(c->ctx);
+
+	if (argc > 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "list takes no arguments ('%s' given)", argv[0]);
+		return FALSE;
+	}
+	devices = hiod_context_list_pci_devices(c->ctx, error);
+	if (devices == NULL)
+		return FALSE;
+
+	json_builder_set_member_name(out, "host");
+	json_builder_begin_object(out);
+	json_builder_set_member_name(out, "vfio");
+	json_builder_add_boolean_value(out, has_vfio);
+	json_builder_set_member_name(out, "iommufd");
+	json_builder_add_boolean_value(out, has_iommufd);
+	json_builder_set_member_name(out, "vfio_container");
+	json_builder_add_boolean_value(out, hiod_context_has_vfio_container(c->ctx));
+	if (!has_vfio && !has_iommufd) {
+		json_builder_set_member_name(out, "note");
+		json_builder_add_string_value(
+		    out, "this host has no VFIO (/dev/vfio) and no iommufd (/dev/iommu); "
+			 "run " HIODCTL_DEMO_COMMAND " to see hiod on an emulated host");
+	}
+	json_builder_end_object(out);
+
+	json_builder_set_member_name(out, "devices");
+	json_builder_begin_array(out);
+	for (guint i = 0; i < devices->len; i++)
+		hiod_pci_device_info_to_json(g_ptr_array_index(devices, i), out);
+	json_builder_end_array(out);
+	return TRUE;
+}
+
+static const gchar *
+hiodctl_member_str(JsonObject *o, const gchar *key, const gchar *fallback)
+{
+	JsonNode *n = json_object_get_member(o, key);
+	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
+		return fallback;
+	return json_node_get_string(n);
+}
+
+static void
+hiodctl_render_list(JsonObject *result, GString *text)
+{
+	JsonObject *host = json_object_get_object_member(result, "host");
+	JsonArray *devices = json_object_get_array_member(result, "devices");
+
+	if (json_object_has_member(host, "note"))
+		g_string_append_printf(text, "%s\n", json_object_get_string_member(host, "note"));
+	g_string_append_printf(text, "VFIO: %s   iommufd (/dev/iommu): %s   VFIO container (/dev/vfio/vfio): %s\n",
+			       json_object_get_boolean_member(host, "vfio") ? "yes" : "no",
+			       json_object_get_boolean_member(host, "iommufd") ? "yes" : "no",
+			       json_object_get_boolean_member(host, "vfio_container") ? "yes" : "no");
+	g_string_append_printf(text, "%-13s %-9s %-7s %-12s %-6s %-16s %s\n", "ADDRESS", "ID",
+			       "CLASS", "DRIVER", "GROUP", "GROUP NODE", "CDEV NODE");
+	for (guint i = 0; i < json_array_get_length(devices); i++) {
+		JsonObject *d = json_array_get_object_element(devices, i);
+		g_autofree gchar *id = g_strdup_printf("%s:%s", hiodctl_member_str(d, "vendor_id", "?"),
+						       hiodctl_member_str(d, "device_id", "?"));
+		g_autofree gchar *group = NULL;
+		JsonNode *g = json_object_get_member(d, "iommu_group");
+		group = JSON_NODE_HOLDS_NULL(g) ? g_strdup("-")
+						: g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(g));
+		g_string_append_printf(text, "%-13s %-9s %-7s %-12s %-6s %-16s %s\n",
+				       hiodctl_member_str(d, "address", "?"), id,
+				       hiodctl_member_str(d, "class_code", "?"),
+				       hiodctl_member_str(d, "driver", "-"), group,
+				       hiodctl_member_str(d, "vfio_group_node", "-"),
+				       hiodctl_member_str(d, "vfio_cdev_node", "-"));
+	}
+}
+
+/* version ------------------------------------------------------------------- */
+
+static gboolean
+hiodctl_version(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	json_builder_set_member_name(out, "version");
+	json_builder_add_string_value(out, HIOD_VERSION);
+	json_builder_set_member_name(out, "backends");
+	json_builder_begin_array(out);
+#if HIOD_HAVE_LEGACY_VFIO
+	json_builder_add_string_value(out, "legacy-vfio");
+#endif
+#if HIOD_HAVE_SPAPR
+	json_builder_add_string_value(out, "spapr");
+#endif
+#if HIOD_HAVE_IOMMUFD
+	json_builder_add_string_value(out, "iommufd");
+#endif
+#if HIOD_HAVE_VDPA
+	json_builder_add_string_value(out, "vdpa");
+#endif
+	json_builder_end_array(out);
+	return TRUE;
+}
+
+/* the table ----------------------------------------------------------------- */
+
+static const HiodctlCommand hiodctl_commands[] = {
+    {"list", "", "list PCI devices with their IOMMU groups and VFIO nodes", hiodctl_list,
+     hiodctl_render_list},
+    {"version", "", "show the version and the backends built in", hiodctl_version, NULL},
+};
+
+/* output -------------------------------------------------------------------- */
+
+static void
+hiodctl_render_generic_node(JsonNode *node, guint indent, GString *text);
+
+static void
+hiodctl_render_generic_object(JsonObject *o, guint indent, GString *text)
+{
+	g_autoptr(GList) members = json_object_get_members(o);
+	for (GList *l = members; l != NULL; l = l->next) {
+		const gchar *key = l->data;
+		JsonNode *n = json_object_get_member(o, key);
+		if (g_strcmp0(key, "schema_version") == 0 || g_strcmp0(key, "command") == 0)
+			continue;
+		g_string_append_printf(text, "%*s%s:", indent * 2, "", key);
+		if (JSON_NODE_HOLDS_OBJECT(n) || JSON_NODE_HOLDS_ARRAY(n)) {
+			g_string_append_c(text, '\n');
+			hiodctl_render_generic_node(n, indent + 1, text);
+		} else {
+			g_string_append_c(text, ' ');
+			hiodctl_render_generic_node(n, indent, text);
+		}
+	}
+}
+
+static void
+hiodctl_render_generic_node(JsonNode *node, guint indent, GString *text)
+{
+	if (JSON_NODE_HOLDS_OBJECT(node)) {
+		hiodctl_render_generic_object(json_node_get_object(node), indent, text);
+	} else if (JSON_NODE_HOLDS_ARRAY(node)) {
+		JsonArray *a = json_node_get_array(node);
+		if (json_array_get_length(a) == 0)
+			g_string_append_printf(text, "%*s(none)\n", indent * 2, "");
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonNode *e = json_array_get_element(a, i);
+			if (JSON_NODE_HOLDS_OBJECT(e)) {
+				g_string_append_printf(text, "%*s-\n", indent * 2, "");
+				hiodctl_render_generic_node(e, indent + 1, text);
+			} else {
+				g_string_append_printf(text, "%*s- ", indent * 2, "");
+				hiodctl_render_generic_node(e, indent, text);
+			}
+		}
+	} else if (JSON_NODE_HOLDS_NULL(node)) {
+		g_string_append(text, "-\n");
+	} else {
+		GType t = json_node_get_value_type(node);
+		if (t == G_TYPE_BOOLEAN)
+			g_string_append(text, json_node_get_boolean(node) ? "yes\n" : "no\n");
+		else if (t == G_TYPE_INT64)
+			g_string_append_printf(text, "%" G_GINT64_FORMAT "\n", json_node_get_int(node));
+		else if (t == G_TYPE_DOUBLE)
+			g_string_append_printf(text, "%g\n", json_node_get_double(node));
+		else
+			g_string_append_printf(text, "%s\n", json_node_get_string(node));
+	}
+}
+
+static void
+hiodctl_print_json(JsonNode *root)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autofree gchar *str = NULL;
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_root(gen, root);
+	str = json_generator_to_data(gen, NULL);
+	g_print("%s\n", str);
+}
+
+static gint
+hiodctl_exit_code(const GError *error)
+{
+	if (error == NULL)
+		return 0;
+	if (error->domain != HIOD_ERROR || error->code == HIOD_ERROR_FAILED)
+		return 1;
+	return error->code + 2; /* 3 not-supported, 4 not-found, ... (see hiodctl(1)) */
+}
+
+static gint
+hiodctl_fail(HiodctlCtx *c, const gchar *command, GError *error)
+{
+	if (c->json) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonNode) root = NULL;
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "schema_version");
+		json_builder_add_int_value(b, HIODCTL_SCHEMA_VERSION);
+		json_builder_set_member_name(b, "command");
+		json_builder_add_string_value(b, command);
+		json_builder_set_member_name(b, "error");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "code");
+		json_builder_add_string_value(
+		    b, error->domain == HIOD_ERROR ? hiod_error_to_nick(error->code) : "failed");
+		json_builder_set_member_name(b, "message");
+		json_builder_add_string_value(b, error->message);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		root = json_builder_get_root(b);
+		hiodctl_print_json(root);
+	} else {
+		g_printerr("hiodctl %s: %s\n", command, error->message);
+	}
+	return hiodctl_exit_code(error);
+}
+
+static gchar *
+hiodctl_usage(void)
+{
+	GString *s = g_string_new("Usage: hiodctl [--json] [--verbose] COMMAND [ARGS]\n\nCommands:\n");
+	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_commands); i++) {
+		g_autofree gchar *left = g_strdup_printf("%s %s", hiodctl_commands[i].name,
+							 hiodctl_commands[i].args);
+		g_string_append_printf(s, "  %-32s %s\n", left, hiodctl_commands[i].summary);
+	}
+	g_string_append(s, "\nOptions:\n"
+			   "  --json                           print one JSON document (errors too)\n"
+			   "  --verbose                        trace every kernel call on stderr\n"
+			   "  --help                           show this help\n");
+	return g_string_free(s, FALSE);
+}
+
+int
+main(int argc, char **argv)
+{
+	HiodctlCtx c = {0};
+	const HiodctlCommand *cmd = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	gint first = 1;
+
+	setlocale(LC_ALL, "");
+	/* options may come before or after the command */
+	for (gint i = 1; i < argc; i++) {
+		if (g_strcmp0(argv[i], "--json") == 0) {
+			c.json = TRUE;
+		} else if (g_strcmp0(argv[i], "--verbose") == 0 || g_strcmp0(argv[i], "-v") == 0) {
+			c.verbose = TRUE;
+		} else if (g_strcmp0(argv[i], "--help") == 0 || g_strcmp0(argv[i], "-h") == 0) {
+			g_autofree gchar *usage = hiodctl_usage();
+			g_print("%s", usage);
+			return 0;
+		} else {
+			continue;
+		}
+		argv[i] = NULL; /* consumed */
+	}
+	/* compact argv */
+	{
+		gint n = 1;
+		for (gint i = 1; i < argc; i++)
+			if (argv[i] != NULL)
+				argv[n++] = argv[i];
+		argc = n;
+		argv[argc] = NULL;
+	}
+	if (c.verbose)
+		g_setenv("G_MESSAGES_DEBUG", "hiod", TRUE);
+	if (argc < 2) {
+		g_autofree gchar *usage = hiodctl_usage();
+		g_printerr("%s", usage);
+		return 2;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_commands); i++) {
+		if (g_strcmp0(argv[first], hiodctl_commands[i].name) == 0)
+			cmd = &hiodctl_commands[i];
+	}
+	if (cmd == NULL) {
+		g_autofree gchar *usage = hiodctl_usage();
+		g_set_error(&error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "unknown command '%s'", argv[first]);
+		if (!c.json)
+			g_printerr("%s", usage);
+		hiodctl_fail(&c, argv[first], error);
+		return 2;
+	}
+
+	c.ctx = hiod_context_new();
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "schema_version");
+	json_builder_add_int_value(b, HIODCTL_SCHEMA_VERSION);
+	json_builder_set_member_name(b, "command");
+	json_builder_add_string_value(b, cmd->name);
+	if (!cmd->func(&c, argc - first - 1, argv + first + 1, b, &error)) {
+		gint rc = hiodctl_fail(&c, cmd->name, error);
+		g_object_unref(c.ctx);
+		return rc;
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	if (c.json) {
+		hiodctl_print_json(root);
+	} else {
+		g_autoptr(GString) text = g_string_new(NULL);
+		if (cmd->render != NULL)
+			cmd->render(json_node_get_object(root), text);
+		else
+			hiodctl_render_generic_object(json_node_get_object(root), 0, text);
+		g_print("%s", text->str);
+	}
+	g_object_unref(c.ctx);
+	return 0;
+}
