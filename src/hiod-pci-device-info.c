@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <stdio.h>
-
 #include "hiod-context-private.h"
 #include "hiod-error.h"
 #include "hiod-json-private.h"
@@ -46,20 +44,36 @@ G_DEFINE_FINAL_TYPE(HiodPciDeviceInfo, hiod_pci_device_info, G_TYPE_OBJECT)
 gboolean
 hiod_pci_address_normalize(const gchar *address, gchar **normalized, GError **error)
 {
-	guint domain = 0, bus, dev, fn;
-	gchar tail;
+	g_autoptr(GRegex) re = g_regex_new("^(?:([[:xdigit:]]{4,8}):)?([[:xdigit:]]{2}):"
+					   "([[:xdigit:]]{2})\\.([0-7])$",
+					   G_REGEX_OPTIMIZE, 0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_autofree gchar *devstr = NULL;
+	guint64 domain = 0, bus, dev = G_MAXUINT64, fn;
 
-	if (address == NULL ||
-	    (sscanf(address, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &tail) != 4 &&
-	     (domain = 0, sscanf(address, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)) ||
-	    domain > 0xffff || bus > 0xff || dev > 0x1f || fn > 7) {
+	if (address != NULL && g_regex_match(re, address, 0, &m)) {
+		devstr = g_match_info_fetch(m, 3);
+		dev = g_ascii_strtoull(devstr, NULL, 16);
+	}
+	if (dev > 0x1f) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "'%s' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:00:04.0)",
 			    address != NULL ? address : "(null)");
 		return FALSE;
 	}
+	{
+		g_autofree gchar *d = g_match_info_fetch(m, 1);
+		g_autofree gchar *b = g_match_info_fetch(m, 2);
+		g_autofree gchar *f = g_match_info_fetch(m, 4);
+		if (d != NULL && d[0] != '\0')
+			domain = g_ascii_strtoull(d, NULL, 16);
+		bus = g_ascii_strtoull(b, NULL, 16);
+		fn = g_ascii_strtoull(f, NULL, 16);
+	}
 	if (normalized != NULL)
-		*normalized = g_strdup_printf("%04x:%02x:%02x.%x", domain, bus, dev, fn);
+		*normalized = g_strdup_printf("%04" G_GINT64_MODIFIER "x:%02" G_GINT64_MODIFIER
+					      "x:%02" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x",
+					      domain, bus, dev, fn);
 	return TRUE;
 }
 

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hiodctl against a sysfs snapshot: JSON and text from the same document,
+ * errors in JSON too, exit codes from error codes. */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include "hiod-test-common.h"
+
+static gint
+run_hiodctl(HiodTestTree *t, const gchar *const *args, gchar **out, gchar **err)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_auto(GStrv) envp = g_get_environ();
+	g_autoptr(GError) error = NULL;
+	gint status = 0;
+
+	g_ptr_array_add(argv, (gpointer)g_getenv("HIODCTL"));
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	envp = g_environ_setenv(envp, "HIOD_SYSFS_ROOT", t->sys, TRUE);
+	envp = g_environ_setenv(envp, "HIOD_DEV_ROOT", t->dev, TRUE);
+	g_assert_true(g_spawn_sync(NULL, (gchar **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+				   out, err, &status, &error));
+	g_assert_no_error(error);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static JsonObject *
+parse(const gchar *text, JsonParser *parser)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(json_parser_load_from_data(parser, text, -1, &error));
+	g_assert_no_error(error);
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+static void
+test_list_json(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *args[] = {"list", "--json", NULL};
+	JsonObject *o, *host, *dev;
+
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, "vfio0");
+	hiod_test_tree_touch_dev(t, "vfio/vfio");
+	hiod_test_tree_touch_dev(t, "iommu");
+	g_assert_cmpint(run_hiodctl(t, args, &out, &err), ==, 0);
+	o = parse(out, parser);
+	g_assert_cmpint(json_object_get_int_member(o, "schema_version"), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(o, "command"), ==, "list");
+	host = json_object_get_object_member(o, "host");
+	g_assert_true(json_object_get_boolean_member(host, "iommufd"));
+	g_assert_true(json_object_get_boolean_member(host, "vfio_container"));
+	g_assert_false(json_object_has_member(host, "note"));
+	dev = json_array_get_object_element(json_object_get_array_member(o, "devices"), 0);
+	g_assert_cmpstr(json_object_get_string_member(dev, "address"), ==, "0000:00:04.0");
+	g_assert_cmpstr(json_object_get_string_member(dev, "driver"), ==, "vfio-pci");
+	g_assert_cmpint(json_object_get_int_member(dev, "iommu_group"), ==, 3);
+	g_assert_true(g_str_has_suffix(json_object_get_string_member(dev, "vfio_cdev_node"),
+				       "/vfio/devices/vfio0"));
+}
+
+static void
+test_list_text_no_vfio(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *args[] = {"list", NULL};
+
+	hiod_test_tree_add_pci(t, "0000:00:03.0", 0x1af4, 0x1041, 0x020000, "virtio-pci", -1, NULL);
+	g_assert_cmpint(run_hiodctl(t, args, &out, &err), ==, 0);
+	/* one clear line, naming the demo command */
+	g_assert_true(g_str_has_prefix(out, "this host has no VFIO"));
+	g_assert_nonnull(strstr(out, "./scripts/demo"));
+	g_assert_nonnull(strstr(out, "0000:00:03.0  1af4:1041 020000  virtio-pci"));
+}
+
+static void
+test_errors(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *unknown[] = {"--json", "frobnicate", NULL};
+	const gchar *extra[] = {"list", "extra", NULL};
+	JsonObject *o, *e;
+
+	g_assert_cmpint(run_hiodctl(t, unknown, &out, &err), ==, 2);
+	o = parse(out, parser);
+	e = json_object_get_object_member(o, "error");
+	g_assert_cmpstr(json_object_get_string_member(e, "code"), ==, "invalid-argument");
+	g_assert_nonnull(strstr(json_object_get_string_member(e, "message"), "frobnicate"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_hiodctl(t, extra, &out, &err), ==, 2 + HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(err, "hiodctl list: list takes no arguments"));
+}
+
+static void
+test_no_sysfs(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *args[] = {"list", "--json", NULL};
+	JsonObject *o;
+	/* no bus/pci/devices in the snapshot */
+	g_assert_cmpint(run_hiodctl(t, args, &out, &err), ==, 2 + HIOD_ERROR_NOT_FOUND);
+	o = parse(out, parser);
+	g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(o, "error"), "code"),
+			==, "not-found");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/hiod/hiodctl/list-json", test_list_json);
+	g_test_add_func("/hiod/hiodctl/list-text-no-vfio", test_list_text_no_vfio);
+	g_test_add_func("/hiod/hiodctl/errors", test_errors);
+	g_test_add_func("/hiod/hiodctl/no-sysfs", test_no_sysfs);
+	return g_test_run();
+}

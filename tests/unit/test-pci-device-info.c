@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* PCI device identity from a sysfs snapshot. */
+#include "config.h"
+
+#include "hiod-test-common.h"
+
+static HiodTestTree *
+make_tree(void)
+{
+	HiodTestTree *t = hiod_test_tree_new();
+	hiod_test_tree_add_pci(t, "0000:00:00.0", 0x8086, 0x29c0, 0x060000, NULL, -1, NULL);
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, "vfio0");
+	hiod_test_tree_add_pci(t, "0000:00:05.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 4, "vfio1");
+	hiod_test_tree_add_pci(t, "0000:00:06.0", 0x1af4, 0x1041, 0x020000, "virtio-pci", 5, NULL);
+	hiod_test_tree_touch_dev(t, "vfio/vfio");
+	hiod_test_tree_touch_dev(t, "iommu");
+	return t;
+}
+
+static void
+test_list(void)
+{
+	g_autoptr(HiodTestTree) t = make_tree();
+	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
+	g_autoptr(GPtrArray) devs = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *node = NULL;
+	HiodPciDeviceInfo *edu;
+
+	devs = hiod_context_list_pci_devices(ctx, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(devs->len, ==, 4);
+	edu = g_ptr_array_index(devs, 1);
+	g_assert_cmpstr(hiod_pci_device_info_get_address(edu), ==, "0000:00:04.0");
+	g_assert_cmphex(hiod_pci_device_info_get_vendor_id(edu), ==, 0x1234);
+	g_assert_cmphex(hiod_pci_device_info_get_device_id(edu), ==, 0x11e8);
+	g_assert_cmphex(hiod_pci_device_info_get_class_code(edu), ==, 0x00ff00);
+	g_assert_cmpstr(hiod_pci_device_info_get_driver(edu), ==, "vfio-pci");
+	g_assert_true(hiod_pci_device_info_is_vfio_bound(edu));
+	g_assert_cmpint(hiod_pci_device_info_get_iommu_group(edu), ==, 3);
+	node = g_build_filename(t->dev, "vfio", "3", NULL);
+	g_assert_cmpstr(hiod_pci_device_info_get_vfio_group_node(edu), ==, node);
+	g_clear_pointer(&node, g_free);
+	node = g_build_filename(t->dev, "vfio", "devices", "vfio0", NULL);
+	g_assert_cmpstr(hiod_pci_device_info_get_vfio_cdev_node(edu), ==, node);
+	/* the host bridge: no driver, no group */
+	edu = g_ptr_array_index(devs, 0);
+	g_assert_null(hiod_pci_device_info_get_driver(edu));
+	g_assert_cmpint(hiod_pci_device_info_get_iommu_group(edu), ==, -1);
+	g_assert_null(hiod_pci_device_info_get_vfio_group_node(edu));
+	/* virtio-pci: a group, but no VFIO nodes */
+	edu = g_ptr_array_index(devs, 3);
+	g_assert_cmpint(hiod_pci_device_info_get_iommu_group(edu), ==, 5);
+	g_assert_null(hiod_pci_device_info_get_vfio_group_node(edu));
+	g_assert_false(hiod_pci_device_info_is_vfio_bound(edu));
+	g_assert_true(hiod_context_has_iommufd(ctx));
+	g_assert_true(hiod_context_has_vfio_container(ctx));
+}
+
+static void
+test_lookup(void)
+{
+	g_autoptr(HiodTestTree) t = make_tree();
+	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	g_autofree gchar *norm = NULL;
+
+	info = hiod_pci_device_info_new(ctx, "00:05.0", &error); /* short form */
+	g_assert_no_error(error);
+	g_assert_cmpstr(hiod_pci_device_info_get_address(info), ==, "0000:00:05.0");
+	g_clear_object(&info);
+	info = hiod_pci_device_info_new(ctx, "0000:00:1f.0", &error);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_assert_nonnull(strstr(error->message, "0000:00:1f.0"));
+	g_clear_error(&error);
+	for (const gchar *bad = "not-a-bdf"; bad != NULL; bad = NULL) {
+		info = hiod_pci_device_info_new(ctx, bad, &error);
+		g_assert_null(info);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+	}
+	g_assert_false(hiod_pci_address_normalize("0000:00:20.0", NULL, NULL)); /* device > 31 */
+	g_assert_false(hiod_pci_address_normalize("0000:00:04.8", NULL, NULL)); /* function > 7 */
+	g_assert_false(hiod_pci_address_normalize("0000:00:04.0x", NULL, NULL));
+	g_assert_true(hiod_pci_address_normalize("0001:3A:1f.7", &norm, NULL));
+	g_assert_cmpstr(norm, ==, "0001:3a:1f.7");
+}
+
+static void
+test_no_sysfs(void)
+{
+	g_autoptr(HiodContext) ctx = hiod_context_new_with_roots("/nonexistent", "/nonexistent");
+	g_autoptr(GError) error = NULL;
+	g_assert_null(hiod_context_list_pci_devices(ctx, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_assert_false(hiod_context_has_iommufd(ctx));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/hiod/pci-device-info/list", test_list);
+	g_test_add_func("/hiod/pci-device-info/lookup", test_lookup);
+	g_test_add_func("/hiod/pci-device-info/no-sysfs", test_no_sysfs);
+	return g_test_run();
+}

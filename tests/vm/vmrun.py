@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Boot the test guest and run commands in it against the real kernel.
+
+The guest is a real Linux kernel (the one build-kernel.sh caches) under QEMU
+with TCG, an emulated Intel VT-d with interrupt remapping, emulated edu PCI
+devices bound to vfio-pci and a vdpa_sim net device. The host's / is the
+guest's root (9p, read-only), so the guest runs the build tree as it is.
+
+  vmrun.py [--tap] [--topology NAME] [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
+
+With --tap every CMD must print TAP; the outputs are merged into one TAP
+stream (one line a subtest, named after the command), and a command that
+crashed, exited non-zero or printed no plan becomes a failure. Without it the
+outputs are printed as they are. A guest that does not boot, hangs or crashes
+makes the run fail with the console's tail.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Topologies: QEMU device options beside the fixed machine. Each edu is given a
+# 64-bit DMA mask (QEMU 7.2's edu masks DMA addresses to 28 bits otherwise).
+EDU = "edu,dma_mask=0xffffffffffffffff"
+TOPOLOGIES = {
+    # two edu devices on the root bus, each alone in its IOMMU group
+    "default": ["-device", "intel-iommu,intremap=on,caching-mode=on",
+                "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # edu alone behind a PCIe root port (bus reset works: hot reset), and edu
+    # behind a conventional PCI bridge (requester ID aliased to the bridge)
+    "bridges": ["-device", "intel-iommu,intremap=on,caching-mode=on",
+                "-device", EDU + ",addr=04.0",
+                "-device", "pcie-root-port,id=rp1,chassis=1,slot=1,addr=06.0",
+                "-device", EDU + ",bus=rp1",
+                "-device", "pcie-pci-bridge,id=br1,addr=07.0",
+                "-device", EDU + ",bus=br1,addr=01.0",
+                "-device", EDU + ",bus=br1,addr=02.0"],
+    # a 48-bit VT-d
+    "aw48": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=48",
+             "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+}
+
+
+def find_qemu():
+    for name in ("qemu-system-x86_64",):
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("vmrun: qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return "(no console output)"
+
+
+def run_guest(args, commands, workdir):
+    out = os.path.join(workdir, "share")
+    os.makedirs(os.path.join(out, "results"), exist_ok=True)
+    with open(os.path.join(out, "plan"), "w") as f:
+        for cmd in commands:
+            f.write(cmd + "\n")
+    if args.setup:
+        shutil.copy(args.setup, os.path.join(out, "setup.sh"))
+    console = os.path.join(workdir, "console.log")
+    append = ("console=ttyS0 intel_iommu=on panic=-1 oops=panic loglevel=4 "
+              "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 "
+              "ro init=" + os.path.join(HERE, "guest-init.sh"))
+    if args.append:
+        append += " " + args.append
+    cmd = [find_qemu(), "-accel", "tcg", "-cpu", "max",
+           "-M", "q35,kernel-irqchip=split", "-m", args.memory, "-smp", "1",
+           "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
+           "-serial", "file:" + console, "-monitor", "none",
+           "-kernel", args.kernel, "-append", append,
+           "-fsdev", "local,id=root,path=/,security_model=none,readonly=on",
+           "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root",
+           "-fsdev", "local,id=out,path=%s,security_model=none" % out,
+           "-device", "virtio-9p-pci,fsdev=out,mount_tag=hiodout"]
+    cmd += TOPOLOGIES[args.topology]
+    for extra in args.qemu_arg or []:
+        cmd += extra.split()
+    start = time.monotonic()
+    with open(os.path.join(workdir, "qemu.log"), "w") as qlog:
+        proc = subprocess.Popen(cmd, stdout=qlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return None, "the guest did not finish within %ds (hang?); console tail:\n%s" % (
+                args.timeout, tail(console))
+    elapsed = time.monotonic() - start
+    con = tail(console, 400)
+    if "HIOD-GUEST-DONE" not in con:
+        why = "the guest stopped before finishing (QEMU exit %d)" % proc.returncode
+        for pat in ("Kernel panic", "BUG:", "Oops", "general protection"):
+            if pat in con:
+                why = "the guest kernel crashed (%s)" % pat
+        return None, "%s; QEMU log:\n%s\nconsole tail:\n%s" % (
+            why, tail(os.path.join(workdir, "qemu.log"), 20), tail(console))
+    results = []
+    for i, c in enumerate(commands, 1):
+        try:
+            with open(os.path.join(out, "results", "%d.out" % i), errors="replace") as f:
+                text = f.read()
+            with open(os.path.join(out, "results", "%d.rc" % i)) as f:
+                rc = int(f.read().strip() or "255")
+        except (OSError, ValueError):
+            text, rc = "", None
+        results.append((c, text, rc))
+    return (results, elapsed), None
+
+
+TAP_LINE = re.compile(r"^(ok|not ok)\s+(\d+)\s*(?:-\s*)?(.*)$")
+
+
+def merge_tap(results):
+    lines = []
+    n = 0
+    failed = 0
+    for cmd, text, rc in results:
+        label = os.path.basename(cmd.split()[0]) if cmd.split() else cmd
+        plan_seen = False
+        count = 0
+        for line in text.splitlines():
+            m = TAP_LINE.match(line)
+            if m:
+                n += 1
+                count += 1
+                ok = m.group(1) == "ok"
+                if not ok and "# TODO" not in line:
+                    failed += 1
+                lines.append("%s %d %s: %s" % (m.group(1), n, label, m.group(3)))
+            elif re.match(r"^1\.\.\d+", line):
+                plan_seen = True
+            elif line.startswith("#"):
+                lines.append(line)
+            else:
+                lines.append("# " + line)
+        if rc != 0 or not plan_seen or count == 0:
+            n += 1
+            failed += 1
+            why = "did not run" if rc is None else "exited %d" % rc
+            if rc == 0 and not plan_seen:
+                why = "printed no TAP plan"
+            if rc == 0 and plan_seen and count == 0:
+                why = "ran no test"
+            lines.append("not ok %d %s: %s (%s)" % (n, label, why, cmd))
+    lines.append("1..%d" % n)
+    return lines, failed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh x86_64)")
+    ap.add_argument("--topology", default="default", choices=sorted(TOPOLOGIES))
+    ap.add_argument("--qemu-arg", action="append", help="extra QEMU options (split on spaces)")
+    ap.add_argument("--append", help="extra kernel command line")
+    ap.add_argument("--setup", help="a script the guest runs before the commands")
+    ap.add_argument("--memory", default="1G")
+    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--tap", action="store_true", help="merge the commands' TAP outputs")
+    ap.add_argument("--keep", help="keep the work directory here")
+    ap.add_argument("commands", nargs="+", help="commands to run in the guest, separated by --")
+    args = ap.parse_args()
+
+    commands = [c for c in " ".join(args.commands).split(" -- ") if c.strip()]
+    if not args.kernel:
+        try:
+            args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), "x86_64"],
+                                                  text=True).strip()
+        except subprocess.CalledProcessError as e:
+            print("not ok 1 - the test kernel could not be built (exit %d)" % e.returncode if args.tap
+                  else "vmrun: the test kernel could not be built")
+            print("1..1" if args.tap else "")
+            return 1
+    workdir = args.keep or tempfile.mkdtemp(prefix="hiod-vm-")
+    os.makedirs(workdir, exist_ok=True)
+    try:
+        res, err = run_guest(args, commands, workdir)
+        if err:
+            if args.tap:
+                print("not ok 1 - vm: " + err.replace("\n", "\n# "))
+                print("1..1")
+            else:
+                print("vmrun: " + err, file=sys.stderr)
+            return 1
+        results, elapsed = res
+        if args.tap:
+            lines, failed = merge_tap(results)
+            print("# guest ran %d commands in %.1fs (topology %s)" % (len(results), elapsed, args.topology))
+            print("\n".join(lines))
+            return 1 if failed else 0
+        rc = 0
+        for cmd, text, crc in results:
+            print("$ " + cmd)
+            sys.stdout.write(text)
+            if crc != 0:
+                print("(exit %s)" % crc)
+                rc = 1
+        return rc
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
