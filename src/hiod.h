@@ -15,5 +15,7 @@
 #include "hiod-assigned-device.h"
 #include "hiod-host-iommu-device.h"
 #include "hiod-pci-device-info.h"
+#include "hiod-container.h"
+#include "hiod-vfio-device.h"
 
 #undef HIOD_INSIDE

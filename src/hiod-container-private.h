@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "hiod-container.h"
+#include "hiod-interval-map-private.h"
+
+G_BEGIN_DECLS
+
+/* A mapping the container holds: [start, last] -> vaddr (stored in HiodInterval.value). */
+typedef struct {
+	gpointer vaddr;
+	HiodDmaFlags flags;
+} HiodMapping;
+
+/* The smallest page size the container maps with (lowest bit of the page-size mask). */
+guint64 hiod_container_get_min_page_size(HiodContainer *self);
+/* Runs @func with the container's mapping index locked. */
+void hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *map, gpointer data),
+				  gpointer data);
+
+G_END_DECLS

@@ -1,0 +1,1028 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "hiod-container-private.h"
+#include "hiod-enum-types.h"
+#include "hiod-error.h"
+#include "hiod-json-private.h"
+#include "hiod-vfio-device-private.h"
+
+/**
+ * HiodContainer:
+ *
+ * Seed 003's IOMMU backend class (QEMU's VFIOContainer + VFIOIOMMUClass): a
+ * DMA address space of the host IOMMU, reached through one kernel interface.
+ *
+ * The base class keeps what every backend needs and hides where the kernels
+ * differ: it checks every map (alignment to the smallest page size, the
+ * host's usable IOVA ranges, overlap with existing mappings, the mapping
+ * limit) before the backend sees it, splits partial unmaps itself (type1
+ * refuses to bisect a mapping, iommufd answers ENOENT), treats the unmap of
+ * nothing as success on every backend, and reports every mapped page dirty
+ * when the backend cannot track dirty pages. Map and unmap may be called
+ * from several threads.
+ *
+ * Since: 0.1
+ */
+
+typedef struct {
+	HiodContext *ctx;
+	GMutex lock; /* mappings, n_mappings */
+	HiodIntervalMap *mappings;
+	GPtrArray *iova_ranges;
+	guint64 page_size_mask;
+	guint max_mappings;
+	gboolean dirty_supported;
+	gboolean dirty_started;
+	gboolean setup_done;
+	GPtrArray *devices; /* HiodVfioDevice, not owned: a device detaches before it goes */
+} HiodContainerPrivate;
+
+enum {
+	PROP_0,
+	PROP_CONTEXT,
+	N_PROPS,
+};
+static GParamSpec *props[N_PROPS];
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodContainer, hiod_container, G_TYPE_OBJECT)
+#define GET_PRIVATE(o) ((HiodContainerPrivate *)hiod_container_get_instance_private(o))
+
+static void
+hiod_mapping_free(gpointer data)
+{
+	g_free(data);
+}
+
+static gboolean
+hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **error)
+{
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED, "%s does not support %s",
+		    G_OBJECT_TYPE_NAME(self), what);
+	return FALSE;
+}
+
+/**
+ * hiod_container_get_context:
+ * @self: a #HiodContainer
+ *
+ * Returns: (transfer none): the context
+ *
+ * Since: 0.1
+ */
+HiodContext *
+hiod_container_get_context(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
+	return GET_PRIVATE(self)->ctx;
+}
+
+/**
+ * hiod_container_get_backend_kind:
+ * @self: a #HiodContainer
+ *
+ * Returns: the kernel interface the container speaks
+ *
+ * Since: 0.1
+ */
+HiodBackendKind
+hiod_container_get_backend_kind(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), HIOD_BACKEND_KIND_AUTO);
+	return HIOD_CONTAINER_GET_CLASS(self)->backend_kind;
+}
+
+/**
+ * hiod_container_get_iova_ranges:
+ * @self: a #HiodContainer
+ *
+ * Returns: (transfer full) (element-type HiodIovaRange): a copy of the usable
+ * IOVA ranges the backend reported (empty before setup)
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+hiod_container_get_iova_ranges(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
+	return hiod_iova_ranges_copy(GET_PRIVATE(self)->iova_ranges);
+}
+
+/**
+ * hiod_container_get_page_size_mask:
+ * @self: a #HiodContainer
+ *
+ * Returns: the bitmap of supported IOMMU page sizes
+ *
+ * Since: 0.1
+ */
+guint64
+hiod_container_get_page_size_mask(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), 0);
+	return GET_PRIVATE(self)->page_size_mask;
+}
+
+guint64
+hiod_container_get_min_page_size(HiodContainer *self)
+{
+	guint64 mask = GET_PRIVATE(self)->page_size_mask;
+	return mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
+}
+
+/**
+ * hiod_container_get_max_mappings:
+ * @self: a #HiodContainer
+ *
+ * Returns: how many mappings the backend allows at most (0: no known limit)
+ *
+ * Since: 0.1
+ */
+guint
+hiod_container_get_max_mappings(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), 0);
+	return GET_PRIVATE(self)->max_mappings;
+}
+
+/**
+ * hiod_container_get_dirty_tracking_supported:
+ * @self: a #HiodContainer
+ *
+ * Returns: whether the backend tracks dirty pages itself (otherwise every
+ * mapped page is reported dirty)
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_get_dirty_tracking_supported(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	return GET_PRIVATE(self)->dirty_supported;
+}
+
+/**
+ * hiod_container_get_dirty_tracking_started:
+ * @self: a #HiodContainer
+ *
+ * Returns: whether dirty tracking is on
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_get_dirty_tracking_started(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	return GET_PRIVATE(self)->dirty_started;
+}
+
+/**
+ * hiod_container_get_n_mappings:
+ * @self: a #HiodContainer
+ *
+ * Returns: the number of mappings the container holds
+ *
+ * Since: 0.1
+ */
+guint
+hiod_container_get_n_mappings(HiodContainer *self)
+{
+	HiodContainerPrivate *priv;
+	guint n;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), 0);
+	priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->lock);
+	n = hiod_interval_map_size(priv->mappings);
+	g_mutex_unlock(&priv->lock);
+	return n;
+}
+
+/**
+ * hiod_container_get_devices:
+ * @self: a #HiodContainer
+ *
+ * Returns: (transfer container) (element-type HiodVfioDevice): the attached devices
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+hiod_container_get_devices(HiodContainer *self)
+{
+	HiodContainerPrivate *priv;
+	GPtrArray *out = g_ptr_array_new();
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), out);
+	priv = GET_PRIVATE(self);
+	for (guint i = 0; i < priv->devices->len; i++)
+		g_ptr_array_add(out, g_ptr_array_index(priv->devices, i));
+	return out;
+}
+
+void
+hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *map, gpointer data),
+			     gpointer data)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->lock);
+	func(priv->mappings, data);
+	g_mutex_unlock(&priv->lock);
+}
+
+/* setters for subclasses ------------------------------------------------------ */
+
+/**
+ * hiod_container_set_iova_ranges:
+ * @self: a #HiodContainer
+ * @ranges: (element-type HiodIovaRange): the usable IOVA ranges, sorted
+ *
+ * For subclasses, from setup: records the usable IOVA ranges (copied).
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
+{
+	HiodContainerPrivate *priv;
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	priv = GET_PRIVATE(self);
+	g_ptr_array_unref(priv->iova_ranges);
+	priv->iova_ranges = hiod_iova_ranges_copy(ranges);
+}
+
+/**
+ * hiod_container_set_page_size_mask:
+ * @self: a #HiodContainer
+ * @mask: the bitmap of supported IOMMU page sizes
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask)
+{
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	GET_PRIVATE(self)->page_size_mask = mask;
+}
+
+/**
+ * hiod_container_set_max_mappings:
+ * @self: a #HiodContainer
+ * @max_mappings: the mapping limit, 0 for none known
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_set_max_mappings(HiodContainer *self, guint max_mappings)
+{
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	GET_PRIVATE(self)->max_mappings = max_mappings;
+}
+
+/**
+ * hiod_container_set_dirty_tracking_supported:
+ * @self: a #HiodContainer
+ * @supported: whether the backend tracks dirty pages
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_set_dirty_tracking_supported(HiodContainer *self, gboolean supported)
+{
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	GET_PRIVATE(self)->dirty_supported = supported;
+}
+
+/* attach / detach --------------------------------------------------------------- */
+
+/**
+ * hiod_container_attach_device:
+ * @self: a #HiodContainer
+ * @device: a #HiodVfioDevice that is not attached anywhere
+ * @viommu_flags: the vIOMMU's flags (HIOD_VIOMMU_FLAG_*), read before attach
+ * @error: return location for a #GError
+ *
+ * Attaches @device through this backend. The first device also runs setup.
+ * On failure nothing is left behind: no fd, no kernel object, no bookkeeping.
+ * Most callers want hiod_address_space_attach_device(), which also finds or
+ * makes the container and realizes the host IOMMU device.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device, guint64 viommu_flags,
+			     GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (!HIOD_IS_VFIO_DEVICE(device)) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "attach needs a HiodVfioDevice");
+		return FALSE;
+	}
+	if (hiod_vfio_device_get_container(device) != NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_BUSY, "%s is already attached to a container",
+			    hiod_vfio_device_get_name(device));
+		return FALSE;
+	}
+	if (klass->attach_device == NULL)
+		return hiod_container_not_supported(self, "attaching devices", error);
+	if (!klass->attach_device(self, device, viommu_flags, error))
+		return FALSE;
+	if (!priv->setup_done && klass->setup != NULL) {
+		if (!klass->setup(self, error)) {
+			klass->detach_device(self, device);
+			if (klass->release != NULL)
+				klass->release(self);
+			return FALSE;
+		}
+	}
+	priv->setup_done = TRUE;
+	g_ptr_array_add(priv->devices, device);
+	hiod_vfio_device_set_container(device, self);
+	return TRUE;
+}
+
+/**
+ * hiod_container_detach_device:
+ * @self: a #HiodContainer
+ * @device: a device attached to @self
+ *
+ * Detaches @device. When the last device leaves, the container drops its
+ * mappings and releases what the backend holds; it can be attached to again.
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_detach_device(HiodContainer *self, HiodVfioDevice *device)
+{
+	HiodContainerPrivate *priv;
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	priv = GET_PRIVATE(self);
+	if (!g_ptr_array_remove(priv->devices, device))
+		return;
+	HIOD_CONTAINER_GET_CLASS(self)->detach_device(self, device);
+	hiod_vfio_device_set_container(device, NULL);
+	if (priv->devices->len == 0)
+		hiod_container_release(self);
+}
+
+/**
+ * hiod_container_release:
+ * @self: a #HiodContainer
+ *
+ * Unmaps everything and releases what the backend holds (windows, memory
+ * registrations, IOAS). Calling it again, or on a container that holds
+ * nothing, does nothing.
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_release(HiodContainer *self)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	g_return_if_fail(HIOD_IS_CONTAINER(self));
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (!priv->setup_done)
+		return;
+	g_mutex_lock(&priv->lock);
+	if (hiod_interval_map_size(priv->mappings) > 0) {
+		g_autoptr(GError) error = NULL;
+		if (!klass->dma_unmap(self, 0, 0, TRUE, &error))
+			g_debug("releasing %s: %s", G_OBJECT_TYPE_NAME(self), error->message);
+		hiod_interval_map_remove_all(priv->mappings);
+	}
+	g_mutex_unlock(&priv->lock);
+	if (klass->release != NULL)
+		klass->release(self);
+	priv->dirty_started = FALSE;
+	priv->setup_done = FALSE;
+}
+
+/* map / unmap ------------------------------------------------------------------ */
+
+static gchar *
+hiod_ranges_to_string(GPtrArray *ranges)
+{
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < ranges->len; i++) {
+		HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		g_string_append_printf(s, "%s[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+				       i ? ", " : "", r->start, r->last);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static gboolean
+hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+{
+	guint64 pgsize = hiod_container_get_min_page_size(self);
+	if (size == 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "zero-length DMA mapping");
+		return FALSE;
+	}
+	if (iova + (size - 1) < iova) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
+			    "x wraps around the 64-bit space",
+			    iova, size);
+		return FALSE;
+	}
+	if ((iova | size) & (pgsize - 1)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER
+			    "x is not aligned to the smallest IOMMU page size 0x%" G_GINT64_MODIFIER "x",
+			    iova, size, pgsize);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_container_dma_map:
+ * @self: a #HiodContainer with a device attached
+ * @iova: the I/O virtual address
+ * @size: bytes to map
+ * @vaddr: (not nullable): the process memory to map
+ * @flags: #HiodDmaFlags
+ * @error: return location for a #GError
+ *
+ * Maps [@iova, @iova + @size) to @vaddr for every device of the container.
+ * Refused with a clear error, before the kernel is asked, when the span is
+ * empty, unaligned (%HIOD_ERROR_INVALID_ARGUMENT), outside the host's usable
+ * IOVA ranges (%HIOD_ERROR_OUT_OF_RANGE), overlapping an existing mapping
+ * (%HIOD_ERROR_EXISTS) or over the mapping limit (%HIOD_ERROR_NO_SPACE).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
+		       HiodDmaFlags flags, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	const HiodInterval *other;
+	HiodMapping *m;
+	guint64 pgsize;
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	pgsize = hiod_container_get_min_page_size(self);
+
+	if (!priv->setup_done) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s has no device attached: nothing to map for", G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (vaddr == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "DMA mapping of a NULL address");
+		return FALSE;
+	}
+	if (!hiod_container_check_span(self, iova, size, error))
+		return FALSE;
+	if (GPOINTER_TO_SIZE(vaddr) & (pgsize - 1)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "host address %p is not aligned to the smallest IOMMU page size 0x%" G_GINT64_MODIFIER "x",
+			    vaddr, pgsize);
+		return FALSE;
+	}
+	if (priv->iova_ranges->len > 0 && !hiod_iova_ranges_contain(priv->iova_ranges, iova, size)) {
+		g_autofree gchar *str = hiod_ranges_to_string(priv->iova_ranges);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
+			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+			    "x] is outside the host's usable IOVA ranges %s",
+			    iova, iova + size - 1, str);
+		return FALSE;
+	}
+	locker = g_mutex_locker_new(&priv->lock);
+	other = hiod_interval_map_first_overlap(priv->mappings, iova, iova + size - 1);
+	if (other != NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+			    "x] overlaps the existing mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+			    iova, iova + size - 1, other->start, other->last);
+		return FALSE;
+	}
+	if (priv->max_mappings > 0 && hiod_interval_map_size(priv->mappings) >= priv->max_mappings) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
+			    "%s already holds %u mappings, the most the host allows",
+			    G_OBJECT_TYPE_NAME(self), priv->max_mappings);
+		return FALSE;
+	}
+	if (!klass->dma_map(self, iova, size, vaddr, flags, error))
+		return FALSE;
+	m = g_new0(HiodMapping, 1);
+	m->vaddr = vaddr;
+	m->flags = flags;
+	hiod_interval_map_insert(priv->mappings, iova, iova + size - 1, m);
+	return TRUE;
+}
+
+/* Unmaps the whole tracked mapping @i and maps back its parts outside [lo, hi]. */
+static gboolean
+hiod_container_unmap_one(HiodContainer *self, const HiodInterval *i, guint64 lo, guint64 hi,
+			 GError **error)
+{
+	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	HiodMapping m = *(HiodMapping *)i->value;
+	guint64 start = i->start, last = i->last;
+	gboolean left = start < lo, right = last > hi;
+
+	if (!klass->dma_unmap(self, start, last - start + 1, FALSE, error))
+		return FALSE;
+	hiod_interval_map_remove(priv->mappings, start);
+	if (left) {
+		if (!klass->dma_map(self, start, lo - start, m.vaddr, m.flags, error))
+			goto restore;
+		hiod_interval_map_insert(priv->mappings, start, lo - 1, g_memdup2(&m, sizeof(m)));
+	}
+	if (right) {
+		guint8 *va = (guint8 *)m.vaddr + (hi + 1 - start);
+		HiodMapping r = {.vaddr = va, .flags = m.flags};
+		if (!klass->dma_map(self, hi + 1, last - hi, va, m.flags, error))
+			goto restore;
+		hiod_interval_map_insert(priv->mappings, hi + 1, last, g_memdup2(&r, sizeof(r)));
+	}
+	return TRUE;
+
+restore:
+	/* put the whole mapping back as it was */
+	if (left && hiod_interval_map_remove(priv->mappings, start))
+		klass->dma_unmap(self, start, lo - start, FALSE, NULL);
+	if (klass->dma_map(self, start, last - start + 1, m.vaddr, m.flags, NULL))
+		hiod_interval_map_insert(priv->mappings, start, last, g_memdup2(&m, sizeof(m)));
+	else
+		g_debug("could not restore mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+			start, last);
+	return FALSE;
+}
+
+/**
+ * hiod_container_dma_unmap:
+ * @self: a #HiodContainer
+ * @iova: the first IOVA to unmap
+ * @size: bytes to unmap
+ * @error: return location for a #GError
+ *
+ * Unmaps whatever lies in [@iova, @iova + @size). A mapping only partly
+ * inside is split: the part outside stays mapped. Unmapping a span where
+ * nothing is mapped succeeds, on every backend.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+{
+	HiodContainerPrivate *priv;
+	g_autoptr(GArray) hits = NULL;
+	g_autoptr(GMutexLocker) locker = NULL;
+	guint64 last;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	priv = GET_PRIVATE(self);
+	if (!hiod_container_check_span(self, iova, size, error))
+		return FALSE;
+	last = iova + size - 1;
+	locker = g_mutex_locker_new(&priv->lock);
+	hits = hiod_interval_map_overlaps(priv->mappings, iova, last);
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		const HiodInterval *live = hiod_interval_map_lookup(priv->mappings, i->start);
+		if (!hiod_container_unmap_one(self, live, iova, last, error)) {
+			g_prefix_error(error, "unmapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]: ",
+				       iova, last);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_container_dma_unmap_all:
+ * @self: a #HiodContainer
+ * @error: return location for a #GError
+ *
+ * Unmaps everything the container maps.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_dma_unmap_all(HiodContainer *self, GError **error)
+{
+	HiodContainerPrivate *priv;
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	priv = GET_PRIVATE(self);
+	locker = g_mutex_locker_new(&priv->lock);
+	if (hiod_interval_map_size(priv->mappings) == 0)
+		return TRUE;
+	if (!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, 0, 0, TRUE, error))
+		return FALSE;
+	hiod_interval_map_remove_all(priv->mappings);
+	return TRUE;
+}
+
+/**
+ * hiod_container_dma_copy:
+ * @self: the destination #HiodContainer
+ * @src: a container of the same backend that maps @src_iova
+ * @src_iova: where @src maps the memory
+ * @dst_iova: where @self should map it
+ * @size: bytes
+ * @flags: #HiodDmaFlags
+ * @error: return location for a #GError
+ *
+ * Maps into @self the memory that @src maps at [@src_iova, @src_iova +
+ * @size), without pinning it again (iommufd IOAS copy). The same checks as
+ * hiod_container_dma_map() apply. %HIOD_ERROR_NOT_SUPPORTED when the backend
+ * cannot copy; callers then map.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iova, guint64 dst_iova,
+			guint64 size, HiodDmaFlags flags, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv, *spriv;
+	const HiodInterval *si;
+	HiodMapping *m;
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_CONTAINER(src), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	spriv = GET_PRIVATE(src);
+	if (klass->dma_copy == NULL || G_OBJECT_TYPE(self) != G_OBJECT_TYPE(src))
+		return hiod_container_not_supported(self, "copying mappings from another container", error);
+	if (!hiod_container_check_span(self, dst_iova, size, error))
+		return FALSE;
+	if (priv->iova_ranges->len > 0 && !hiod_iova_ranges_contain(priv->iova_ranges, dst_iova, size)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
+			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+			    "x] is outside the host's usable IOVA ranges",
+			    dst_iova, dst_iova + size - 1);
+		return FALSE;
+	}
+	g_mutex_lock(&spriv->lock);
+	si = hiod_interval_map_lookup(spriv->mappings, src_iova);
+	m = si != NULL && si->last >= src_iova + size - 1 ? g_memdup2(si->value, sizeof(HiodMapping)) : NULL;
+	if (m != NULL)
+		m->vaddr = (guint8 *)m->vaddr + (src_iova - si->start);
+	g_mutex_unlock(&spriv->lock);
+	if (m == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "the source container maps nothing (or not all) at [0x%" G_GINT64_MODIFIER
+			    "x, 0x%" G_GINT64_MODIFIER "x]",
+			    src_iova, src_iova + size - 1);
+		return FALSE;
+	}
+	locker = g_mutex_locker_new(&priv->lock);
+	if (hiod_interval_map_first_overlap(priv->mappings, dst_iova, dst_iova + size - 1) != NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x] is already mapped",
+			    dst_iova, dst_iova + size - 1);
+		g_free(m);
+		return FALSE;
+	}
+	if (!klass->dma_copy(self, src, src_iova, dst_iova, size, flags, error)) {
+		g_free(m);
+		return FALSE;
+	}
+	m->flags = flags;
+	hiod_interval_map_insert(priv->mappings, dst_iova, dst_iova + size - 1, m);
+	return TRUE;
+}
+
+/* dirty tracking ------------------------------------------------------------------ */
+
+/**
+ * hiod_container_set_dirty_tracking:
+ * @self: a #HiodContainer
+ * @start: %TRUE to start, %FALSE to stop
+ * @error: return location for a #GError
+ *
+ * Starts or stops dirty tracking. A backend that cannot track still accepts
+ * this: its queries then report every mapped page dirty.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_set_dirty_tracking(HiodContainer *self, gboolean start, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (priv->dirty_started == start)
+		return TRUE;
+	if (priv->dirty_supported && klass->set_dirty_tracking != NULL &&
+	    !klass->set_dirty_tracking(self, start, error))
+		return FALSE;
+	priv->dirty_started = start;
+	return TRUE;
+}
+
+static void
+hiod_bitmap_set_range(guint64 *bitmap, guint64 first, guint64 count)
+{
+	for (guint64 b = first; b < first + count; b++)
+		bitmap[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
+}
+
+/**
+ * hiod_container_query_dirty_bitmap:
+ * @self: a #HiodContainer with dirty tracking started
+ * @iova: the first IOVA of the window, aligned to @page_size
+ * @size: the window's size, aligned to @page_size
+ * @page_size: the bitmap's granule: a power of two, at least the smallest IOMMU page
+ * @bitmap: (array): the caller's bitmap, zeroed, of at least @size / @page_size bits
+ * @flags: #HiodDirtyFlags
+ * @error: return location for a #GError
+ *
+ * Sets bit n of @bitmap when the page at @iova + n * @page_size was written by
+ * DMA since the last query (or since tracking started). When the backend
+ * cannot tell, every mapped page is reported dirty: never silently nothing.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 size, guint64 page_size,
+				  guint64 *bitmap, HiodDirtyFlags flags, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	g_autoptr(GArray) hits = NULL;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (bitmap == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "no bitmap given");
+		return FALSE;
+	}
+	if (page_size == 0 || (page_size & (page_size - 1)) ||
+	    page_size < hiod_container_get_min_page_size(self)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "dirty page size 0x%" G_GINT64_MODIFIER "x is not a power of two of at least 0x%" G_GINT64_MODIFIER "x",
+			    page_size, hiod_container_get_min_page_size(self));
+		return FALSE;
+	}
+	if (size == 0 || (iova | size) & (page_size - 1) || iova + (size - 1) < iova) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "dirty window 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+			    "x is empty or not aligned to 0x%" G_GINT64_MODIFIER "x",
+			    iova, size, page_size);
+		return FALSE;
+	}
+	if (!priv->dirty_started) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "dirty tracking is not started on %s", G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (priv->dirty_supported && klass->query_dirty_bitmap != NULL)
+		return klass->query_dirty_bitmap(self, iova, size, page_size, bitmap, flags, error);
+
+	/* cannot tell: every mapped page is dirty */
+	g_mutex_lock(&priv->lock);
+	hits = hiod_interval_map_overlaps(priv->mappings, iova, iova + size - 1);
+	g_mutex_unlock(&priv->lock);
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		guint64 lo = MAX(i->start, iova), hi = MIN(i->last, iova + size - 1);
+		guint64 first = (lo - iova) / page_size, lastb = (hi - iova) / page_size;
+		hiod_bitmap_set_range(bitmap, first, lastb - first + 1);
+	}
+	return TRUE;
+}
+
+/* the rest of the class methods ---------------------------------------------------- */
+
+/**
+ * hiod_container_pci_hot_reset:
+ * @self: a #HiodContainer
+ * @device: a device attached to @self
+ * @single: refuse when the reset would also reset other attached devices
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_pci_hot_reset(HiodContainer *self, HiodVfioDevice *device, gboolean single,
+			     GError **error)
+{
+	HiodContainerClass *klass;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	if (klass->pci_hot_reset == NULL)
+		return hiod_container_not_supported(self, "PCI hot reset", error);
+	if (hiod_vfio_device_get_container(device) != self) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s is not attached to this container", hiod_vfio_device_get_name(device));
+		return FALSE;
+	}
+	return klass->pci_hot_reset(self, device, single, error);
+}
+
+/**
+ * hiod_container_add_window:
+ * @self: a #HiodContainer
+ * @iova: the window's first IOVA
+ * @size: the window's size
+ * @page_size: the IOMMU page size for the window
+ * @error: return location for a #GError
+ *
+ * sPAPR only: makes a DMA window. %HIOD_ERROR_NOT_SUPPORTED elsewhere.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_add_window(HiodContainer *self, guint64 iova, guint64 size, guint64 page_size,
+			  GError **error)
+{
+	HiodContainerClass *klass;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	if (klass->add_window == NULL)
+		return hiod_container_not_supported(self, "DMA windows", error);
+	return klass->add_window(self, iova, size, page_size, error);
+}
+
+/**
+ * hiod_container_del_window:
+ * @self: a #HiodContainer
+ * @iova: the first IOVA of the window to remove
+ * @error: return location for a #GError
+ *
+ * sPAPR only: removes a DMA window. %HIOD_ERROR_NOT_SUPPORTED elsewhere.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_del_window(HiodContainer *self, guint64 iova, GError **error)
+{
+	HiodContainerClass *klass;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	if (klass->del_window == NULL)
+		return hiod_container_not_supported(self, "DMA windows", error);
+	return klass->del_window(self, iova, error);
+}
+
+/**
+ * hiod_container_to_json:
+ * @self: a #HiodContainer
+ * @builder: a #JsonBuilder
+ *
+ * Since: 0.1
+ */
+void
+hiod_container_to_json(HiodContainer *self, JsonBuilder *builder)
+{
+	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	json_builder_begin_object(builder);
+	hiod_json_add_enum(builder, "backend", HIOD_TYPE_BACKEND_KIND, klass->backend_kind);
+	json_builder_set_member_name(builder, "iova_ranges");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < priv->iova_ranges->len; i++)
+		hiod_iova_range_to_json(g_ptr_array_index(priv->iova_ranges, i), builder);
+	json_builder_end_array(builder);
+	hiod_json_add_hex(builder, "page_size_mask", priv->page_size_mask);
+	hiod_json_add_int(builder, "max_mappings", priv->max_mappings);
+	hiod_json_add_int(builder, "n_mappings", hiod_container_get_n_mappings(self));
+	hiod_json_add_bool(builder, "dirty_tracking", priv->dirty_supported);
+	hiod_json_add_bool(builder, "dirty_tracking_started", priv->dirty_started);
+	if (klass->add_json != NULL)
+		klass->add_json(self, builder);
+	json_builder_end_object(builder);
+}
+
+static void
+hiod_container_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
+	switch (prop_id) {
+	case PROP_CONTEXT:
+		g_value_set_object(value, priv->ctx);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+hiod_container_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
+	switch (prop_id) {
+	case PROP_CONTEXT:
+		g_set_object(&priv->ctx, g_value_get_object(value));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+hiod_container_init(HiodContainer *self)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	g_mutex_init(&priv->lock);
+	priv->mappings = hiod_interval_map_new(hiod_mapping_free);
+	priv->iova_ranges = hiod_iova_ranges_new();
+	priv->devices = g_ptr_array_new();
+}
+
+static void
+hiod_container_constructed(GObject *object)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
+	G_OBJECT_CLASS(hiod_container_parent_class)->constructed(object);
+	if (priv->ctx == NULL)
+		priv->ctx = hiod_context_new();
+}
+
+static void
+hiod_container_dispose(GObject *object)
+{
+	HiodContainer *self = HIOD_CONTAINER(object);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	/* devices hold a reference while attached, so none is left here; be safe */
+	while (priv->devices->len > 0)
+		hiod_container_detach_device(self, g_ptr_array_index(priv->devices, 0));
+	hiod_container_release(self);
+	G_OBJECT_CLASS(hiod_container_parent_class)->dispose(object);
+}
+
+static void
+hiod_container_finalize(GObject *object)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
+	hiod_interval_map_free(priv->mappings);
+	g_ptr_array_unref(priv->iova_ranges);
+	g_ptr_array_unref(priv->devices);
+	g_mutex_clear(&priv->lock);
+	g_clear_object(&priv->ctx);
+	G_OBJECT_CLASS(hiod_container_parent_class)->finalize(object);
+}
+
+static void
+hiod_container_class_init(HiodContainerClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = hiod_container_get_property;
+	object_class->set_property = hiod_container_set_property;
+	object_class->constructed = hiod_container_constructed;
+	object_class->dispose = hiod_container_dispose;
+	object_class->finalize = hiod_container_finalize;
+	klass->host_iommu_device_type = G_TYPE_INVALID;
+
+	/**
+	 * HiodContainer:context:
+	 *
+	 * The context whose kernel chokepoint and roots the container uses.
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_CONTEXT] = g_param_spec_object("context", NULL, NULL, HIOD_TYPE_CONTEXT,
+						  G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						      G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(HIOD_INSIDE) && !defined(HIOD_COMPILATION)
+#error "Only <hiod.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "hiod-context.h"
+#include "hiod-host-iommu-device.h"
+#include "hiod-iova-range.h"
+#include "hiod-version.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HiodVfioDevice HiodVfioDevice;
+
+/**
+ * HiodBackendKind:
+ * @HIOD_BACKEND_KIND_AUTO: iommufd when /dev/iommu and the device's cdev exist, else legacy
+ * @HIOD_BACKEND_KIND_LEGACY: VFIO type1 container (group + /dev/vfio/vfio)
+ * @HIOD_BACKEND_KIND_SPAPR: VFIO sPAPR TCE container (POWER)
+ * @HIOD_BACKEND_KIND_IOMMUFD: iommufd (VFIO cdev + /dev/iommu)
+ * @HIOD_BACKEND_KIND_VDPA: vhost-vdpa IOTLB
+ *
+ * Since: 0.1
+ */
+typedef enum {
+	HIOD_BACKEND_KIND_AUTO,
+	HIOD_BACKEND_KIND_LEGACY,
+	HIOD_BACKEND_KIND_SPAPR,
+	HIOD_BACKEND_KIND_IOMMUFD,
+	HIOD_BACKEND_KIND_VDPA,
+} HiodBackendKind;
+
+/**
+ * HiodDmaFlags:
+ * @HIOD_DMA_FLAGS_NONE: read-write mapping
+ * @HIOD_DMA_FLAGS_READONLY: the device may only read
+ *
+ * Since: 0.1
+ */
+typedef enum /*< flags >*/ {
+	HIOD_DMA_FLAGS_NONE = 0,
+	HIOD_DMA_FLAGS_READONLY = 1 << 0,
+} HiodDmaFlags;
+
+/**
+ * HiodDirtyFlags:
+ * @HIOD_DIRTY_FLAGS_NONE: read and clear
+ * @HIOD_DIRTY_FLAGS_NO_CLEAR: read without clearing (iommufd NO_CLEAR)
+ *
+ * Since: 0.1
+ */
+typedef enum /*< flags >*/ {
+	HIOD_DIRTY_FLAGS_NONE = 0,
+	HIOD_DIRTY_FLAGS_NO_CLEAR = 1 << 0,
+} HiodDirtyFlags;
+
+#define HIOD_TYPE_CONTAINER (hiod_container_get_type())
+HIOD_AVAILABLE_IN_0_1
+G_DECLARE_DERIVABLE_TYPE(HiodContainer, hiod_container, HIOD, CONTAINER, GObject)
+
+/**
+ * HiodContainerClass:
+ * @parent_class: the parent class
+ * @backend_kind: which kernel interface the class speaks
+ * @host_iommu_device_type: the #HiodHostIommuDevice subclass that devices
+ *   attached to this backend are realized as
+ * @setup: Optional. Probes the backend after the first device is attached:
+ *   IOVA ranges, page sizes, mapping limit, dirty tracking; records them with
+ *   the hiod_container_set_*() setters.
+ * @release: Optional. Undoes what setup and the backend did when the last
+ *   device leaves or the container is disposed.
+ * @dma_map: Mandatory. Maps [@iova, @iova + @size) to @vaddr. The base class
+ *   has already checked alignment, IOVA ranges, overlap and the mapping limit;
+ *   the vfunc only talks to the kernel. FALSE + error leaves nothing mapped.
+ * @dma_unmap: Mandatory. Unmaps whole mappings that the base class tracks
+ *   exactly (the base class splits partial unmaps itself), or everything when
+ *   @unmap_all.
+ * @dma_copy: Optional. Maps into @self what @src already maps at @src_iova
+ *   without pinning the pages again (iommufd IOAS copy).
+ * @attach_device: Mandatory. Attaches @device (opens its fd through this
+ *   backend); @viommu_flags are the vIOMMU's flags read before attach (seed
+ *   002: WANT_NESTING_PARENT decides the page table). FALSE + error leaves
+ *   nothing behind. Returning %HIOD_ERROR_INCOMPATIBLE means "not in this
+ *   container, try another".
+ * @detach_device: Mandatory. Undoes attach_device.
+ * @set_dirty_tracking: Optional. Starts or stops container (IOMMU) dirty
+ *   tracking; all or nothing.
+ * @query_dirty_bitmap: Optional. Fills @bitmap (bit n = page @iova + n *
+ *   @page_size; the caller zeroes it) from the IOMMU's dirty state.
+ * @pci_hot_reset: Optional. Resets @device's bus or slot, proving ownership
+ *   of every affected device the way the backend requires.
+ * @add_window: Optional (sPAPR). Makes a DMA window covering [@iova, @iova +
+ *   @size) with pages of @page_size.
+ * @del_window: Optional (sPAPR). Removes the window that starts at @iova.
+ * @add_json: Optional. Adds backend members to hiod_container_to_json().
+ *
+ * Seed 003's IOMMU backend class: one set of virtual methods per kernel
+ * IOMMU interface.
+ *
+ * Since: 0.1
+ */
+struct _HiodContainerClass {
+	GObjectClass parent_class;
+
+	HiodBackendKind backend_kind;
+	GType host_iommu_device_type;
+
+	gboolean (*setup)(HiodContainer *self, GError **error);
+	void (*release)(HiodContainer *self);
+	gboolean (*dma_map)(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
+			    HiodDmaFlags flags, GError **error);
+	gboolean (*dma_unmap)(HiodContainer *self, guint64 iova, guint64 size, gboolean unmap_all,
+			      GError **error);
+	gboolean (*dma_copy)(HiodContainer *self, HiodContainer *src, guint64 src_iova,
+			     guint64 dst_iova, guint64 size, HiodDmaFlags flags, GError **error);
+	gboolean (*attach_device)(HiodContainer *self, HiodVfioDevice *device, guint64 viommu_flags,
+				  GError **error);
+	void (*detach_device)(HiodContainer *self, HiodVfioDevice *device);
+	gboolean (*set_dirty_tracking)(HiodContainer *self, gboolean start, GError **error);
+	gboolean (*query_dirty_bitmap)(HiodContainer *self, guint64 iova, guint64 size,
+				       guint64 page_size, guint64 *bitmap, HiodDirtyFlags flags,
+				       GError **error);
+	gboolean (*pci_hot_reset)(HiodContainer *self, HiodVfioDevice *device, gboolean single,
+				  GError **error);
+	gboolean (*add_window)(HiodContainer *self, guint64 iova, guint64 size, guint64 page_size,
+			       GError **error);
+	gboolean (*del_window)(HiodContainer *self, guint64 iova, GError **error);
+	void (*add_json)(HiodContainer *self, JsonBuilder *builder);
+
+	/*< private >*/
+	gpointer padding[12];
+};
+
+HIOD_AVAILABLE_IN_0_1
+HiodContext *hiod_container_get_context(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+HiodBackendKind hiod_container_get_backend_kind(HiodContainer *self);
+
+/* what the backend reported after setup */
+HIOD_AVAILABLE_IN_0_1
+GPtrArray *hiod_container_get_iova_ranges(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+guint64 hiod_container_get_page_size_mask(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+guint hiod_container_get_max_mappings(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_get_dirty_tracking_supported(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_get_dirty_tracking_started(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+guint hiod_container_get_n_mappings(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+GPtrArray *hiod_container_get_devices(HiodContainer *self);
+
+/* the class methods' public wrappers */
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device,
+				      guint64 viommu_flags, GError **error);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_detach_device(HiodContainer *self, HiodVfioDevice *device);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
+				HiodDmaFlags flags, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_dma_unmap_all(HiodContainer *self, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iova,
+				 guint64 dst_iova, guint64 size, HiodDmaFlags flags, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_set_dirty_tracking(HiodContainer *self, gboolean start, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 size,
+					   guint64 page_size, guint64 *bitmap,
+					   HiodDirtyFlags flags, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_pci_hot_reset(HiodContainer *self, HiodVfioDevice *device, gboolean single,
+				      GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_add_window(HiodContainer *self, guint64 iova, guint64 size,
+				   guint64 page_size, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_del_window(HiodContainer *self, guint64 iova, GError **error);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_release(HiodContainer *self);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_to_json(HiodContainer *self, JsonBuilder *builder);
+
+/* for subclasses */
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_set_max_mappings(HiodContainer *self, guint max_mappings);
+HIOD_AVAILABLE_IN_0_1
+void hiod_container_set_dirty_tracking_supported(HiodContainer *self, gboolean supported);
+
+G_END_DECLS

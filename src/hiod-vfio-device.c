@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include "hiod-assigned-device.h"
+#include "hiod-context-private.h"
+#include "hiod-error.h"
+#include "hiod-json-private.h"
+#include "hiod-kernel-private.h"
+#include "hiod-uapi-private.h"
+#include "hiod-vfio-device-private.h"
+
+/**
+ * HiodVfioDevice:
+ *
+ * An assigned PCI device (QEMU's VFIODevice): its sysfs identity, its IOMMU
+ * group and VFIO cdev, and once a container has attached it, its device fd,
+ * regions and config space. Making one opens nothing; a #HiodContainer opens
+ * the fd the way its backend requires (group or cdev).
+ *
+ * Since: 0.1
+ */
+
+typedef struct {
+	guint index;
+	gpointer addr;
+	gsize size;
+} HiodRegionMap;
+
+struct _HiodVfioDevice {
+	GObject parent_instance;
+	HiodContext *ctx;
+	HiodPciDeviceInfo *info;
+	gint fd;
+	HiodContainer *container; /* strong while attached */
+	HiodHostIommuDevice *hiod;
+	guint32 flags;
+	guint num_regions;
+	guint num_irqs;
+	guint32 devid;
+	guint32 hwpt_id;
+	GArray *maps; /* HiodRegionMap */
+};
+
+static void hiod_vfio_device_assigned_iface_init(HiodAssignedDeviceInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(HiodVfioDevice, hiod_vfio_device, G_TYPE_OBJECT,
+			      G_IMPLEMENT_INTERFACE(HIOD_TYPE_ASSIGNED_DEVICE,
+						    hiod_vfio_device_assigned_iface_init))
+
+static gboolean
+hiod_vfio_device_check_open(HiodVfioDevice *self, GError **error)
+{
+	if (self->fd >= 0)
+		return TRUE;
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+		    "%s is not attached: no device fd yet", hiod_vfio_device_get_name(self));
+	return FALSE;
+}
+
+/**
+ * hiod_vfio_device_new:
+ * @ctx: a #HiodContext
+ * @address_or_sysfs_path: a PCI address ("0000:00:04.0") or the device's sysfs directory
+ * @error: return location for a #GError
+ *
+ * Finds the device and checks that it can be assigned: it exists
+ * (%HIOD_ERROR_NOT_FOUND), it is bound to vfio-pci (%HIOD_ERROR_INVALID_STATE,
+ * naming the driver that holds it and how to bind it) and it has an IOMMU
+ * group (%HIOD_ERROR_NOT_SUPPORTED without an IOMMU). Nothing is opened.
+ *
+ * Returns: (transfer full): a new #HiodVfioDevice
+ *
+ * Since: 0.1
+ */
+HiodVfioDevice *
+hiod_vfio_device_new(HiodContext *ctx, const gchar *address_or_sysfs_path, GError **error)
+{
+	g_autoptr(HiodVfioDevice) self = NULL;
+	g_autofree gchar *address = NULL;
+	const gchar *arg = address_or_sysfs_path;
+
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
+	if (arg == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "no device given");
+		return NULL;
+	}
+	if (strchr(arg, '/') != NULL) {
+		g_autofree gchar *real = g_canonicalize_filename(arg, NULL);
+		address = g_path_get_basename(real);
+	} else {
+		address = g_strdup(arg);
+	}
+	self = g_object_new(HIOD_TYPE_VFIO_DEVICE, NULL);
+	self->ctx = g_object_ref(ctx);
+	self->info = hiod_pci_device_info_new(ctx, address, error);
+	if (self->info == NULL)
+		return NULL;
+	if (!hiod_pci_device_info_is_vfio_bound(self->info)) {
+		const gchar *driver = hiod_pci_device_info_get_driver(self->info);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s is not bound to vfio-pci (%s%s); bind it first, e.g. 'hiodctl bind %s'",
+			    hiod_pci_device_info_get_address(self->info),
+			    driver != NULL ? "its driver is " : "it has no driver",
+			    driver != NULL ? driver : "", hiod_pci_device_info_get_address(self->info));
+		return NULL;
+	}
+	if (hiod_pci_device_info_get_iommu_group(self->info) < 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s has no IOMMU group: the host has no IOMMU enabled for it",
+			    hiod_pci_device_info_get_address(self->info));
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
+/**
+ * hiod_vfio_device_get_context:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: (transfer none): the context
+ *
+ * Since: 0.1
+ */
+HiodContext *
+hiod_vfio_device_get_context(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return self->ctx;
+}
+
+/**
+ * hiod_vfio_device_get_name:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: the PCI address
+ *
+ * Since: 0.1
+ */
+const gchar *
+hiod_vfio_device_get_name(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return hiod_pci_device_info_get_address(self->info);
+}
+
+/**
+ * hiod_vfio_device_get_info:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: (transfer none): what sysfs said of the device
+ *
+ * Since: 0.1
+ */
+HiodPciDeviceInfo *
+hiod_vfio_device_get_info(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return self->info;
+}
+
+/**
+ * hiod_vfio_device_get_group_id:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: the IOMMU group number
+ *
+ * Since: 0.1
+ */
+gint
+hiod_vfio_device_get_group_id(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), -1);
+	return hiod_pci_device_info_get_iommu_group(self->info);
+}
+
+/**
+ * hiod_vfio_device_get_cdev_path:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: (nullable): the VFIO device cdev, when the host has one (CONFIG_VFIO_DEVICE_CDEV)
+ *
+ * Since: 0.1
+ */
+const gchar *
+hiod_vfio_device_get_cdev_path(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return hiod_pci_device_info_get_vfio_cdev_node(self->info);
+}
+
+/**
+ * hiod_vfio_device_get_fd:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: the device fd, -1 while not attached
+ *
+ * Since: 0.1
+ */
+gint
+hiod_vfio_device_get_fd(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), -1);
+	return self->fd;
+}
+
+/**
+ * hiod_vfio_device_get_container:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: (transfer none) (nullable): the container, while attached
+ *
+ * Since: 0.1
+ */
+HiodContainer *
+hiod_vfio_device_get_container(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return self->container;
+}
+
+/**
+ * hiod_vfio_device_get_host_iommu_device:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: (transfer none) (nullable): the realized host IOMMU device, while attached
+ *
+ * Since: 0.1
+ */
+HiodHostIommuDevice *
+hiod_vfio_device_get_host_iommu_device(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	return self->hiod;
+}
+
+/**
+ * hiod_vfio_device_attach:
+ * @self: a #HiodVfioDevice
+ * @container: the container to attach to
+ * @viommu_flags: the vIOMMU's flags, read before attach (0 without a vIOMMU)
+ * @error: return location for a #GError
+ *
+ * Attaches the device through @container's backend, then creates and
+ * realizes the backend's host IOMMU device (after attach, so that the page
+ * table the flags asked for exists). On failure nothing is left behind.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_attach(HiodVfioDevice *self, HiodContainer *container, guint64 viommu_flags,
+			GError **error)
+{
+	GType type;
+	g_autoptr(HiodHostIommuDevice) hiod = NULL;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_CONTAINER(container), FALSE);
+	if (!hiod_container_attach_device(container, self, viommu_flags, error))
+		return FALSE;
+	type = HIOD_CONTAINER_GET_CLASS(container)->host_iommu_device_type;
+	if (type == G_TYPE_INVALID)
+		return TRUE;
+	hiod = g_object_new(type, NULL);
+	if (!hiod_host_iommu_device_realize(hiod, HIOD_ASSIGNED_DEVICE(self), error)) {
+		hiod_container_detach_device(container, self);
+		return FALSE;
+	}
+	self->hiod = g_steal_pointer(&hiod);
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_detach:
+ * @self: a #HiodVfioDevice
+ *
+ * Drops the host IOMMU device, unmaps the device's regions, closes its fd
+ * and detaches it from its container. Does nothing when not attached.
+ *
+ * Since: 0.1
+ */
+void
+hiod_vfio_device_detach(HiodVfioDevice *self)
+{
+	g_return_if_fail(HIOD_IS_VFIO_DEVICE(self));
+	g_clear_object(&self->hiod);
+	if (self->container != NULL)
+		hiod_container_detach_device(self->container, self);
+	/* the backend closes the fd in detach_device; make sure */
+	hiod_vfio_device_set_fd(self, -1);
+}
+
+/* for backends ------------------------------------------------------------------- */
+
+void
+hiod_vfio_device_set_fd(HiodVfioDevice *self, gint fd)
+{
+	if (self->fd == fd)
+		return;
+	if (self->fd >= 0) {
+		for (guint i = 0; i < self->maps->len; i++) {
+			HiodRegionMap *m = &g_array_index(self->maps, HiodRegionMap, i);
+			hiod_kernel_munmap(self->ctx, m->addr, m->size);
+		}
+		g_array_set_size(self->maps, 0);
+		hiod_kernel_close(self->ctx, self->fd);
+	}
+	self->fd = fd;
+	if (fd < 0) {
+		self->flags = 0;
+		self->num_regions = 0;
+		self->num_irqs = 0;
+	}
+}
+
+gboolean
+hiod_vfio_device_load_info(HiodVfioDevice *self, GError **error)
+{
+	struct hiod_vfio_device_info info = {0};
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_INFO), &info,
+			      sizeof(info), error) < 0) {
+		g_prefix_error(error, "%s: ", hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
+	self->flags = info.flags;
+	self->num_regions = info.num_regions;
+	self->num_irqs = info.num_irqs;
+	return TRUE;
+}
+
+void
+hiod_vfio_device_set_container(HiodVfioDevice *self, HiodContainer *container)
+{
+	if (container != NULL)
+		g_object_ref(container);
+	g_clear_object(&self->container);
+	self->container = container;
+}
+
+void
+hiod_vfio_device_set_devid(HiodVfioDevice *self, guint32 devid)
+{
+	self->devid = devid;
+}
+
+guint32
+hiod_vfio_device_get_devid(HiodVfioDevice *self)
+{
+	return self->devid;
+}
+
+void
+hiod_vfio_device_set_hwpt_id(HiodVfioDevice *self, guint32 hwpt_id)
+{
+	self->hwpt_id = hwpt_id;
+}
+
+guint32
+hiod_vfio_device_get_hwpt_id(HiodVfioDevice *self)
+{
+	return self->hwpt_id;
+}
+
+/* the open device ------------------------------------------------------------------ */
+
+/**
+ * hiod_vfio_device_get_flags:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: VFIO_DEVICE_FLAGS_* of the open device (0 while not attached)
+ *
+ * Since: 0.1
+ */
+guint32
+hiod_vfio_device_get_flags(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), 0);
+	return self->flags;
+}
+
+/**
+ * hiod_vfio_device_get_num_regions:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: the number of regions (0 while not attached)
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vfio_device_get_num_regions(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), 0);
+	return self->num_regions;
+}
+
+/**
+ * hiod_vfio_device_get_num_irqs:
+ * @self: a #HiodVfioDevice
+ *
+ * Returns: the number of IRQ indexes (0 while not attached)
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vfio_device_get_num_irqs(HiodVfioDevice *self)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), 0);
+	return self->num_irqs;
+}
+
+/**
+ * hiod_vfio_device_get_region_info:
+ * @self: an attached #HiodVfioDevice
+ * @index: the region index
+ * @info: (out caller-allocates): the region's info
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_get_region_info(HiodVfioDevice *self, guint index, HiodVfioRegionInfo *info,
+				 GError **error)
+{
+	struct hiod_vfio_region_info ri = {.index = index};
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	g_return_val_if_fail(info != NULL, FALSE);
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	if (index >= self->num_regions) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "%s has %u regions, no region %u", hiod_vfio_device_get_name(self),
+			    self->num_regions, index);
+		return FALSE;
+	}
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_REGION_INFO), &ri,
+			      sizeof(ri), error) < 0) {
+		g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+		return FALSE;
+	}
+	info->index = index;
+	info->flags = ri.flags;
+	info->size = ri.size;
+	info->offset = ri.offset;
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_map_region:
+ * @self: an attached #HiodVfioDevice
+ * @index: the region index (a BAR)
+ * @size: (out) (optional): the mapped size
+ * @error: return location for a #GError
+ *
+ * Maps a region (typically a BAR) into the process. The mapping lives until
+ * the device is detached.
+ *
+ * Returns: (transfer none): the address, or %NULL
+ *
+ * Since: 0.1
+ */
+gpointer
+hiod_vfio_device_map_region(HiodVfioDevice *self, guint index, gsize *size, GError **error)
+{
+	HiodVfioRegionInfo info;
+	HiodRegionMap m = {.index = index};
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	for (guint i = 0; i < self->maps->len; i++) {
+		HiodRegionMap *e = &g_array_index(self->maps, HiodRegionMap, i);
+		if (e->index == index) {
+			if (size != NULL)
+				*size = e->size;
+			return e->addr;
+		}
+	}
+	if (!hiod_vfio_device_get_region_info(self, index, &info, error))
+		return NULL;
+	if (info.size == 0 || !(info.flags & HIOD_VFIO_REGION_INFO_FLAG_MMAP)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s region %u cannot be mapped (size 0x%" G_GINT64_MODIFIER "x, flags 0x%x)",
+			    hiod_vfio_device_get_name(self), index, info.size, info.flags);
+		return NULL;
+	}
+	m.size = info.size;
+	m.addr = hiod_kernel_mmap(self->ctx, self->fd, info.size, PROT_READ | PROT_WRITE,
+				  (goffset)info.offset, error);
+	if (m.addr == NULL) {
+		g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+		return NULL;
+	}
+	g_array_append_val(self->maps, m);
+	if (size != NULL)
+		*size = m.size;
+	return m.addr;
+}
+
+static gboolean
+hiod_vfio_device_region_bounds(HiodVfioDevice *self, guint index, guint64 offset, gsize len,
+			       HiodVfioRegionInfo *info, GError **error)
+{
+	if (!hiod_vfio_device_get_region_info(self, index, info, error))
+		return FALSE;
+	if (len == 0 || offset > info->size || len > info->size - offset) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s region %u: access of %zu bytes at 0x%" G_GINT64_MODIFIER
+			    "x is outside its 0x%" G_GINT64_MODIFIER "x bytes",
+			    hiod_vfio_device_get_name(self), index, len, offset, info->size);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_region_read:
+ * @self: an attached #HiodVfioDevice
+ * @index: the region index
+ * @offset: the offset in the region
+ * @buf: (out caller-allocates) (array length=len): where to read to
+ * @len: bytes
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_region_read(HiodVfioDevice *self, guint index, guint64 offset, gpointer buf,
+			     gsize len, GError **error)
+{
+	HiodVfioRegionInfo info;
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_device_region_bounds(self, index, offset, len, &info, error))
+		return FALSE;
+	return hiod_kernel_pread(self->ctx, self->fd, buf, len, (goffset)(info.offset + offset), error);
+}
+
+/**
+ * hiod_vfio_device_region_write:
+ * @self: an attached #HiodVfioDevice
+ * @index: the region index
+ * @offset: the offset in the region
+ * @buf: (array length=len): what to write
+ * @len: bytes
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_region_write(HiodVfioDevice *self, guint index, guint64 offset, gconstpointer buf,
+			      gsize len, GError **error)
+{
+	HiodVfioRegionInfo info;
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_device_region_bounds(self, index, offset, len, &info, error))
+		return FALSE;
+	return hiod_kernel_pwrite(self->ctx, self->fd, buf, len, (goffset)(info.offset + offset), error);
+}
+
+/**
+ * hiod_vfio_device_config_read:
+ * @self: an attached #HiodVfioDevice
+ * @offset: the offset in PCI config space
+ * @buf: (out caller-allocates) (array length=len): where to read to
+ * @len: bytes
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_config_read(HiodVfioDevice *self, guint offset, gpointer buf, gsize len,
+			     GError **error)
+{
+	return hiod_vfio_device_region_read(self, HIOD_VFIO_PCI_CONFIG_REGION_INDEX, offset, buf, len,
+					    error);
+}
+
+/**
+ * hiod_vfio_device_config_write:
+ * @self: an attached #HiodVfioDevice
+ * @offset: the offset in PCI config space
+ * @buf: (array length=len): what to write
+ * @len: bytes
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_config_write(HiodVfioDevice *self, guint offset, gconstpointer buf, gsize len,
+			      GError **error)
+{
+	return hiod_vfio_device_region_write(self, HIOD_VFIO_PCI_CONFIG_REGION_INDEX, offset, buf, len,
+					     error);
+}
+
+/**
+ * hiod_vfio_device_set_bus_master:
+ * @self: an attached #HiodVfioDevice
+ * @enable: whether the device may master the bus (do DMA)
+ * @error: return location for a #GError
+ *
+ * vfio-pci clears Bus Master Enable when the device is opened; a device
+ * does no DMA until it is set again (PCI command register bit 2).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_set_bus_master(HiodVfioDevice *self, gboolean enable, GError **error)
+{
+	guint16 cmd = 0;
+	if (!hiod_vfio_device_config_read(self, 4, &cmd, sizeof(cmd), error))
+		return FALSE;
+	cmd = GUINT16_FROM_LE(cmd);
+	cmd = enable ? (cmd | 0x6) : (cmd & ~0x4);
+	cmd = GUINT16_TO_LE(cmd);
+	return hiod_vfio_device_config_write(self, 4, &cmd, sizeof(cmd), error);
+}
+
+/**
+ * hiod_vfio_device_reset:
+ * @self: an attached #HiodVfioDevice
+ * @error: return location for a #GError
+ *
+ * Resets the function (FLR, PM or bus reset, whatever the kernel found).
+ * %HIOD_ERROR_NOT_SUPPORTED when the device has no reset method.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_reset(HiodVfioDevice *self, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	if (!(self->flags & HIOD_VFIO_DEVICE_FLAGS_RESET)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s has no reset method (no FLR, PM reset, or bus reset it is alone on)",
+			    hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_RESET), NULL, 0, error) < 0) {
+		g_prefix_error(error, "resetting %s: ", hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_hot_reset:
+ * @self: an attached #HiodVfioDevice
+ * @error: return location for a #GError
+ *
+ * Resets the device's bus or slot through its container's backend, which
+ * proves ownership of every affected device.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_hot_reset(HiodVfioDevice *self, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	return hiod_container_pci_hot_reset(self->container, self, FALSE, error);
+}
+
+/**
+ * hiod_vfio_device_to_json:
+ * @self: a #HiodVfioDevice
+ * @builder: a #JsonBuilder
+ *
+ * Since: 0.1
+ */
+void
+hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder)
+{
+	json_builder_begin_object(builder);
+	hiod_json_add_string(builder, "name", hiod_vfio_device_get_name(self));
+	json_builder_set_member_name(builder, "pci");
+	hiod_pci_device_info_to_json(self->info, builder);
+	hiod_json_add_bool(builder, "attached", self->fd >= 0);
+	if (self->fd >= 0) {
+		hiod_json_add_hex(builder, "flags", self->flags);
+		hiod_json_add_int(builder, "num_regions", self->num_regions);
+		hiod_json_add_int(builder, "num_irqs", self->num_irqs);
+	}
+	if (self->container != NULL) {
+		json_builder_set_member_name(builder, "container");
+		hiod_container_to_json(self->container, builder);
+	}
+	if (self->hiod != NULL) {
+		json_builder_set_member_name(builder, "host_iommu_device");
+		hiod_host_iommu_device_to_json(self->hiod, builder);
+	}
+	json_builder_end_object(builder);
+}
+
+static const gchar *
+hiod_vfio_device_assigned_get_name(HiodAssignedDevice *device)
+{
+	return hiod_vfio_device_get_name(HIOD_VFIO_DEVICE(device));
+}
+
+static void
+hiod_vfio_device_assigned_iface_init(HiodAssignedDeviceInterface *iface)
+{
+	iface->get_name = hiod_vfio_device_assigned_get_name;
+}
+
+static void
+hiod_vfio_device_init(HiodVfioDevice *self)
+{
+	self->fd = -1;
+	self->maps = g_array_new(FALSE, FALSE, sizeof(HiodRegionMap));
+}
+
+static void
+hiod_vfio_device_dispose(GObject *object)
+{
+	HiodVfioDevice *self = HIOD_VFIO_DEVICE(object);
+	if (self->ctx != NULL)
+		hiod_vfio_device_detach(self);
+	G_OBJECT_CLASS(hiod_vfio_device_parent_class)->dispose(object);
+}
+
+static void
+hiod_vfio_device_finalize(GObject *object)
+{
+	HiodVfioDevice *self = HIOD_VFIO_DEVICE(object);
+	g_array_unref(self->maps);
+	g_clear_object(&self->info);
+	g_clear_object(&self->ctx);
+	G_OBJECT_CLASS(hiod_vfio_device_parent_class)->finalize(object);
+}
+
+static void
+hiod_vfio_device_class_init(HiodVfioDeviceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = hiod_vfio_device_dispose;
+	object_class->finalize = hiod_vfio_device_finalize;
+}
