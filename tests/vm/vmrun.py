@@ -130,7 +130,8 @@ def merge_tap(results):
     n = 0
     failed = 0
     for cmd, text, rc in results:
-        label = os.path.basename(cmd.split()[0]) if cmd.split() else cmd
+        words = [w for w in cmd.split() if "=" not in w and not w.startswith("python")]
+        label = os.path.basename(words[0]) if words else cmd
         plan_seen = False
         count = 0
         for line in text.splitlines():
