@@ -335,18 +335,60 @@ hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device, guint6
 		return hiod_container_not_supported(self, "attaching devices", error);
 	if (!klass->attach_device(self, device, viommu_flags, error))
 		return FALSE;
-	if (!priv->setup_done && klass->setup != NULL) {
-		if (!klass->setup(self, error)) {
-			klass->detach_device(self, device);
-			if (klass->release != NULL)
-				klass->release(self);
-			return FALSE;
-		}
+	if (!hiod_container_setup(self, error)) {
+		klass->detach_device(self, device);
+		if (klass->release != NULL)
+			klass->release(self);
+		return FALSE;
 	}
-	priv->setup_done = TRUE;
 	g_ptr_array_add(priv->devices, device);
 	hiod_vfio_device_set_container(device, self);
 	return TRUE;
+}
+
+/**
+ * hiod_container_setup:
+ * @self: a #HiodContainer
+ * @error: return location for a #GError
+ *
+ * For subclasses: runs the class's setup once (attach_device does it for
+ * the first device; a backend without VFIO devices, such as vhost-vdpa,
+ * calls it when the container is made). Calling it again does nothing.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_setup(HiodContainer *self, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (priv->setup_done)
+		return TRUE;
+	if (klass->setup != NULL && !klass->setup(self, error))
+		return FALSE;
+	priv->setup_done = TRUE;
+	return TRUE;
+}
+
+/**
+ * hiod_container_is_setup:
+ * @self: a #HiodContainer
+ *
+ * Returns: whether the container is set up (holds a device, or was set up
+ * by its backend) and can map
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_is_setup(HiodContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	return GET_PRIVATE(self)->setup_done;
 }
 
 /**

@@ -190,7 +190,12 @@ void hiod_container_release(HiodContainer *self);
 HIOD_AVAILABLE_IN_0_1
 void hiod_container_to_json(HiodContainer *self, JsonBuilder *builder);
 
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_is_setup(HiodContainer *self);
+
 /* for subclasses */
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_setup(HiodContainer *self, GError **error);
 HIOD_AVAILABLE_IN_0_1
 void hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges);
 HIOD_AVAILABLE_IN_0_1
