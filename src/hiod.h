@@ -17,5 +17,6 @@
 #include "hiod-pci-device-info.h"
 #include "hiod-container.h"
 #include "hiod-vfio-device.h"
+#include "hiod-viommu-flags.h"
 
 #undef HIOD_INSIDE
