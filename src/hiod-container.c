@@ -98,7 +98,7 @@ hiod_container_get_backend_kind(HiodContainer *self)
  * hiod_container_get_iova_ranges:
  * @self: a #HiodContainer
  *
- * Returns: (transfer full) (element-type HiodIovaRange): a copy of the usable
+ * Returns: (transfer container) (element-type HiodIovaRange): a copy of the usable
  * IOVA ranges the backend reported (empty before setup)
  *
  * Since: 0.1

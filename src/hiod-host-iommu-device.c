@@ -256,7 +256,7 @@ hiod_host_iommu_device_check_realized(HiodHostIommuDevice *self, const gchar *wh
  * @self: a realized #HiodHostIommuDevice
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (element-type HiodIovaRange): the host-usable IOVA
+ * Returns: (transfer container) (element-type HiodIovaRange): the host-usable IOVA
  * ranges, sorted, or %NULL with %HIOD_ERROR_NOT_SUPPORTED when the class
  * cannot tell
  *

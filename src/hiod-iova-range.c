@@ -97,7 +97,7 @@ hiod_iova_range_to_json(const HiodIovaRange *range, JsonBuilder *builder)
 /**
  * hiod_iova_ranges_new:
  *
- * Returns: (transfer full) (element-type HiodIovaRange): an empty array that owns its ranges
+ * Returns: (transfer container) (element-type HiodIovaRange): an empty array that owns its ranges
  *
  * Since: 0.1
  */
@@ -111,7 +111,7 @@ hiod_iova_ranges_new(void)
  * hiod_iova_ranges_copy:
  * @ranges: (element-type HiodIovaRange): ranges
  *
- * Returns: (transfer full) (element-type HiodIovaRange): a deep copy
+ * Returns: (transfer container) (element-type HiodIovaRange): a deep copy
  *
  * Since: 0.1
  */

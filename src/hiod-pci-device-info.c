@@ -168,7 +168,7 @@ hiod_pci_compare(gconstpointer a, gconstpointer b)
  * @ctx: a #HiodContext
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (element-type HiodPciDeviceInfo): every PCI device
+ * Returns: (transfer container) (element-type HiodPciDeviceInfo): every PCI device
  * of the host, sorted by address
  *
  * Since: 0.1
