@@ -522,7 +522,7 @@ hiod_vfio_device_region_bounds(HiodVfioDevice *self, guint index, guint64 offset
  * @self: an attached #HiodVfioDevice
  * @index: the region index
  * @offset: the offset in the region
- * @buf: (out caller-allocates) (array length=len): where to read to
+ * @buf: (out caller-allocates) (array length=len) (element-type guint8): where to read to
  * @len: bytes
  * @error: return location for a #GError
  *
@@ -546,7 +546,7 @@ hiod_vfio_device_region_read(HiodVfioDevice *self, guint index, guint64 offset, 
  * @self: an attached #HiodVfioDevice
  * @index: the region index
  * @offset: the offset in the region
- * @buf: (array length=len): what to write
+ * @buf: (array length=len) (element-type guint8): what to write
  * @len: bytes
  * @error: return location for a #GError
  *
@@ -569,7 +569,7 @@ hiod_vfio_device_region_write(HiodVfioDevice *self, guint index, guint64 offset,
  * hiod_vfio_device_config_read:
  * @self: an attached #HiodVfioDevice
  * @offset: the offset in PCI config space
- * @buf: (out caller-allocates) (array length=len): where to read to
+ * @buf: (out caller-allocates) (array length=len) (element-type guint8): where to read to
  * @len: bytes
  * @error: return location for a #GError
  *
@@ -589,7 +589,7 @@ hiod_vfio_device_config_read(HiodVfioDevice *self, guint offset, gpointer buf, g
  * hiod_vfio_device_config_write:
  * @self: an attached #HiodVfioDevice
  * @offset: the offset in PCI config space
- * @buf: (array length=len): what to write
+ * @buf: (array length=len) (element-type guint8): what to write
  * @len: bytes
  * @error: return location for a #GError
  *
