@@ -7,6 +7,9 @@
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-json-private.h"
+#if HIOD_HAVE_LEGACY_VFIO
+#include "hiod-legacy-container.h"
+#endif
 #include "hiod-vfio-device-private.h"
 
 /**
@@ -227,6 +230,153 @@ hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *
 	g_mutex_lock(&priv->lock);
 	func(priv->mappings, data);
 	g_mutex_unlock(&priv->lock);
+}
+
+/* the backend factory ------------------------------------------------------------ */
+
+/**
+ * hiod_backend_kind_to_string:
+ * @kind: a #HiodBackendKind
+ *
+ * Returns: the kind's nick ("auto", "legacy", "spapr", "iommufd", "vdpa"),
+ * as hiodctl's --backend and the JSON documents spell it
+ *
+ * Since: 0.1
+ */
+const gchar *
+hiod_backend_kind_to_string(HiodBackendKind kind)
+{
+	GEnumClass *klass = g_type_class_ref(HIOD_TYPE_BACKEND_KIND);
+	GEnumValue *v = g_enum_get_value(klass, kind);
+	const gchar *nick = v != NULL ? v->value_nick : NULL;
+	g_type_class_unref(klass);
+	return nick;
+}
+
+/**
+ * hiod_backend_kind_from_string:
+ * @str: a backend nick ("auto", "legacy", "iommufd", ...)
+ * @kind: (out): the kind
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when @str names a backend
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **error)
+{
+	GEnumClass *klass = g_type_class_ref(HIOD_TYPE_BACKEND_KIND);
+	GEnumValue *v = str != NULL ? g_enum_get_value_by_nick(klass, str) : NULL;
+	if (v == NULL) {
+		g_autoptr(GString) names = g_string_new(NULL);
+		for (guint i = 0; i < klass->n_values; i++)
+			g_string_append_printf(names, "%s%s", i ? ", " : "", klass->values[i].value_nick);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "unknown backend '%s' (known: %s)", str != NULL ? str : "(null)", names->str);
+		g_type_class_unref(klass);
+		return FALSE;
+	}
+	*kind = v->value;
+	g_type_class_unref(klass);
+	return TRUE;
+}
+
+/* Whether the iommufd container is compiled in. The iommufd backend sets it
+ * (with its case in hiod_container_new()) when it lands. */
+static gboolean
+hiod_container_have_iommufd(void)
+{
+	return FALSE;
+}
+
+/**
+ * hiod_backend_kind_resolve:
+ * @ctx: a #HiodContext
+ * @kind: a #HiodBackendKind
+ * @device: (nullable): the device to attach, if any
+ *
+ * Resolves %HIOD_BACKEND_KIND_AUTO: iommufd when /dev/iommu exists, @device
+ * has a VFIO cdev and the iommufd backend is compiled in; otherwise legacy.
+ * Other kinds are returned as they are.
+ *
+ * Returns: the backend to use
+ *
+ * Since: 0.1
+ */
+HiodBackendKind
+hiod_backend_kind_resolve(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device)
+{
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), HIOD_BACKEND_KIND_LEGACY);
+	if (kind != HIOD_BACKEND_KIND_AUTO)
+		return kind;
+	if (hiod_container_have_iommufd() && hiod_context_has_iommufd(ctx) && device != NULL &&
+	    hiod_vfio_device_get_cdev_path(device) != NULL)
+		return HIOD_BACKEND_KIND_IOMMUFD;
+	return HIOD_BACKEND_KIND_LEGACY;
+}
+
+static HiodContainer *
+hiod_container_new_legacy(HiodContext *ctx, GError **error)
+{
+#if HIOD_HAVE_LEGACY_VFIO
+	gboolean has_type1 = FALSE, has_spapr = FALSE;
+	if (!hiod_legacy_container_probe_types(ctx, &has_type1, &has_spapr, error))
+		return NULL;
+	if (!has_type1 && has_spapr) {
+		/* the sPAPR backend adds its container here */
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+				    "the VFIO container offers only sPAPR TCE, and this build of hiod "
+				    "has no sPAPR backend");
+		return NULL;
+	}
+	if (!has_type1) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+				    "the VFIO container offers neither type1 nor sPAPR TCE");
+		return NULL;
+	}
+	return hiod_legacy_container_new(ctx);
+#else
+	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "this build of hiod has no legacy VFIO backend (-Dlegacy_vfio=disabled)");
+	return NULL;
+#endif
+}
+
+/**
+ * hiod_container_new:
+ * @ctx: a #HiodContext
+ * @kind: the backend, or %HIOD_BACKEND_KIND_AUTO
+ * @device: (nullable): the device that will be attached (decides AUTO)
+ * @error: return location for a #GError
+ *
+ * Makes an empty container of the backend @kind resolves to (see
+ * hiod_backend_kind_resolve()). For the legacy kind the VFIO container is
+ * asked which IOMMU types it offers: type1, or the sPAPR backend when only
+ * sPAPR TCE is offered. Nothing stays open until a device is attached.
+ *
+ * Returns: (transfer full): a new #HiodContainer, or %NULL
+ *
+ * Since: 0.1
+ */
+HiodContainer *
+hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
+	g_return_val_if_fail(device == NULL || HIOD_IS_VFIO_DEVICE(device), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	kind = hiod_backend_kind_resolve(ctx, kind, device);
+	switch (kind) {
+	case HIOD_BACKEND_KIND_LEGACY:
+	case HIOD_BACKEND_KIND_SPAPR:
+		return hiod_container_new_legacy(ctx, error);
+	case HIOD_BACKEND_KIND_IOMMUFD:
+		/* the iommufd backend adds its container here (#if HIOD_HAVE_IOMMUFD) */
+	default:
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "no %s container in this build of hiod", hiod_backend_kind_to_string(kind));
+		return NULL;
+	}
 }
 
 /* setters for subclasses ------------------------------------------------------ */

@@ -193,6 +193,18 @@ void hiod_container_to_json(HiodContainer *self, JsonBuilder *builder);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_container_is_setup(HiodContainer *self);
 
+/* the backend factory */
+HIOD_AVAILABLE_IN_0_1
+HiodContainer *hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device,
+				  GError **error);
+HIOD_AVAILABLE_IN_0_1
+HiodBackendKind hiod_backend_kind_resolve(HiodContext *ctx, HiodBackendKind kind,
+					  HiodVfioDevice *device);
+HIOD_AVAILABLE_IN_0_1
+const gchar *hiod_backend_kind_to_string(HiodBackendKind kind);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **error);
+
 /* for subclasses */
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_container_setup(HiodContainer *self, GError **error);

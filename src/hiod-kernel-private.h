@@ -33,6 +33,8 @@ typedef struct {
 
 gint hiod_kernel_open(HiodContext *ctx, const gchar *path, gint flags, GError **error);
 void hiod_kernel_close(HiodContext *ctx, gint fd);
+/* Counts an fd that an ioctl returned (VFIO_GROUP_GET_DEVICE_FD); close it with hiod_kernel_close(). */
+void hiod_kernel_adopt_fd(HiodContext *ctx, gint fd);
 /* argsz != 0: the u32 at offset 0 of arg is stamped with argsz (VFIO argsz, iommufd size). */
 gint hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request,
 		       gpointer arg, gsize argsz, GError **error);

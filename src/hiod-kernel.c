@@ -309,6 +309,19 @@ hiod_kernel_close(HiodContext *ctx, gint fd)
 	g_mutex_unlock(&k->mutex);
 }
 
+/* An fd the kernel handed back through an ioctl (VFIO_GROUP_GET_DEVICE_FD):
+ * counted like an opened one, released with hiod_kernel_close(). */
+void
+hiod_kernel_adopt_fd(HiodContext *ctx, gint fd)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	if (fd < 0)
+		return;
+	g_mutex_lock(&k->mutex);
+	k->open_fds++;
+	g_mutex_unlock(&k->mutex);
+}
+
 static gint
 hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong request,
 			   gpointer arg, GError **error)

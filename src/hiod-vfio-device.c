@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "hiod-assigned-device.h"
 #include "hiod-context-private.h"
@@ -711,6 +714,151 @@ hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder)
 		hiod_host_iommu_device_to_json(self->hiod, builder);
 	}
 	json_builder_end_object(builder);
+}
+
+/* explicit driver binding ------------------------------------------------------------ */
+
+/* sysfs attributes are not device nodes: a plain write, no temp file. */
+static gboolean
+hiod_sysfs_write(HiodContext *ctx, const gchar *value, GError **error, const gchar *first, ...)
+{
+	g_autofree gchar *path = NULL;
+	g_autoptr(GPtrArray) parts = g_ptr_array_new();
+	va_list args;
+	gssize len = strlen(value), n;
+	gint fd;
+
+	va_start(args, first);
+	for (const gchar *p = first; p != NULL; p = va_arg(args, const gchar *))
+		g_ptr_array_add(parts, (gpointer)p);
+	va_end(args);
+	g_ptr_array_insert(parts, 0, (gpointer)hiod_context_get_sysfs_root(ctx));
+	g_ptr_array_add(parts, NULL);
+	path = g_build_filenamev((gchar **)parts->pdata);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		hiod_kernel_set_error(error, errno, "opening %s", path);
+		return FALSE;
+	}
+	n = write(fd, value, len);
+	if (n != len) {
+		gint errnum = n < 0 ? errno : EIO;
+		g_autofree gchar *shown = g_strchomp(g_strdup(value));
+		close(fd);
+		hiod_kernel_set_error(error, errnum, "writing '%s' to %s", shown, path);
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+static HiodPciDeviceInfo *
+hiod_pci_lookup(HiodContext *ctx, const gchar *address, gchar **normalized, GError **error)
+{
+	if (address == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "no device given");
+		return NULL;
+	}
+	if (!hiod_pci_address_normalize(address, normalized, error))
+		return NULL;
+	return hiod_pci_device_info_new(ctx, *normalized, error);
+}
+
+/**
+ * hiod_pci_bind_vfio:
+ * @ctx: a #HiodContext
+ * @address: a PCI address ("0000:00:04.0")
+ * @error: return location for a #GError
+ *
+ * Binds the device to vfio-pci the way an administrator would: unbinds its
+ * current driver, sets driver_override to vfio-pci and asks the PCI core to
+ * probe it. Needs root. Nothing in hiod does this implicitly. A device
+ * already bound to vfio-pci is left as it is.
+ *
+ * Returns: %TRUE when the device ends up bound to vfio-pci
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_pci_bind_vfio(HiodContext *ctx, const gchar *address, GError **error)
+{
+	g_autofree gchar *bdf = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	g_autoptr(HiodPciDeviceInfo) after = NULL;
+	const gchar *driver;
+
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), FALSE);
+	info = hiod_pci_lookup(ctx, address, &bdf, error);
+	if (info == NULL)
+		return FALSE;
+	if (hiod_pci_device_info_is_vfio_bound(info))
+		return TRUE;
+	driver = hiod_pci_device_info_get_driver(info);
+	if (driver != NULL &&
+	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
+		g_prefix_error(error, "binding %s to vfio-pci: unbinding %s: ", bdf, driver);
+		return FALSE;
+	}
+	if (!hiod_sysfs_write(ctx, "vfio-pci", error, "bus", "pci", "devices", bdf, "driver_override", NULL) ||
+	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "drivers_probe", NULL)) {
+		g_prefix_error(error, "binding %s to vfio-pci: ", bdf);
+		return FALSE;
+	}
+	after = hiod_pci_device_info_new(ctx, bdf, error);
+	if (after == NULL)
+		return FALSE;
+	if (!hiod_pci_device_info_is_vfio_bound(after)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_FAILED,
+			    "binding %s to vfio-pci: vfio-pci did not take it (an IOMMU group is needed; "
+			    "the kernel log says why)",
+			    bdf);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_pci_unbind_vfio:
+ * @ctx: a #HiodContext
+ * @address: a PCI address ("0000:00:04.0")
+ * @error: return location for a #GError
+ *
+ * Unbinds the device from vfio-pci and clears driver_override, so that it
+ * is left without a driver (or to the driver a later probe picks). A device
+ * bound to another driver is refused (%HIOD_ERROR_INVALID_STATE); one without
+ * a driver only has driver_override cleared.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_pci_unbind_vfio(HiodContext *ctx, const gchar *address, GError **error)
+{
+	g_autofree gchar *bdf = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	const gchar *driver;
+
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), FALSE);
+	info = hiod_pci_lookup(ctx, address, &bdf, error);
+	if (info == NULL)
+		return FALSE;
+	driver = hiod_pci_device_info_get_driver(info);
+	if (driver != NULL && !hiod_pci_device_info_is_vfio_bound(info)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s is bound to %s, not vfio-pci: left alone", bdf, driver);
+		return FALSE;
+	}
+	if (driver != NULL &&
+	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
+		g_prefix_error(error, "unbinding %s from vfio-pci: ", bdf);
+		return FALSE;
+	}
+	if (!hiod_sysfs_write(ctx, "\n", error, "bus", "pci", "devices", bdf, "driver_override", NULL)) {
+		g_prefix_error(error, "unbinding %s from vfio-pci: clearing driver_override: ", bdf);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static const gchar *

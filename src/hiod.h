@@ -17,6 +17,8 @@
 #include "hiod-pci-device-info.h"
 #include "hiod-container.h"
 #include "hiod-vfio-device.h"
+#include "hiod-legacy-container.h"
+#include "hiod-host-iommu-device-legacy-vfio.h"
 #include "hiod-viommu-flags.h"
 
 #undef HIOD_INSIDE
