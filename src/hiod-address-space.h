@@ -8,6 +8,7 @@
 #include <glib-object.h>
 #include "hiod-container.h"
 #include "hiod-context.h"
+#include "hiod-vfio-device.h"
 #include "hiod-version.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,8 @@ HIOD_AVAILABLE_IN_0_1
 void hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *container);
 HIOD_AVAILABLE_IN_0_1
 GPtrArray *hiod_address_space_get_containers(HiodAddressSpace *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_address_space_has_container(HiodAddressSpace *self, HiodContainer *container);
 
 /* the guest memory map */
 HIOD_AVAILABLE_IN_0_1
@@ -41,7 +44,7 @@ HIOD_AVAILABLE_IN_0_1
 guint hiod_address_space_get_n_sections(HiodAddressSpace *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section_iova,
-				   guint64 *section_size, gpointer *vaddr);
+				   guint64 *section_size, gpointer *vaddr, HiodDmaFlags *flags);
 
 /* the attach flow: find or make a container of @kind in this space, attach,
  * replay the sections, realize the host IOMMU device */

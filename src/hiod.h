@@ -19,6 +19,7 @@
 #include "hiod-vfio-device.h"
 #include "hiod-legacy-container.h"
 #include "hiod-host-iommu-device-legacy-vfio.h"
+#include "hiod-address-space.h"
 #include "hiod-viommu-flags.h"
 
 #undef HIOD_INSIDE

@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "hiod-address-space.h"
+#include "hiod-container-private.h"
+#include "hiod-error.h"
+#include "hiod-interval-map-private.h"
+#include "hiod-vfio-device.h"
+
+/**
+ * HiodAddressSpace:
+ *
+ * The guest memory map that a set of containers mirror (QEMU's
+ * VFIOAddressSpace and its memory listener). A section is a span of IOVA
+ * backed by process memory; every section is mapped into every member
+ * container, and a container that joins later gets every existing section
+ * replayed. Removing part of a section splits it: what remains stays mapped
+ * everywhere.
+ *
+ * Every change is all or nothing across the members: when one container
+ * refuses a map or an unmap, the containers already changed are put back as
+ * they were and the section index is left untouched. Overlapping sections are
+ * refused with %HIOD_ERROR_EXISTS; alignment, IOVA ranges and the mapping
+ * limit are each container's to check, and their error is passed on.
+ *
+ * When two members are of the same backend class and that class can copy a
+ * mapping from another container (iommufd IOAS copy), the second and later
+ * members get the section by copy instead of pinning the pages again.
+ *
+ * The section index is a balanced interval tree: lookup, insert, remove and
+ * overlap detection stay O(log n) at millions of sections. One lock guards
+ * the space (sections and members); containers lock themselves. All calls may
+ * be made from several threads.
+ *
+ * Since: 0.1
+ */
+
+struct _HiodAddressSpace {
+	GObject parent_instance;
+	HiodContext *ctx;
+	GMutex lock;		 /* sections, containers */
+	HiodIntervalMap *sections; /* [start, last] -> HiodSection */
+	GPtrArray *containers;	 /* HiodContainer, owned */
+};
+
+/* a section's value in the index */
+typedef struct {
+	gpointer vaddr;
+	HiodDmaFlags flags;
+} HiodSection;
+
+enum {
+	PROP_0,
+	PROP_CONTEXT,
+	N_PROPS,
+};
+static GParamSpec *props[N_PROPS];
+
+G_DEFINE_FINAL_TYPE(HiodAddressSpace, hiod_address_space, G_TYPE_OBJECT)
+
+#define FMT_SPAN "[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]"
+
+static HiodSection *
+hiod_section_new(gpointer vaddr, HiodDmaFlags flags)
+{
+	HiodSection *s = g_new(HiodSection, 1);
+	s->vaddr = vaddr;
+	s->flags = flags;
+	return s;
+}
+
+/**
+ * hiod_address_space_new:
+ * @ctx: (nullable): a #HiodContext, or %NULL for the default roots
+ *
+ * Returns: (transfer full): an empty address space
+ *
+ * Since: 0.1
+ */
+HiodAddressSpace *
+hiod_address_space_new(HiodContext *ctx)
+{
+	g_return_val_if_fail(ctx == NULL || HIOD_IS_CONTEXT(ctx), NULL);
+	return g_object_new(HIOD_TYPE_ADDRESS_SPACE, "context", ctx, NULL);
+}
+
+/**
+ * hiod_address_space_get_context:
+ * @self: a #HiodAddressSpace
+ *
+ * Returns: (transfer none): the context
+ *
+ * Since: 0.1
+ */
+HiodContext *
+hiod_address_space_get_context(HiodAddressSpace *self)
+{
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), NULL);
+	return self->ctx;
+}
+
+/* mapping one section into one container ----------------------------------------- */
+
+/* Maps the section into @c: by copy from one of the first @n_sources
+ * members (those that map it already) of the same class when the backend
+ * can (no second pin), else by map. */
+static gboolean
+hiod_address_space_map_into(HiodAddressSpace *self, guint n_sources, HiodContainer *c, guint64 iova,
+			    guint64 size, gpointer vaddr, HiodDmaFlags flags, GError **error)
+{
+	if (HIOD_CONTAINER_GET_CLASS(c)->dma_copy != NULL) {
+		for (guint j = 0; j < n_sources; j++) {
+			HiodContainer *src = g_ptr_array_index(self->containers, j);
+			g_autoptr(GError) local = NULL;
+			if (src == c || G_OBJECT_TYPE(src) != G_OBJECT_TYPE(c))
+				continue;
+			if (hiod_container_dma_copy(c, src, iova, iova, size, flags, &local))
+				return TRUE;
+			if (g_error_matches(local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
+				g_debug("copying " FMT_SPAN " from another %s: %s; mapping instead",
+					iova, iova + size - 1, G_OBJECT_TYPE_NAME(c), local->message);
+				break;
+			}
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+	}
+	return hiod_container_dma_map(c, iova, size, vaddr, flags, error);
+}
+
+/* Whether @c holds exactly the mapping [start, last]. */
+typedef struct {
+	guint64 start;
+	guint64 last;
+	gboolean found;
+} HiodExactQuery;
+
+static void
+hiod_exact_query_cb(HiodIntervalMap *map, gpointer data)
+{
+	HiodExactQuery *q = data;
+	const HiodInterval *i = hiod_interval_map_lookup(map, q->start);
+	q->found = i != NULL && i->start == q->start && i->last == q->last;
+}
+
+static gboolean
+hiod_container_maps_exactly(HiodContainer *c, guint64 start, guint64 last)
+{
+	HiodExactQuery q = {.start = start, .last = last};
+	hiod_container_with_mappings(c, hiod_exact_query_cb, &q);
+	return q.found;
+}
+
+/* Puts the sections @hits back into @c as whole mappings (undoing a
+ * partial or complete unmap). Best effort: failures are logged. */
+static void
+hiod_address_space_restore(HiodAddressSpace *self, HiodContainer *c, GArray *hits)
+{
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		HiodSection *s = i->value;
+		guint64 size = i->last - i->start + 1;
+		g_autoptr(GError) local = NULL;
+		if (hiod_container_maps_exactly(c, i->start, i->last))
+			continue;
+		if (!hiod_container_dma_unmap(c, i->start, size, &local) ||
+		    !hiod_container_dma_map(c, i->start, size, s->vaddr, s->flags, &local))
+			g_debug("could not restore section " FMT_SPAN " in %s: %s", i->start, i->last,
+				G_OBJECT_TYPE_NAME(c), local->message);
+	}
+}
+
+/* members ------------------------------------------------------------------------- */
+
+typedef struct {
+	HiodAddressSpace *self;
+	HiodContainer *c;
+	guint64 replayed_until; /* sections starting before this were mapped */
+	gboolean any;
+	GError *error;
+} HiodReplay;
+
+static gboolean
+hiod_replay_cb(const HiodInterval *i, gpointer data)
+{
+	HiodReplay *r = data;
+	HiodSection *s = i->value;
+	if (!hiod_address_space_map_into(r->self, r->self->containers->len, r->c, i->start,
+					 i->last - i->start + 1, s->vaddr, s->flags, &r->error)) {
+		g_prefix_error(&r->error, "replaying section " FMT_SPAN ": ", i->start, i->last);
+		return FALSE;
+	}
+	r->any = TRUE;
+	r->replayed_until = i->start;
+	return TRUE;
+}
+
+static gboolean
+hiod_unreplay_cb(const HiodInterval *i, gpointer data)
+{
+	HiodReplay *r = data;
+	g_autoptr(GError) local = NULL;
+	if (!r->any || i->start > r->replayed_until)
+		return FALSE;
+	if (!hiod_container_dma_unmap(r->c, i->start, i->last - i->start + 1, &local))
+		g_debug("undoing replay of " FMT_SPAN ": %s", i->start, i->last, local->message);
+	return TRUE;
+}
+
+static gboolean
+hiod_address_space_add_container_locked(HiodAddressSpace *self, HiodContainer *container,
+					GError **error)
+{
+	HiodReplay r = {.self = self, .c = container};
+
+	if (g_ptr_array_find(self->containers, container, NULL)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+			    "%s is already a member of this address space", G_OBJECT_TYPE_NAME(container));
+		return FALSE;
+	}
+	hiod_interval_map_foreach(self->sections, hiod_replay_cb, &r);
+	if (r.error != NULL) {
+		/* the container leaves with none of the sections */
+		hiod_interval_map_foreach(self->sections, hiod_unreplay_cb, &r);
+		g_propagate_error(error, r.error);
+		return FALSE;
+	}
+	g_ptr_array_add(self->containers, g_object_ref(container));
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_add_container:
+ * @self: a #HiodAddressSpace
+ * @container: a #HiodContainer that is set up (holds a device) unless the
+ *   space has no sections yet
+ * @error: return location for a #GError
+ *
+ * Makes @container a member: every existing section is replayed into it
+ * (by copy from a member of the same class when the backend can), and every
+ * later change reaches it. When a replay fails the container is left with
+ * none of the sections. %HIOD_ERROR_EXISTS when it is a member already.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_add_container(HiodAddressSpace *self, HiodContainer *container, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_CONTAINER(container), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	locker = g_mutex_locker_new(&self->lock);
+	return hiod_address_space_add_container_locked(self, container, error);
+}
+
+static gboolean
+hiod_unmap_section_cb(const HiodInterval *i, gpointer data)
+{
+	HiodContainer *c = data;
+	g_autoptr(GError) local = NULL;
+	if (!hiod_container_dma_unmap(c, i->start, i->last - i->start + 1, &local))
+		g_debug("unmapping section " FMT_SPAN " from %s: %s", i->start, i->last,
+			G_OBJECT_TYPE_NAME(c), local->message);
+	return TRUE;
+}
+
+static void
+hiod_address_space_remove_container_locked(HiodAddressSpace *self, HiodContainer *container)
+{
+	g_autoptr(HiodContainer) c = NULL;
+	guint idx;
+	if (!g_ptr_array_find(self->containers, container, &idx))
+		return;
+	c = g_ptr_array_steal_index(self->containers, idx);
+	/* a container whose last device left has released its mappings already */
+	if (hiod_container_get_n_mappings(c) > 0)
+		hiod_interval_map_foreach(self->sections, hiod_unmap_section_cb, c);
+}
+
+/**
+ * hiod_address_space_remove_container:
+ * @self: a #HiodAddressSpace
+ * @container: a member
+ *
+ * Unmaps every section from @container and drops it from the space. Does
+ * nothing when it is not a member.
+ *
+ * Since: 0.1
+ */
+void
+hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *container)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_if_fail(HIOD_IS_ADDRESS_SPACE(self));
+	g_return_if_fail(HIOD_IS_CONTAINER(container));
+	locker = g_mutex_locker_new(&self->lock);
+	hiod_address_space_remove_container_locked(self, container);
+}
+
+/**
+ * hiod_address_space_get_containers:
+ * @self: a #HiodAddressSpace
+ *
+ * Returns: (transfer full) (element-type HiodContainer): the members, in the
+ * order they joined
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+hiod_address_space_get_containers(HiodAddressSpace *self)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), out);
+	locker = g_mutex_locker_new(&self->lock);
+	for (guint i = 0; i < self->containers->len; i++)
+		g_ptr_array_add(out, g_object_ref(g_ptr_array_index(self->containers, i)));
+	return out;
+}
+
+/**
+ * hiod_address_space_has_container:
+ * @self: a #HiodAddressSpace
+ * @container: a #HiodContainer
+ *
+ * Returns: whether @container is a member
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_has_container(HiodAddressSpace *self, HiodContainer *container)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	locker = g_mutex_locker_new(&self->lock);
+	return g_ptr_array_find(self->containers, container, NULL);
+}
+
+/* sections ------------------------------------------------------------------------ */
+
+static gboolean
+hiod_address_space_check_span(guint64 iova, guint64 size, GError **error)
+{
+	if (size == 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "zero-length section");
+		return FALSE;
+	}
+	if (iova + (size - 1) < iova) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
+			    "x wraps around the 64-bit space",
+			    iova, size);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_add_section:
+ * @self: a #HiodAddressSpace
+ * @iova: the section's first IOVA
+ * @size: the section's size in bytes
+ * @vaddr: (not nullable): the process memory backing it
+ * @flags: #HiodDmaFlags
+ * @error: return location for a #GError
+ *
+ * Adds [@iova, @iova + @size) to the map and maps it into every member.
+ * All or nothing: when a member refuses (its error is passed on, with the
+ * code it chose: unaligned, out of its IOVA ranges, over its mapping limit,
+ * or a kernel error), the members already mapped are unmapped again and the
+ * section is not added. A section that overlaps another is refused with
+ * %HIOD_ERROR_EXISTS.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 size, gpointer vaddr,
+			       HiodDmaFlags flags, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	const HiodInterval *other;
+	guint64 last;
+
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	if (vaddr == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "section backed by a NULL address");
+		return FALSE;
+	}
+	if (!hiod_address_space_check_span(iova, size, error))
+		return FALSE;
+	last = iova + size - 1;
+
+	locker = g_mutex_locker_new(&self->lock);
+	other = hiod_interval_map_first_overlap(self->sections, iova, last);
+	if (other != NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+			    "section " FMT_SPAN " overlaps the section " FMT_SPAN, iova, last,
+			    other->start, other->last);
+		return FALSE;
+	}
+	for (guint k = 0; k < self->containers->len; k++) {
+		HiodContainer *c = g_ptr_array_index(self->containers, k);
+		if (hiod_address_space_map_into(self, k, c, iova, size, vaddr, flags, error))
+			continue;
+		g_prefix_error(error, "mapping section " FMT_SPAN " into %s: ", iova, last,
+			       G_OBJECT_TYPE_NAME(c));
+		/* all or nothing: take it out of the members that have it */
+		for (guint j = 0; j < k; j++) {
+			HiodContainer *done = g_ptr_array_index(self->containers, j);
+			g_autoptr(GError) local = NULL;
+			if (!hiod_container_dma_unmap(done, iova, size, &local))
+				g_debug("rolling back " FMT_SPAN " in %s: %s", iova, last,
+					G_OBJECT_TYPE_NAME(done), local->message);
+		}
+		return FALSE;
+	}
+	hiod_interval_map_insert(self->sections, iova, last, hiod_section_new(vaddr, flags));
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_remove_section:
+ * @self: a #HiodAddressSpace
+ * @iova: the first IOVA to remove
+ * @size: bytes to remove
+ * @error: return location for a #GError
+ *
+ * Removes whatever the map holds in [@iova, @iova + @size) from every
+ * member. A section only partly inside is split: its parts outside stay
+ * mapped everywhere. Removing a span that holds nothing succeeds. All or
+ * nothing: when a member refuses, every member is put back as it was.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 size,
+				  GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(GArray) hits = NULL;
+	guint64 last;
+
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	if (!hiod_address_space_check_span(iova, size, error))
+		return FALSE;
+	last = iova + size - 1;
+
+	locker = g_mutex_locker_new(&self->lock);
+	hits = hiod_interval_map_overlaps(self->sections, iova, last);
+	if (hits->len == 0)
+		return TRUE;
+	for (guint k = 0; k < self->containers->len; k++) {
+		HiodContainer *c = g_ptr_array_index(self->containers, k);
+		if (hiod_container_dma_unmap(c, iova, size, error))
+			continue;
+		g_prefix_error(error, "removing section " FMT_SPAN " from %s: ", iova, last,
+			       G_OBJECT_TYPE_NAME(c));
+		for (guint j = 0; j <= k; j++)
+			hiod_address_space_restore(self, g_ptr_array_index(self->containers, j), hits);
+		return FALSE;
+	}
+	/* the index follows: split what is only partly inside */
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		HiodSection *s = hiod_interval_map_steal(self->sections, i->start);
+		if (i->start < iova)
+			hiod_interval_map_insert(self->sections, i->start, iova - 1,
+						 hiod_section_new(s->vaddr, s->flags));
+		if (i->last > last)
+			hiod_interval_map_insert(self->sections, last + 1, i->last,
+						 hiod_section_new((guint8 *)s->vaddr + (last + 1 - i->start),
+								  s->flags));
+		g_free(s);
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_get_n_sections:
+ * @self: a #HiodAddressSpace
+ *
+ * Returns: how many sections the map holds
+ *
+ * Since: 0.1
+ */
+guint
+hiod_address_space_get_n_sections(HiodAddressSpace *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), 0);
+	locker = g_mutex_locker_new(&self->lock);
+	return hiod_interval_map_size(self->sections);
+}
+
+/**
+ * hiod_address_space_lookup:
+ * @self: a #HiodAddressSpace
+ * @iova: an IOVA
+ * @section_iova: (out) (optional): the first IOVA of the section holding @iova
+ * @section_size: (out) (optional): its size
+ * @vaddr: (out) (optional): the process address backing its first byte
+ * @flags: (out) (optional): its #HiodDmaFlags
+ *
+ * Finds the section that holds @iova, in O(log n).
+ *
+ * Returns: %TRUE when a section holds @iova
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section_iova,
+			  guint64 *section_size, gpointer *vaddr, HiodDmaFlags *flags)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	const HiodInterval *i;
+	HiodSection *s;
+
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	locker = g_mutex_locker_new(&self->lock);
+	i = hiod_interval_map_lookup(self->sections, iova);
+	if (i == NULL)
+		return FALSE;
+	s = i->value;
+	if (section_iova != NULL)
+		*section_iova = i->start;
+	if (section_size != NULL)
+		*section_size = i->last - i->start + 1;
+	if (vaddr != NULL)
+		*vaddr = s->vaddr;
+	if (flags != NULL)
+		*flags = s->flags;
+	return TRUE;
+}
+
+/* the attach flow ------------------------------------------------------------------ */
+
+static HiodBackendKind
+hiod_address_space_resolve_kind(HiodAddressSpace *self, HiodVfioDevice *device,
+				HiodBackendKind kind)
+{
+	if (kind != HIOD_BACKEND_KIND_AUTO)
+		return kind;
+	if (hiod_context_has_iommufd(self->ctx) && hiod_vfio_device_get_cdev_path(device) != NULL)
+		return HIOD_BACKEND_KIND_IOMMUFD;
+	return HIOD_BACKEND_KIND_LEGACY;
+}
+
+/* A new, empty container of @kind. */
+static HiodContainer *
+hiod_address_space_new_container(HiodAddressSpace *self, HiodBackendKind kind, GError **error)
+{
+	/* until the backend factory (hiod_container_new) exists */
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+		    "no container of backend %d can be made in this build", kind);
+	return NULL;
+}
+
+/**
+ * hiod_address_space_attach_device:
+ * @self: a #HiodAddressSpace
+ * @device: a #HiodVfioDevice that is not attached
+ * @kind: the backend to reach the device through (%HIOD_BACKEND_KIND_AUTO:
+ *   iommufd when /dev/iommu and the device's cdev exist, else legacy)
+ * @viommu_flags: the vIOMMU's flags (HIOD_VIOMMU_FLAG_*), read before attach;
+ *   0 without a vIOMMU
+ * @error: return location for a #GError
+ *
+ * The attach flow: tries each member container of the backend @kind in turn
+ * (a container that answers %HIOD_ERROR_INCOMPATIBLE cannot take the device:
+ * its group or IOAS refused, so the next is tried); when none takes it, makes
+ * a new container, attaches the device and adds the container to the space,
+ * which replays every section into it. The host IOMMU device is created and
+ * realized on the way (hiod_vfio_device_attach()). On failure nothing is
+ * left behind: the device is detached and a container made for it is gone.
+ *
+ * Returns: (transfer none): the container the device is attached to, or %NULL
+ *
+ * Since: 0.1
+ */
+HiodContainer *
+hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
+				 HiodBackendKind kind, guint64 viommu_flags, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodContainer) fresh = NULL;
+	HiodContainer *container = NULL;
+
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), NULL);
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	locker = g_mutex_locker_new(&self->lock);
+	kind = hiod_address_space_resolve_kind(self, device, kind);
+
+	/* a member of the same backend that will take the device */
+	for (guint i = 0; i < self->containers->len && container == NULL; i++) {
+		HiodContainer *c = g_ptr_array_index(self->containers, i);
+		g_autoptr(GError) local = NULL;
+		if (hiod_container_get_backend_kind(c) != kind)
+			continue;
+		if (hiod_vfio_device_attach(device, c, viommu_flags, &local)) {
+			container = c;
+			break;
+		}
+		if (!g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INCOMPATIBLE)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local), "attaching %s: ",
+						   hiod_vfio_device_get_name(device));
+			return NULL;
+		}
+		g_debug("%s cannot join %s #%u: %s", hiod_vfio_device_get_name(device),
+			G_OBJECT_TYPE_NAME(c), i, local->message);
+	}
+
+	/* else a container of its own, which gets every section replayed */
+	if (container == NULL) {
+		fresh = hiod_address_space_new_container(self, kind, error);
+		if (fresh == NULL) {
+			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
+			return NULL;
+		}
+		if (!hiod_vfio_device_attach(device, fresh, viommu_flags, error)) {
+			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
+			return NULL;
+		}
+		if (!hiod_address_space_add_container_locked(self, fresh, error)) {
+			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
+			hiod_vfio_device_detach(device);
+			return NULL;
+		}
+		container = fresh;
+	}
+
+	/* The vIOMMU hand-off (set_iommu_device, which may still refuse the
+	 * device) goes here once a vIOMMU is wired in (issue 5); a refusal
+	 * undoes the attach with hiod_address_space_detach_locked(). */
+	return container;
+}
+
+static void
+hiod_address_space_detach_locked(HiodAddressSpace *self, HiodVfioDevice *device)
+{
+	g_autoptr(HiodContainer) c = NULL;
+	g_autoptr(GPtrArray) left = NULL;
+
+	if (hiod_vfio_device_get_container(device) == NULL)
+		return;
+	c = g_object_ref(hiod_vfio_device_get_container(device));
+	/* issue 5: unset the host IOMMU device from the vIOMMU here, first */
+	hiod_vfio_device_detach(device);
+	left = hiod_container_get_devices(c);
+	if (left->len == 0)
+		hiod_address_space_remove_container_locked(self, c);
+}
+
+/**
+ * hiod_address_space_detach_device:
+ * @self: a #HiodAddressSpace
+ * @device: a device attached with hiod_address_space_attach_device()
+ *
+ * Undoes hiod_address_space_attach_device(): drops the host IOMMU device,
+ * detaches the device, and drops its container from the space when no
+ * device is left in it. Does nothing when @device is not attached.
+ *
+ * Since: 0.1
+ */
+void
+hiod_address_space_detach_device(HiodAddressSpace *self, HiodVfioDevice *device)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_if_fail(HIOD_IS_ADDRESS_SPACE(self));
+	g_return_if_fail(HIOD_IS_VFIO_DEVICE(device));
+	locker = g_mutex_locker_new(&self->lock);
+	hiod_address_space_detach_locked(self, device);
+}
+
+/* GObject ------------------------------------------------------------------------- */
+
+static void
+hiod_address_space_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
+	switch (prop_id) {
+	case PROP_CONTEXT:
+		g_value_set_object(value, self->ctx);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+hiod_address_space_set_property(GObject *object, guint prop_id, const GValue *value,
+				GParamSpec *pspec)
+{
+	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
+	switch (prop_id) {
+	case PROP_CONTEXT:
+		g_set_object(&self->ctx, g_value_get_object(value));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+hiod_address_space_init(HiodAddressSpace *self)
+{
+	g_mutex_init(&self->lock);
+	self->sections = hiod_interval_map_new(g_free);
+	self->containers = g_ptr_array_new();
+}
+
+static void
+hiod_address_space_constructed(GObject *object)
+{
+	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
+	G_OBJECT_CLASS(hiod_address_space_parent_class)->constructed(object);
+	if (self->ctx == NULL)
+		self->ctx = hiod_context_new();
+}
+
+static void
+hiod_address_space_dispose(GObject *object)
+{
+	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
+	/* members keep their mappings: they may outlive the space */
+	while (self->containers->len > 0)
+		g_object_unref(g_ptr_array_steal_index(self->containers, self->containers->len - 1));
+	G_OBJECT_CLASS(hiod_address_space_parent_class)->dispose(object);
+}
+
+static void
+hiod_address_space_finalize(GObject *object)
+{
+	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
+	hiod_interval_map_free(self->sections);
+	g_ptr_array_unref(self->containers);
+	g_mutex_clear(&self->lock);
+	g_clear_object(&self->ctx);
+	G_OBJECT_CLASS(hiod_address_space_parent_class)->finalize(object);
+}
+
+static void
+hiod_address_space_class_init(HiodAddressSpaceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->get_property = hiod_address_space_get_property;
+	object_class->set_property = hiod_address_space_set_property;
+	object_class->constructed = hiod_address_space_constructed;
+	object_class->dispose = hiod_address_space_dispose;
+	object_class->finalize = hiod_address_space_finalize;
+
+	/**
+	 * HiodAddressSpace:context:
+	 *
+	 * The context the space's containers are made with.
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_CONTEXT] = g_param_spec_object("context", NULL, NULL, HIOD_TYPE_CONTEXT,
+						  G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+						      G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+}
