@@ -21,5 +21,11 @@
 #include "hiod-host-iommu-device-legacy-vfio.h"
 #include "hiod-address-space.h"
 #include "hiod-viommu-flags.h"
+/* backends: their headers are installed only when the backend is built */
+#if __has_include("hiod-vdpa-device.h")
+#include "hiod-vdpa-device.h"
+#include "hiod-vdpa-container.h"
+#include "hiod-host-iommu-device-vdpa.h"
+#endif
 
 #undef HIOD_INSIDE
