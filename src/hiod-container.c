@@ -11,6 +11,9 @@
 #include "hiod-legacy-container.h"
 #endif
 #include "hiod-vfio-device-private.h"
+#if HIOD_HAVE_IOMMUFD
+#include "hiod-iommufd-container.h"
+#endif
 
 /**
  * HiodContainer:
@@ -287,7 +290,7 @@ hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **
 static gboolean
 hiod_container_have_iommufd(void)
 {
-	return FALSE;
+	return HIOD_HAVE_IOMMUFD;
 }
 
 /**
@@ -370,8 +373,12 @@ hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *devic
 	case HIOD_BACKEND_KIND_LEGACY:
 	case HIOD_BACKEND_KIND_SPAPR:
 		return hiod_container_new_legacy(ctx, error);
-	case HIOD_BACKEND_KIND_IOMMUFD:
-		/* the iommufd backend adds its container here (#if HIOD_HAVE_IOMMUFD) */
+#if HIOD_HAVE_IOMMUFD
+	case HIOD_BACKEND_KIND_IOMMUFD: {
+		g_autoptr(HiodIommufdBackend) backend = hiod_iommufd_backend_get_default(ctx, error);
+		return backend != NULL ? hiod_iommufd_container_new(ctx, backend, error) : NULL;
+	}
+#endif
 	default:
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
 			    "no %s container in this build of hiod", hiod_backend_kind_to_string(kind));

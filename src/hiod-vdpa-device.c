@@ -297,8 +297,7 @@ hiod_vdpa_device_open(HiodVdpaDevice *self, GError **error)
 			      0, &error_local) < 0) {
 		if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
 			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "%s is not a vhost-vdpa device node (it does not answer "
-				    "VHOST_VDPA_GET_DEVICE_ID: %s)",
+				    "%s is not a vhost-vdpa device node (%s)",
 				    self->node, error_local->message);
 			return FALSE;
 		}
