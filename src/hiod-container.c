@@ -566,10 +566,13 @@ hiod_container_detach_device(HiodContainer *self, HiodVfioDevice *device)
 	priv = GET_PRIVATE(self);
 	if (!g_ptr_array_remove(priv->devices, device))
 		return;
+	/* the device may hold the last reference */
+	g_object_ref(self);
 	HIOD_CONTAINER_GET_CLASS(self)->detach_device(self, device);
 	hiod_vfio_device_set_container(device, NULL);
 	if (priv->devices->len == 0)
 		hiod_container_release(self);
+	g_object_unref(self);
 }
 
 /**
