@@ -304,7 +304,7 @@ hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *conta
  * hiod_address_space_get_containers:
  * @self: a #HiodAddressSpace
  *
- * Returns: (transfer full) (element-type HiodContainer): the members, in the
+ * Returns: (transfer container) (element-type HiodContainer): the members, in the
  * order they joined
  *
  * Since: 0.1
@@ -545,25 +545,15 @@ hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section
 
 /* the attach flow ------------------------------------------------------------------ */
 
-static HiodBackendKind
-hiod_address_space_resolve_kind(HiodAddressSpace *self, HiodVfioDevice *device,
-				HiodBackendKind kind)
+/* Whether a member of backend @have can take a device wanting @want (a
+ * legacy container may have turned out to be sPAPR). */
+static gboolean
+hiod_backend_kind_matches(HiodBackendKind have, HiodBackendKind want)
 {
-	if (kind != HIOD_BACKEND_KIND_AUTO)
-		return kind;
-	if (hiod_context_has_iommufd(self->ctx) && hiod_vfio_device_get_cdev_path(device) != NULL)
-		return HIOD_BACKEND_KIND_IOMMUFD;
-	return HIOD_BACKEND_KIND_LEGACY;
-}
-
-/* A new, empty container of @kind. */
-static HiodContainer *
-hiod_address_space_new_container(HiodAddressSpace *self, HiodBackendKind kind, GError **error)
-{
-	/* until the backend factory (hiod_container_new) exists */
-	g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-		    "no container of backend %d can be made in this build", kind);
-	return NULL;
+	if (have == want)
+		return TRUE;
+	return (have == HIOD_BACKEND_KIND_SPAPR && want == HIOD_BACKEND_KIND_LEGACY) ||
+	       (have == HIOD_BACKEND_KIND_LEGACY && want == HIOD_BACKEND_KIND_SPAPR);
 }
 
 /**
@@ -601,13 +591,13 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	locker = g_mutex_locker_new(&self->lock);
-	kind = hiod_address_space_resolve_kind(self, device, kind);
+	kind = hiod_backend_kind_resolve(self->ctx, kind, device);
 
 	/* a member of the same backend that will take the device */
 	for (guint i = 0; i < self->containers->len && container == NULL; i++) {
 		HiodContainer *c = g_ptr_array_index(self->containers, i);
 		g_autoptr(GError) local = NULL;
-		if (hiod_container_get_backend_kind(c) != kind)
+		if (!hiod_backend_kind_matches(hiod_container_get_backend_kind(c), kind))
 			continue;
 		if (hiod_vfio_device_attach(device, c, viommu_flags, &local)) {
 			container = c;
@@ -624,7 +614,7 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 
 	/* else a container of its own, which gets every section replayed */
 	if (container == NULL) {
-		fresh = hiod_address_space_new_container(self, kind, error);
+		fresh = hiod_container_new(self->ctx, kind, device, error);
 		if (fresh == NULL) {
 			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
 			return NULL;

@@ -11,6 +11,9 @@
 #include "hiod-legacy-container.h"
 #endif
 #include "hiod-vfio-device-private.h"
+#if HIOD_HAVE_IOMMUFD
+#include "hiod-iommufd-container.h"
+#endif
 
 /**
  * HiodContainer:
@@ -287,7 +290,7 @@ hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **
 static gboolean
 hiod_container_have_iommufd(void)
 {
-	return FALSE;
+	return HIOD_HAVE_IOMMUFD;
 }
 
 /**
@@ -370,8 +373,12 @@ hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *devic
 	case HIOD_BACKEND_KIND_LEGACY:
 	case HIOD_BACKEND_KIND_SPAPR:
 		return hiod_container_new_legacy(ctx, error);
-	case HIOD_BACKEND_KIND_IOMMUFD:
-		/* the iommufd backend adds its container here (#if HIOD_HAVE_IOMMUFD) */
+#if HIOD_HAVE_IOMMUFD
+	case HIOD_BACKEND_KIND_IOMMUFD: {
+		g_autoptr(HiodIommufdBackend) backend = hiod_iommufd_backend_get_default(ctx, error);
+		return backend != NULL ? hiod_iommufd_container_new(ctx, backend, error) : NULL;
+	}
+#endif
 	default:
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
 			    "no %s container in this build of hiod", hiod_backend_kind_to_string(kind));
@@ -559,10 +566,13 @@ hiod_container_detach_device(HiodContainer *self, HiodVfioDevice *device)
 	priv = GET_PRIVATE(self);
 	if (!g_ptr_array_remove(priv->devices, device))
 		return;
+	/* the device may hold the last reference */
+	g_object_ref(self);
 	HIOD_CONTAINER_GET_CLASS(self)->detach_device(self, device);
 	hiod_vfio_device_set_container(device, NULL);
 	if (priv->devices->len == 0)
 		hiod_container_release(self);
+	g_object_unref(self);
 }
 
 /**

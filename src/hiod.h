@@ -28,4 +28,12 @@
 #include "hiod-host-iommu-device-vdpa.h"
 #endif
 
+#if __has_include("hiod-iommufd-container.h")
+#include "hiod-iommufd-backend.h"
+#include "hiod-iommufd-container.h"
+#include "hiod-host-iommu-device-iommufd.h"
+#include "hiod-host-iommu-device-iommufd-vfio.h"
+#include "hiod-vtd-caps.h"
+#endif
+
 #undef HIOD_INSIDE

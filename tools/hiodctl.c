@@ -8,9 +8,11 @@
 #include "config.h"
 
 #include <locale.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "hiod.h"
+#include "hiod-edu.h"
 
 #define HIODCTL_SCHEMA_VERSION 1
 
@@ -142,11 +144,165 @@ hiodctl_version(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError
 	return TRUE;
 }
 
+/* info, dma-test, bind, unbind ---------------------------------------------- */
+
+/* DEVICE [--backend auto|legacy|iommufd|...] */
+static gboolean
+hiodctl_parse_device_args(const gchar *cmd, gint argc, gchar **argv, const gchar **device,
+			  HiodBackendKind *kind, GError **error)
+{
+	*device = NULL;
+	*kind = HIOD_BACKEND_KIND_AUTO;
+	for (gint i = 0; i < argc; i++) {
+		const gchar *value = NULL;
+		if (g_str_has_prefix(argv[i], "--backend=")) {
+			value = argv[i] + strlen("--backend=");
+		} else if (g_strcmp0(argv[i], "--backend") == 0) {
+			if (i + 1 >= argc) {
+				g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+					    "%s: --backend needs a value (auto, legacy, iommufd)", cmd);
+				return FALSE;
+			}
+			value = argv[++i];
+		} else if (*device == NULL && argv[i][0] != '-') {
+			*device = argv[i];
+			continue;
+		} else {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "%s: unexpected argument '%s'", cmd, argv[i]);
+			return FALSE;
+		}
+		if (!hiod_backend_kind_from_string(value, kind, error))
+			return FALSE;
+	}
+	if (*device == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s needs a device (a PCI address such as 0000:00:04.0)", cmd);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Opens and attaches @name through a fresh container of @kind. */
+static HiodVfioDevice *
+hiodctl_attach(HiodctlCtx *c, const gchar *cmd, gint argc, gchar **argv, GError **error)
+{
+	const gchar *name;
+	HiodBackendKind kind;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+
+	if (!hiodctl_parse_device_args(cmd, argc, argv, &name, &kind, error))
+		return NULL;
+	device = hiod_vfio_device_new(c->ctx, name, error);
+	if (device == NULL)
+		return NULL;
+	container = hiod_container_new(c->ctx, kind, device, error);
+	if (container == NULL)
+		return NULL;
+	if (!hiod_vfio_device_attach(device, container, 0, error))
+		return NULL;
+	return g_steal_pointer(&device);
+}
+
+static gboolean
+hiodctl_info(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(HiodVfioDevice) device = hiodctl_attach(c, "info", argc, argv, error);
+	if (device == NULL)
+		return FALSE;
+	json_builder_set_member_name(out, "backend");
+	json_builder_add_string_value(
+	    out, hiod_backend_kind_to_string(hiod_container_get_backend_kind(hiod_vfio_device_get_container(device))));
+	json_builder_set_member_name(out, "device");
+	hiod_vfio_device_to_json(device, out);
+	hiod_vfio_device_detach(device);
+	return TRUE;
+}
+
+static gboolean
+hiodctl_dma_test(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(HiodVfioDevice) device = hiodctl_attach(c, "dma-test", argc, argv, error);
+	HiodContainer *container;
+	HiodEdu edu;
+	const guint64 src_iova = 0x100000, dst_iova = 0x200000;
+	const gsize count = HIOD_EDU_MAX_DMA;
+	gint64 start;
+	gboolean ok;
+
+	if (device == NULL)
+		return FALSE;
+	container = hiod_vfio_device_get_container(device);
+	if (!hiod_edu_init(&edu, device, error)) {
+		g_prefix_error(error, "dma-test: ");
+		return FALSE;
+	}
+	start = g_get_monotonic_time();
+	ok = hiod_edu_round_trip(&edu, container, src_iova, dst_iova, count, error);
+	json_builder_set_member_name(out, "backend");
+	json_builder_add_string_value(out, hiod_backend_kind_to_string(hiod_container_get_backend_kind(container)));
+	json_builder_set_member_name(out, "device");
+	json_builder_add_string_value(out, hiod_vfio_device_get_name(device));
+	json_builder_set_member_name(out, "src_iova");
+	json_builder_add_int_value(out, src_iova);
+	json_builder_set_member_name(out, "dst_iova");
+	json_builder_add_int_value(out, dst_iova);
+	json_builder_set_member_name(out, "bytes");
+	json_builder_add_int_value(out, count);
+	json_builder_set_member_name(out, "elapsed_ms");
+	json_builder_add_int_value(out, (g_get_monotonic_time() - start) / 1000);
+	json_builder_set_member_name(out, "verified");
+	json_builder_add_boolean_value(out, ok);
+	hiod_vfio_device_detach(device);
+	if (!ok)
+		g_prefix_error(error, "dma-test on %s: ", argv[0]);
+	return ok;
+}
+
+static gboolean
+hiodctl_bind_common(HiodctlCtx *c, const gchar *cmd, gboolean bind, gint argc, gchar **argv,
+		    JsonBuilder *out, GError **error)
+{
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	if (argc != 1) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s takes one device (a PCI address such as 0000:00:04.0)", cmd);
+		return FALSE;
+	}
+	if (bind ? !hiod_pci_bind_vfio(c->ctx, argv[0], error) : !hiod_pci_unbind_vfio(c->ctx, argv[0], error))
+		return FALSE;
+	info = hiod_pci_device_info_new(c->ctx, argv[0], error);
+	if (info == NULL)
+		return FALSE;
+	json_builder_set_member_name(out, "device");
+	hiod_pci_device_info_to_json(info, out);
+	return TRUE;
+}
+
+static gboolean
+hiodctl_bind(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	return hiodctl_bind_common(c, "bind", TRUE, argc, argv, out, error);
+}
+
+static gboolean
+hiodctl_unbind(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	return hiodctl_bind_common(c, "unbind", FALSE, argc, argv, out, error);
+}
+
 /* the table ----------------------------------------------------------------- */
 
 static const HiodctlCommand hiodctl_commands[] = {
     {"list", "", "list PCI devices with their IOMMU groups and VFIO nodes", hiodctl_list,
      hiodctl_render_list},
+    {"info", "DEVICE [--backend KIND]",
+     "attach a device and show its host IOMMU device, container and IOMMU limits", hiodctl_info, NULL},
+    {"dma-test", "DEVICE [--backend KIND]",
+     "edu devices: map buffers, DMA RAM -> device -> RAM through the IOMMU, compare", hiodctl_dma_test, NULL},
+    {"bind", "DEVICE", "bind a PCI device to vfio-pci (driver_override; needs root)", hiodctl_bind, NULL},
+    {"unbind", "DEVICE", "unbind a PCI device from vfio-pci and clear driver_override", hiodctl_unbind, NULL},
     {"version", "", "show the version and the backends built in", hiodctl_version, NULL},
 };
 

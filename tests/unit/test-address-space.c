@@ -834,6 +834,21 @@ test_address_space_attach(void)
 	g_clear_error(&error);
 	TPRIV(taking)->break_devices = FALSE;
 
+	/* every member refuses: a new container is made (the legacy backend,
+	 * which finds no /dev/vfio/vfio in the fake tree): nothing is left */
+	TPRIV(taking)->refuse_devices = TRUE;
+	g_assert_null(hiod_address_space_attach_device(as, dev, HIOD_BACKEND_KIND_LEGACY, 0, &error));
+	g_assert_nonnull(error);
+	g_test_message("no container: %s", error->message);
+	g_clear_error(&error);
+	g_assert_null(hiod_vfio_device_get_container(dev));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+	{
+		g_autoptr(GPtrArray) members = hiod_address_space_get_containers(as);
+		g_assert_cmpuint(members->len, ==, 2);
+	}
+	TPRIV(taking)->refuse_devices = FALSE;
+
 	/* the first refuses (INCOMPATIBLE), the second takes it */
 	got = hiod_address_space_attach_device(as, dev, HIOD_BACKEND_KIND_LEGACY, 0, &error);
 	g_assert_no_error(error);

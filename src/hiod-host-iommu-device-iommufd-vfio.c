@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "hiod-error.h"
+#include "hiod-host-iommu-device-iommufd-vfio.h"
+#include "hiod-iommufd-container.h"
+#include "hiod-iova-range.h"
+#include "hiod-kernel-private.h"
+#include "hiod-uapi-private.h"
+#include "hiod-vfio-device-private.h"
+
+/**
+ * HiodHostIommuDeviceIommufdVfio:
+ *
+ * The host IOMMU device of a VFIO device opened through its cdev and bound to
+ * an iommufd (QEMU's HostIOMMUDeviceIOMMUFDVFIO). Realize asks the kernel
+ * IOMMU_GET_HW_INFO: the IOMMU type, its capabilities (dirty tracking, PASID
+ * modes), the PASID width and the vendor's raw registers; for Intel VT-d the
+ * registers are decoded (hiod_host_iommu_device_iommufd_vfio_get_vtd_caps()).
+ * The address width comes from the container's usable IOVA ranges.
+ *
+ * Since: 0.1
+ */
+
+struct _HiodHostIommuDeviceIommufdVfio {
+	HiodHostIommuDeviceIommufd parent_instance;
+	HiodVfioDevice *device; /* weak: the device owns us */
+	HiodVtdCaps *vtd;
+};
+
+G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceIommufdVfio, hiod_host_iommu_device_iommufd_vfio,
+		    HIOD_TYPE_HOST_IOMMU_DEVICE_IOMMUFD)
+
+/**
+ * hiod_host_iommu_device_iommufd_vfio_get_vtd_caps:
+ * @self: a realized #HiodHostIommuDeviceIommufdVfio
+ *
+ * Returns: (transfer none) (nullable): the decoded VT-d registers, when the
+ * host IOMMU is Intel VT-d
+ *
+ * Since: 0.1
+ */
+HiodVtdCaps *
+hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HiodHostIommuDeviceIommufdVfio *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(self), NULL);
+	return self->vtd;
+}
+
+static HiodIommuType
+hiod_iommu_type_from_hw_info(guint32 type)
+{
+	switch (type) {
+	case HIOD_IOMMU_HW_INFO_TYPE_NONE:
+		return HIOD_IOMMU_TYPE_NONE;
+	case HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD:
+		return HIOD_IOMMU_TYPE_INTEL_VTD;
+	case 2: /* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 (6.13+) */
+		return HIOD_IOMMU_TYPE_ARM_SMMUV3;
+	case HIOD_IOMMU_HW_INFO_TYPE_SELFTEST:
+		return HIOD_IOMMU_TYPE_SELFTEST;
+	default:
+		return HIOD_IOMMU_TYPE_UNKNOWN;
+	}
+}
+
+static HiodIommufdContainer *
+hiod_iommufd_vfio_container(HiodHostIommuDeviceIommufdVfio *self, GError **error)
+{
+	HiodContainer *c = self->device != NULL ? hiod_vfio_device_get_container(self->device) : NULL;
+	if (c != NULL && HIOD_IS_IOMMUFD_CONTAINER(c))
+		return HIOD_IOMMUFD_CONTAINER(c);
+	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "the device is not attached to an iommufd container");
+	return NULL;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_realize(HiodHostIommuDevice *device, HiodAssignedDevice *agent,
+					    GError **error)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	g_auto(HiodIommufdHwInfo) info = {0};
+	g_autoptr(HiodHostIommuCaps) caps = NULL;
+	g_autoptr(GPtrArray) ranges = NULL;
+	HiodIommufdContainer *container;
+	HiodIommufdBackend *backend;
+	HiodIommuType type;
+	guint32 devid;
+
+	if (!HIOD_IS_VFIO_DEVICE(agent)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "the agent is a %s, not a HiodVfioDevice", G_OBJECT_TYPE_NAME(agent));
+		return FALSE;
+	}
+	g_set_weak_pointer(&self->device, HIOD_VFIO_DEVICE(agent));
+	container = hiod_iommufd_vfio_container(self, error);
+	if (container == NULL)
+		goto fail;
+	backend = hiod_iommufd_container_get_backend(container);
+	devid = hiod_vfio_device_get_devid(self->device);
+	if (!hiod_iommufd_backend_get_hw_info(backend, devid, &info, error))
+		goto fail;
+	ranges = hiod_container_get_iova_ranges(HIOD_CONTAINER(container));
+	type = hiod_iommu_type_from_hw_info(info.type);
+	caps = hiod_host_iommu_caps_new(type, info.type,
+					ranges->len > 0 ? hiod_iova_ranges_get_aw_bits(ranges) : 64,
+					info.capabilities & (HIOD_HW_CAPS_DIRTY_TRACKING |
+							     HIOD_HW_CAPS_PCI_PASID_EXEC |
+							     HIOD_HW_CAPS_PCI_PASID_PRIV),
+					info.max_pasid_log2, info.data);
+	hiod_host_iommu_device_set_caps(device, caps);
+	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
+	self->vtd = hiod_vtd_caps_new_from_host_caps(caps);
+	hiod_host_iommu_device_iommufd_set_ids(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self), backend, devid,
+					       hiod_vfio_device_get_hwpt_id(self->device));
+	return TRUE;
+
+fail:
+	g_clear_weak_pointer(&self->device);
+	return FALSE;
+}
+
+static void
+hiod_host_iommu_device_iommufd_vfio_unrealize(HiodHostIommuDevice *device)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->unrealize(device);
+	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
+	g_clear_weak_pointer(&self->device);
+}
+
+static GPtrArray *
+hiod_host_iommu_device_iommufd_vfio_get_iova_ranges(HiodHostIommuDevice *device, GError **error)
+{
+	HiodIommufdContainer *c =
+	    hiod_iommufd_vfio_container(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device), error);
+	return c != NULL ? hiod_container_get_iova_ranges(HIOD_CONTAINER(c)) : NULL;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_get_page_size_mask(HiodHostIommuDevice *device, guint64 *mask,
+						       GError **error)
+{
+	HiodIommufdContainer *c =
+	    hiod_iommufd_vfio_container(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device), error);
+	if (c == NULL)
+		return FALSE;
+	*mask = hiod_container_get_page_size_mask(HIOD_CONTAINER(c));
+	return TRUE;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_attach_hwpt(HiodHostIommuDeviceIommufd *device, guint32 hwpt_id,
+						GError **error)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	struct hiod_vfio_device_attach_iommufd_pt arg = {.pt_id = hwpt_id};
+	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+		return FALSE;
+	}
+	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+				 hiod_vfio_device_get_fd(self->device),
+				 HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_detach_hwpt(HiodHostIommuDeviceIommufd *device, GError **error)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	struct hiod_vfio_device_detach_iommufd_pt arg = {0};
+	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+		return FALSE;
+	}
+	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+				 hiod_vfio_device_get_fd(self->device),
+				 HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+}
+
+static void
+hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBuilder *builder)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->add_json(device, builder);
+	if (self->vtd != NULL) {
+		json_builder_set_member_name(builder, "vtd");
+		hiod_vtd_caps_to_json(self->vtd, builder);
+	}
+}
+
+static void
+hiod_host_iommu_device_iommufd_vfio_init(HiodHostIommuDeviceIommufdVfio *self)
+{
+}
+
+static void
+hiod_host_iommu_device_iommufd_vfio_finalize(GObject *object)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(object);
+	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
+	g_clear_weak_pointer(&self->device);
+	G_OBJECT_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->finalize(object);
+}
+
+static void
+hiod_host_iommu_device_iommufd_vfio_class_init(HiodHostIommuDeviceIommufdVfioClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	HiodHostIommuDeviceClass *hiod_class = HIOD_HOST_IOMMU_DEVICE_CLASS(klass);
+	HiodHostIommuDeviceIommufdClass *iommufd_class = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_CLASS(klass);
+
+	object_class->finalize = hiod_host_iommu_device_iommufd_vfio_finalize;
+	hiod_class->realize = hiod_host_iommu_device_iommufd_vfio_realize;
+	hiod_class->unrealize = hiod_host_iommu_device_iommufd_vfio_unrealize;
+	hiod_class->get_iova_ranges = hiod_host_iommu_device_iommufd_vfio_get_iova_ranges;
+	hiod_class->get_page_size_mask = hiod_host_iommu_device_iommufd_vfio_get_page_size_mask;
+	hiod_class->add_json = hiod_host_iommu_device_iommufd_vfio_add_json;
+	iommufd_class->attach_hwpt = hiod_host_iommu_device_iommufd_vfio_attach_hwpt;
+	iommufd_class->detach_hwpt = hiod_host_iommu_device_iommufd_vfio_detach_hwpt;
+}

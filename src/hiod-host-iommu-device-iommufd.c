@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "hiod-error.h"
+#include "hiod-host-iommu-device-iommufd.h"
+#include "hiod-json-private.h"
+
+/**
+ * HiodHostIommuDeviceIommufd:
+ *
+ * The abstract host IOMMU device of the iommufd world (QEMU's
+ * HostIOMMUDeviceIOMMUFD): a device object in an iommufd context, attached
+ * to a hardware page table (HWPT). A vIOMMU that programs stage 1 of the
+ * physical IOMMU allocates a nested HWPT on the device's nesting parent with
+ * hiod_host_iommu_device_iommufd_alloc_hwpt(), moves the device onto it with
+ * hiod_host_iommu_device_iommufd_attach_hwpt() and flushes the IOMMU's caches
+ * with hiod_host_iommu_device_iommufd_invalidate_cache().
+ *
+ * Subclasses (VFIO cdev devices, test mocks) fill in the backend and ids
+ * during realize with hiod_host_iommu_device_iommufd_set_ids().
+ *
+ * Since: 0.1
+ */
+
+typedef struct {
+	HiodIommufdBackend *backend;
+	guint32 devid;
+	guint32 hwpt_id;
+} HiodHostIommuDeviceIommufdPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodHostIommuDeviceIommufd, hiod_host_iommu_device_iommufd,
+				    HIOD_TYPE_HOST_IOMMU_DEVICE)
+#define GET_PRIVATE(o) \
+	((HiodHostIommuDeviceIommufdPrivate *)hiod_host_iommu_device_iommufd_get_instance_private(o))
+
+static gboolean
+hiod_host_iommu_device_iommufd_check(HiodHostIommuDeviceIommufd *self, GError **error)
+{
+	if (hiod_host_iommu_device_is_realized(HIOD_HOST_IOMMU_DEVICE(self)) &&
+	    GET_PRIVATE(self)->backend != NULL)
+		return TRUE;
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+		    "%s is not realized: no iommufd device yet", G_OBJECT_TYPE_NAME(self));
+	return FALSE;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_get_backend:
+ * @self: a #HiodHostIommuDeviceIommufd
+ *
+ * Returns: (transfer none) (nullable): the iommufd backend, once realized
+ *
+ * Since: 0.1
+ */
+HiodIommufdBackend *
+hiod_host_iommu_device_iommufd_get_backend(HiodHostIommuDeviceIommufd *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), NULL);
+	return GET_PRIVATE(self)->backend;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_get_devid:
+ * @self: a #HiodHostIommuDeviceIommufd
+ *
+ * Returns: the device's iommufd object id (0 before realize)
+ *
+ * Since: 0.1
+ */
+guint32
+hiod_host_iommu_device_iommufd_get_devid(HiodHostIommuDeviceIommufd *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), 0);
+	return GET_PRIVATE(self)->devid;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_get_hwpt_id:
+ * @self: a #HiodHostIommuDeviceIommufd
+ *
+ * Returns: the HWPT the device is attached to (0: none)
+ *
+ * Since: 0.1
+ */
+guint32
+hiod_host_iommu_device_iommufd_get_hwpt_id(HiodHostIommuDeviceIommufd *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), 0);
+	return GET_PRIVATE(self)->hwpt_id;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_attach_hwpt:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @hwpt_id: a paging or nested HWPT
+ * @error: return location for a #GError
+ *
+ * Moves the device onto @hwpt_id.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_attach_hwpt(HiodHostIommuDeviceIommufd *self, guint32 hwpt_id,
+					   GError **error)
+{
+	HiodHostIommuDeviceIommufdClass *klass;
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	klass = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_GET_CLASS(self);
+	if (!hiod_host_iommu_device_iommufd_check(self, error))
+		return FALSE;
+	if (klass->attach_hwpt == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s does not implement attach_hwpt, which is mandatory",
+			    G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (!klass->attach_hwpt(self, hwpt_id, error)) {
+		g_prefix_error(error, "attaching %s to HWPT %u: ",
+			       hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)), hwpt_id);
+		return FALSE;
+	}
+	GET_PRIVATE(self)->hwpt_id = hwpt_id;
+	return TRUE;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_detach_hwpt:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @error: return location for a #GError
+ *
+ * Detaches the device from its HWPT; its DMA is blocked until the next attach.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_detach_hwpt(HiodHostIommuDeviceIommufd *self, GError **error)
+{
+	HiodHostIommuDeviceIommufdClass *klass;
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	klass = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_GET_CLASS(self);
+	if (!hiod_host_iommu_device_iommufd_check(self, error))
+		return FALSE;
+	if (klass->detach_hwpt == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s does not implement detach_hwpt, which is mandatory",
+			    G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (!klass->detach_hwpt(self, error)) {
+		g_prefix_error(error, "detaching %s: ",
+			       hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)));
+		return FALSE;
+	}
+	GET_PRIVATE(self)->hwpt_id = 0;
+	return TRUE;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_alloc_hwpt:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @pt_id: an IOAS, or a nesting-parent HWPT for a nested (stage-1) HWPT
+ * @flags: #HiodHwptAllocFlags
+ * @data_type: the vendor's IOMMU_HWPT_DATA_* (e.g. 1: VT-d stage 1)
+ * @data: (nullable) (array length=data_len) (element-type guint8): the vendor's stage-1 description
+ * @data_len: bytes of @data
+ * @hwpt_id: (out): the new HWPT; free it with hiod_iommufd_backend_destroy()
+ * @error: return location for a #GError
+ *
+ * Allocates a HWPT for this device in its iommufd context.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_alloc_hwpt(HiodHostIommuDeviceIommufd *self, guint32 pt_id,
+					  HiodHwptAllocFlags flags, guint32 data_type,
+					  gconstpointer data, gsize data_len, guint32 *hwpt_id,
+					  GError **error)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv;
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	priv = GET_PRIVATE(self);
+	if (!hiod_host_iommu_device_iommufd_check(self, error))
+		return FALSE;
+	return hiod_iommufd_backend_alloc_hwpt(priv->backend, priv->devid, pt_id, flags, data_type,
+					       data, data_len, hwpt_id, error);
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_invalidate_cache:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @hwpt_id: a nested HWPT
+ * @data_type: the vendor's IOMMU_HWPT_INVALIDATE_DATA_* type
+ * @entry_len: bytes of one entry
+ * @entry_num: (inout): entries in @data; on return, how many were handled
+ * @data: (nullable): the entries
+ * @error: return location for a #GError
+ *
+ * Flushes the physical IOMMU's caches of a stage-1 table.
+ *
+ * Returns: %TRUE when every entry was handled
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_invalidate_cache(HiodHostIommuDeviceIommufd *self, guint32 hwpt_id,
+						guint32 data_type, guint32 entry_len,
+						guint32 *entry_num, gconstpointer data,
+						GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	if (!hiod_host_iommu_device_iommufd_check(self, error))
+		return FALSE;
+	return hiod_iommufd_backend_invalidate_cache(GET_PRIVATE(self)->backend, hwpt_id, data_type,
+						     entry_len, entry_num, data, error);
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_set_ids:
+ * @self: a #HiodHostIommuDeviceIommufd
+ * @backend: (nullable): the iommufd backend the device is bound to
+ * @devid: the device object id
+ * @hwpt_id: the HWPT the device is attached to
+ *
+ * For subclasses, inside realize (or unrealize, with %NULL and zeroes).
+ *
+ * Since: 0.1
+ */
+void
+hiod_host_iommu_device_iommufd_set_ids(HiodHostIommuDeviceIommufd *self,
+				       HiodIommufdBackend *backend, guint32 devid, guint32 hwpt_id)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv;
+	g_return_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self));
+	priv = GET_PRIVATE(self);
+	g_set_object(&priv->backend, backend);
+	priv->devid = devid;
+	priv->hwpt_id = hwpt_id;
+}
+
+static void
+hiod_host_iommu_device_iommufd_add_json(HiodHostIommuDevice *device, JsonBuilder *builder)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv =
+	    GET_PRIVATE(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(device));
+	hiod_json_add_int(builder, "devid", priv->devid);
+	hiod_json_add_int(builder, "hwpt_id", priv->hwpt_id);
+}
+
+static void
+hiod_host_iommu_device_iommufd_unrealize(HiodHostIommuDevice *device)
+{
+	hiod_host_iommu_device_iommufd_set_ids(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(device), NULL, 0, 0);
+}
+
+static void
+hiod_host_iommu_device_iommufd_init(HiodHostIommuDeviceIommufd *self)
+{
+}
+
+static void
+hiod_host_iommu_device_iommufd_dispose(GObject *object)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv =
+	    GET_PRIVATE(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(object));
+	G_OBJECT_CLASS(hiod_host_iommu_device_iommufd_parent_class)->dispose(object);
+	g_clear_object(&priv->backend);
+}
+
+static void
+hiod_host_iommu_device_iommufd_class_init(HiodHostIommuDeviceIommufdClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	HiodHostIommuDeviceClass *hiod_class = HIOD_HOST_IOMMU_DEVICE_CLASS(klass);
+	object_class->dispose = hiod_host_iommu_device_iommufd_dispose;
+	hiod_class->add_json = hiod_host_iommu_device_iommufd_add_json;
+	hiod_class->unrealize = hiod_host_iommu_device_iommufd_unrealize;
+}

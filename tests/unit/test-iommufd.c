@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The iommufd backend against a fake kernel that answers the iommufd and
+ * VFIO cdev ioctls: attach, HWPT choice, map/unmap/copy, dirty tracking, hot
+ * reset, hw_info and the VT-d decode; fault injection at each call in turn
+ * proves that a failure leaves nothing behind. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hiod-test-common.h"
+#include "hiod-uapi-private.h"
+#include "hiod-vfio-device-private.h"
+
+/* the fake kernel ------------------------------------------------------------ */
+
+enum { OBJ_IOAS = 1, OBJ_HWPT, OBJ_DEVICE };
+
+typedef struct {
+	gint kind;
+	guint32 ioas; /* HWPT: its IOAS */
+	guint32 flags;
+	gboolean dirty_on;
+} FakeObj;
+
+typedef struct {
+	gchar *path;
+	gint kind; /* 0 iommufd, 1 device */
+	guint32 devid;
+	guint32 hwpt;
+} FakeFd;
+
+typedef struct {
+	GHashTable *objs; /* id -> FakeObj */
+	GHashTable *fds;  /* fd -> FakeFd */
+	GHashTable *bound_paths;
+	guint32 next_id;
+	gint next_fd;
+	guint n_maps; /* live IOAS mappings (all IOASes) */
+	guint destroys;
+	guint64 hw_caps;
+	guint64 cap, ecap;
+	gboolean nest_ok;
+	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
+	guint closes_of_passed_fd;
+	guint32 hot_reset_flags;
+} Fake;
+
+static Fake *
+fake_new(void)
+{
+	Fake *f = g_new0(Fake, 1);
+	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	f->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+	f->bound_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->next_id = 1;
+	f->next_fd = 100;
+	f->cap = G_GUINT64_CONSTANT(0x00d2008c22260286);
+	f->ecap = 0xf00f4a;
+	f->hot_reset_flags = HIOD_VFIO_PCI_HOT_RESET_FLAG_DEV_ID;
+	return f;
+}
+
+static void
+fake_free(Fake *f)
+{
+	g_hash_table_unref(f->objs);
+	g_hash_table_unref(f->fds);
+	g_hash_table_unref(f->bound_paths);
+	g_free(f);
+}
+
+static FakeObj *
+fake_obj(Fake *f, guint32 id, gint kind)
+{
+	FakeObj *o = g_hash_table_lookup(f->objs, GUINT_TO_POINTER(id));
+	return o != NULL && (kind == 0 || o->kind == kind) ? o : NULL;
+}
+
+static guint32
+fake_add(Fake *f, gint kind)
+{
+	FakeObj *o = g_new0(FakeObj, 1);
+	guint32 id = f->next_id++;
+	o->kind = kind;
+	g_hash_table_insert(f->objs, GUINT_TO_POINTER(id), o);
+	return id;
+}
+
+static guint
+fake_count(Fake *f, gint kind)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint n = 0;
+	g_hash_table_iter_init(&it, f->objs);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((FakeObj *)v)->kind == kind;
+	return n;
+}
+
+static guint
+fake_devices_on(Fake *f, guint32 hwpt)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint n = 0;
+	g_hash_table_iter_init(&it, f->fds);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((FakeFd *)v)->hwpt == hwpt;
+	return n;
+}
+
+static int
+fake_open(gpointer data, const char *path, int flags)
+{
+	Fake *f = data;
+	FakeFd *ffd = g_new0(FakeFd, 1);
+	gint fd = f->next_fd++;
+	ffd->path = g_strdup(path);
+	ffd->kind = g_str_has_suffix(path, "/iommu") ? 0 : 1;
+	g_hash_table_insert(f->fds, GINT_TO_POINTER(fd), ffd);
+	return fd;
+}
+
+static int
+fake_close(gpointer data, int fd)
+{
+	Fake *f = data;
+	FakeFd *ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
+	if (fd == 77)
+		f->closes_of_passed_fd++;
+	if (ffd == NULL)
+		return 0;
+	if (ffd->devid != 0) {
+		g_hash_table_remove(f->objs, GUINT_TO_POINTER(ffd->devid));
+		g_hash_table_remove(f->bound_paths, ffd->path);
+	}
+	g_hash_table_remove(f->fds, GINT_TO_POINTER(fd));
+	g_free(ffd->path);
+	g_free(ffd);
+	return 0;
+}
+
+static int
+fake_fail(int errnum)
+{
+	errno = errnum;
+	return -1;
+}
+
+static int
+fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
+{
+	if (request == HIOD_VFIO_DEVICE_BIND_IOMMUFD) {
+		struct hiod_vfio_device_bind_iommufd *b = arg;
+		if (ffd->devid != 0 || g_hash_table_contains(f->bound_paths, ffd->path))
+			return fake_fail(EINVAL);
+		ffd->devid = fake_add(f, OBJ_DEVICE);
+		g_hash_table_add(f->bound_paths, g_strdup(ffd->path));
+		b->out_devid = ffd->devid;
+		return 0;
+	}
+	if (ffd->devid == 0)
+		return fake_fail(EINVAL);
+	if (request == HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
+		struct hiod_vfio_device_attach_iommufd_pt *a = arg;
+		if (fake_obj(f, a->pt_id, OBJ_HWPT) == NULL)
+			return fake_fail(EINVAL);
+		if (f->incompatible && fake_devices_on(f, a->pt_id) > 0)
+			return fake_fail(EINVAL);
+		ffd->hwpt = a->pt_id;
+		return 0;
+	}
+	if (request == HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT) {
+		ffd->hwpt = 0;
+		return 0;
+	}
+	if (request == HIOD_VFIO_DEVICE_GET_INFO) {
+		struct hiod_vfio_device_info *i = arg;
+		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI;
+		i->num_regions = 9;
+		i->num_irqs = 5;
+		return 0;
+	}
+	if (request == HIOD_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) {
+		struct hiod_vfio_pci_hot_reset_info *i = arg;
+		if (i->count < 2) {
+			i->count = 2;
+			return fake_fail(ENOSPC);
+		}
+		i->flags = f->hot_reset_flags;
+		i->count = 2;
+		i->devices[0] = (struct hiod_vfio_pci_dependent_device){.devid = ffd->devid, .bus = 0, .devfn = 4 << 3};
+		i->devices[1] = (struct hiod_vfio_pci_dependent_device){
+		    .devid = (f->hot_reset_flags & HIOD_VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED) ? 0 : (guint32)-1,
+		    .bus = 0,
+		    .devfn = 5 << 3};
+		return 0;
+	}
+	if (request == HIOD_VFIO_DEVICE_PCI_HOT_RESET) {
+		struct hiod_vfio_pci_hot_reset *r = arg;
+		return r->count == 0 ? 0 : fake_fail(EINVAL);
+	}
+	return fake_fail(ENOTTY);
+}
+
+static int
+fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
+{
+	switch (request) {
+	case HIOD_IOMMU_IOAS_ALLOC:
+		((struct hiod_iommu_ioas_alloc *)arg)->out_ioas_id = fake_add(f, OBJ_IOAS);
+		return 0;
+	case HIOD_IOMMU_DESTROY: {
+		struct hiod_iommu_destroy *d = arg;
+		FakeObj *o = fake_obj(f, d->id, 0);
+		if (o == NULL)
+			return fake_fail(ENOENT);
+		if (o->kind == OBJ_DEVICE)
+			return fake_fail(EBUSY);
+		if (o->kind == OBJ_HWPT && fake_devices_on(f, d->id) > 0)
+			return fake_fail(EBUSY);
+		if (o->kind == OBJ_IOAS) {
+			GHashTableIter it;
+			gpointer v;
+			g_hash_table_iter_init(&it, f->objs);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+				if (((FakeObj *)v)->kind == OBJ_HWPT && ((FakeObj *)v)->ioas == d->id)
+					return fake_fail(EBUSY);
+		}
+		g_hash_table_remove(f->objs, GUINT_TO_POINTER(d->id));
+		f->destroys++;
+		return 0;
+	}
+	case HIOD_IOMMU_IOAS_IOVA_RANGES: {
+		struct hiod_iommu_ioas_iova_ranges *r = arg;
+		struct hiod_iommu_iova_range *out = (gpointer)(guintptr)r->allowed_iovas;
+		if (fake_obj(f, r->ioas_id, OBJ_IOAS) == NULL)
+			return fake_fail(ENOENT);
+		r->out_iova_alignment = 4096;
+		if (r->num_iovas < 2) {
+			r->num_iovas = 2;
+			return fake_fail(EMSGSIZE);
+		}
+		r->num_iovas = 2;
+		out[0] = (struct hiod_iommu_iova_range){0, 0xfedfffff};
+		out[1] = (struct hiod_iommu_iova_range){0xfef00000, G_GUINT64_CONSTANT(0x7fffffffff)};
+		return 0;
+	}
+	case HIOD_IOMMU_IOAS_MAP:
+	case HIOD_IOMMU_IOAS_COPY:
+		f->n_maps++;
+		return 0;
+	case HIOD_IOMMU_IOAS_UNMAP: {
+		struct hiod_iommu_ioas_unmap *u = arg;
+		if (f->n_maps == 0)
+			return fake_fail(ENOENT);
+		if (u->iova == 0 && u->length == G_MAXUINT64)
+			f->n_maps = 0;
+		else
+			f->n_maps--;
+		return 0;
+	}
+	case HIOD_IOMMU_GET_HW_INFO: {
+		struct hiod_iommu_hw_info *h = arg;
+		struct hiod_iommu_hw_info_vtd vtd = {.flags = 1, .cap_reg = f->cap, .ecap_reg = f->ecap};
+		if (fake_obj(f, h->dev_id, OBJ_DEVICE) == NULL)
+			return fake_fail(ENOENT);
+		memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
+		h->data_len = sizeof(vtd);
+		h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD;
+		h->out_capabilities = f->hw_caps;
+		return 0;
+	}
+	case HIOD_IOMMU_HWPT_ALLOC: {
+		struct hiod_iommu_hwpt_alloc *a = arg;
+		FakeObj *o;
+		if (fake_obj(f, a->dev_id, OBJ_DEVICE) == NULL)
+			return fake_fail(ENOENT);
+		if (fake_obj(f, a->pt_id, OBJ_IOAS) == NULL)
+			return fake_fail(EINVAL);
+		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT) && !f->nest_ok)
+			return fake_fail(EOPNOTSUPP);
+		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+		    !(f->hw_caps & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING))
+			return fake_fail(EOPNOTSUPP);
+		a->out_hwpt_id = fake_add(f, OBJ_HWPT);
+		o = fake_obj(f, a->out_hwpt_id, OBJ_HWPT);
+		o->ioas = a->pt_id;
+		o->flags = a->flags;
+		return 0;
+	}
+	case HIOD_IOMMU_HWPT_SET_DIRTY_TRACKING: {
+		struct hiod_iommu_hwpt_set_dirty_tracking *d = arg;
+		FakeObj *o = fake_obj(f, d->hwpt_id, OBJ_HWPT);
+		if (o == NULL)
+			return fake_fail(ENOENT);
+		if (!(o->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+			return fake_fail(EOPNOTSUPP);
+		o->dirty_on = d->flags & HIOD_IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+		return 0;
+	}
+	case HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP: {
+		struct hiod_iommu_hwpt_get_dirty_bitmap *g = arg;
+		FakeObj *o = fake_obj(f, g->hwpt_id, OBJ_HWPT);
+		if (o == NULL)
+			return fake_fail(ENOENT);
+		/* each HWPT marks one page: bit (hwpt id) */
+		((guint64 *)(guintptr)g->data)[0] |= G_GUINT64_CONSTANT(1) << (g->hwpt_id % 64);
+		return 0;
+	}
+	default:
+		return fake_fail(ENOTTY);
+	}
+}
+
+static int
+fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+{
+	Fake *f = data;
+	FakeFd *ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
+	if (fd == 77) /* an iommufd passed in by the caller */
+		return fake_iommufd_ioctl(f, request, arg);
+	if (ffd == NULL)
+		return fake_fail(EBADF);
+	return ffd->kind == 0 ? fake_iommufd_ioctl(f, request, arg) : fake_device_ioctl(f, ffd, request, arg);
+}
+
+static const HiodKernelOps fake_ops = {
+    .open = fake_open,
+    .close = fake_close,
+    .ioctl = fake_ioctl,
+};
+
+/* fixture -------------------------------------------------------------------- */
+
+typedef struct {
+	HiodTestTree *tree;
+	HiodContext *ctx;
+	Fake *fake;
+} Fixture;
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	fx->tree = hiod_test_tree_new();
+	hiod_test_tree_add_pci(fx->tree, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, "vfio0");
+	hiod_test_tree_add_pci(fx->tree, "0000:00:05.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 4, "vfio1");
+	hiod_test_tree_add_pci(fx->tree, "0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 5, NULL);
+	if (data == NULL)
+		hiod_test_tree_touch_dev(fx->tree, "iommu");
+	fx->ctx = hiod_test_tree_context(fx->tree);
+	fx->fake = fake_new();
+	hiod_context_set_kernel_ops(fx->ctx, &fake_ops, fx->fake);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	g_clear_object(&fx->ctx);
+	fake_free(fx->fake);
+	hiod_test_tree_free(fx->tree);
+}
+
+static HiodVfioDevice *
+device_new(Fixture *fx, const gchar *bdf)
+{
+	g_autoptr(GError) error = NULL;
+	HiodVfioDevice *d = hiod_vfio_device_new(fx->ctx, bdf, &error);
+	g_assert_no_error(error);
+	return d;
+}
+
+static HiodContainer *
+container_new(Fixture *fx, HiodIommufdBackend *backend)
+{
+	g_autoptr(GError) error = NULL;
+	HiodContainer *c = hiod_iommufd_container_new(fx->ctx, backend, &error);
+	g_assert_no_error(error);
+	return c;
+}
+
+/* what must be as before after a failure */
+typedef struct {
+	guint fds, objs, ioas, hwpts, maps, n_mappings;
+	gboolean dirty[2];
+} Snapshot;
+
+static Snapshot
+snapshot(Fixture *fx, HiodContainer *c)
+{
+	Snapshot s = {
+	    .fds = hiod_context_get_open_fd_count(fx->ctx),
+	    .objs = g_hash_table_size(fx->fake->objs),
+	    .ioas = fake_count(fx->fake, OBJ_IOAS),
+	    .hwpts = fake_count(fx->fake, OBJ_HWPT),
+	    .maps = fx->fake->n_maps,
+	    .n_mappings = c != NULL ? hiod_container_get_n_mappings(c) : 0,
+	};
+	GHashTableIter it;
+	gpointer v;
+	guint i = 0;
+	g_hash_table_iter_init(&it, fx->fake->objs);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((FakeObj *)v)->kind == OBJ_HWPT && i < 2)
+			s.dirty[i++] = ((FakeObj *)v)->dirty_on;
+	return s;
+}
+
+static void
+assert_same(Snapshot *a, Snapshot *b)
+{
+	g_assert_cmpuint(a->fds, ==, b->fds);
+	g_assert_cmpuint(a->objs, ==, b->objs);
+	g_assert_cmpuint(a->ioas, ==, b->ioas);
+	g_assert_cmpuint(a->hwpts, ==, b->hwpts);
+	g_assert_cmpuint(a->maps, ==, b->maps);
+	g_assert_cmpuint(a->n_mappings, ==, b->n_mappings);
+	g_assert_cmpint(a->dirty[0], ==, b->dirty[0]);
+	g_assert_cmpint(a->dirty[1], ==, b->dirty[1]);
+}
+
+/* tests ---------------------------------------------------------------------- */
+
+static void
+test_attach_detach(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(c);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(ic);
+	g_autoptr(GPtrArray) ranges = NULL;
+	g_autoptr(GArray) hwpts = NULL;
+
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_iommufd_backend_get_users(be), ==, 1);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(ic), !=, 0);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 2); /* iommufd + cdev */
+	ranges = hiod_container_get_iova_ranges(c);
+	g_assert_cmpuint(ranges->len, ==, 2);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 4096);
+	g_assert_true(hiod_container_get_backend_kind(c) == HIOD_BACKEND_KIND_IOMMUFD);
+
+	/* a second device shares the HWPT */
+	g_assert_true(hiod_vfio_device_attach(d1, c, 0, &error));
+	g_assert_no_error(error);
+	hwpts = hiod_iommufd_container_get_hwpt_ids(ic);
+	g_assert_cmpuint(hwpts->len, ==, 1);
+	g_assert_cmpuint(hiod_vfio_device_get_hwpt_id(d0), ==, hiod_vfio_device_get_hwpt_id(d1));
+	g_assert_cmpuint(fake_count(fx->fake, OBJ_HWPT), ==, 1);
+
+	/* the HWPT goes with its last device, the IOAS and the fd with the container's last device */
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(fake_count(fx->fake, OBJ_HWPT), ==, 1);
+	hiod_vfio_device_detach(d1);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+	g_assert_cmpuint(hiod_iommufd_backend_get_users(be), ==, 0);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	g_assert_cmpuint(fx->fake->destroys, ==, 2); /* the HWPT and the IOAS */
+}
+
+static void
+test_attach_faults(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodVfioDevice *devs[] = {d0, d1};
+	guint rounds = 0;
+
+	/* first device (IOAS, HWPT alloc path), then a second one (HWPT reuse;
+	 * incompatible: a second HWPT) with the first attached */
+	for (guint k = 0; k < 3; k++) {
+		HiodVfioDevice *d = devs[k == 0 ? 0 : 1];
+		fx->fake->incompatible = k == 2;
+		for (guint n = 1;; n++) {
+			g_autoptr(GError) error = NULL;
+			Snapshot before = snapshot(fx, c), after;
+			gboolean ok;
+			hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+			ok = hiod_vfio_device_attach(d, c, 0, &error);
+			if (ok && !hiod_context_fault_fired(fx->ctx)) {
+				hiod_context_clear_faults(fx->ctx);
+				break;
+			}
+			hiod_context_clear_faults(fx->ctx);
+			rounds++;
+			if (ok) { /* the fault hit a call whose failure is tolerated */
+				hiod_vfio_device_detach(d);
+			} else {
+				g_assert_nonnull(error);
+				g_assert_null(hiod_vfio_device_get_container(d));
+				g_assert_cmpint(hiod_vfio_device_get_fd(d), ==, -1);
+			}
+			after = snapshot(fx, c);
+			assert_same(&before, &after);
+			g_assert_cmpuint(n, <, 40);
+		}
+		if (k == 1)
+			hiod_vfio_device_detach(d1);
+	}
+	g_assert_cmpuint(rounds, >=, 8);
+	g_assert_cmpuint(fake_count(fx->fake, OBJ_HWPT), ==, 2);
+	hiod_vfio_device_detach(d1);
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
+static void
+test_map_unmap_faults(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	gpointer buf = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	for (guint n = 1;; n++) {
+		Snapshot before = snapshot(fx, c), after;
+		g_clear_error(&error);
+		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+		if (hiod_container_dma_map(c, 0x100000, 0x10000, buf, 0, &error)) {
+			hiod_context_clear_faults(fx->ctx);
+			break;
+		}
+		hiod_context_clear_faults(fx->ctx);
+		after = snapshot(fx, c);
+		assert_same(&before, &after);
+	}
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	/* a partial unmap splits: unmap, map left, map right; each may fail */
+	for (guint n = 1;; n++) {
+		Snapshot before = snapshot(fx, c), after;
+		g_clear_error(&error);
+		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+		if (hiod_container_dma_unmap(c, 0x104000, 0x4000, &error)) {
+			hiod_context_clear_faults(fx->ctx);
+			break;
+		}
+		hiod_context_clear_faults(fx->ctx);
+		after = snapshot(fx, c);
+		assert_same(&before, &after);
+		g_assert_cmpuint(n, <, 5);
+	}
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 2);
+
+	/* outside the IOAS ranges: refused before the kernel is asked */
+	g_clear_error(&error);
+	g_assert_false(hiod_container_dma_map(c, 0xfee00000, 0x1000, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_assert_nonnull(strstr(error->message, "outside the host's usable IOVA ranges"));
+	/* unmapping where nothing is mapped succeeds */
+	g_clear_error(&error);
+	g_assert_true(hiod_container_dma_unmap(c, 0x40000000, 0x1000, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_iommufd_backend_unmap(hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c)),
+						 hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)),
+						 0x40000000, 0x1000, &error));
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 0);
+	munmap(buf, 0x10000);
+}
+
+static void
+test_copy_faults(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodIommufdBackend) be = hiod_iommufd_backend_get_default(fx->ctx, &error);
+	g_autoptr(HiodContainer) a = container_new(fx, be);
+	g_autoptr(HiodContainer) b = container_new(fx, be);
+	gpointer buf = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	g_assert_no_error(error);
+	g_assert_true(hiod_vfio_device_attach(d0, a, 0, &error));
+	g_assert_true(hiod_vfio_device_attach(d1, b, 0, &error));
+	g_assert_no_error(error);
+	/* one iommufd for both containers */
+	g_assert_cmpuint(hiod_iommufd_backend_get_users(be), ==, 2);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 3);
+	g_assert_true(hiod_container_dma_map(a, 0x200000, 0x4000, buf, 0, &error));
+	for (guint n = 1;; n++) {
+		Snapshot before = snapshot(fx, b), after;
+		g_clear_error(&error);
+		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+		if (hiod_container_dma_copy(b, a, 0x200000, 0x300000, 0x4000, 0, &error)) {
+			hiod_context_clear_faults(fx->ctx);
+			break;
+		}
+		hiod_context_clear_faults(fx->ctx);
+		after = snapshot(fx, b);
+		assert_same(&before, &after);
+	}
+	g_assert_cmpuint(hiod_container_get_n_mappings(b), ==, 1);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 2);
+	hiod_vfio_device_detach(d1);
+	hiod_vfio_device_detach(d0);
+	munmap(buf, 0x4000);
+}
+
+static void
+test_dirty_faults(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	g_autoptr(GArray) ids = NULL;
+	guint64 bitmap[1] = {0};
+	guint rounds = 0;
+
+	fx->fake->hw_caps = HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
+	fx->fake->incompatible = TRUE; /* two HWPTs, both dirty-tracking */
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_true(hiod_vfio_device_attach(d1, c, 0, &error));
+	g_assert_no_error(error);
+	ids = hiod_iommufd_container_get_hwpt_ids(HIOD_IOMMUFD_CONTAINER(c));
+	g_assert_cmpuint(ids->len, ==, 2);
+	g_assert_true(hiod_container_get_dirty_tracking_supported(c));
+	g_assert_true(hiod_iommufd_container_get_hwpt_flags(HIOD_IOMMUFD_CONTAINER(c),
+							    g_array_index(ids, guint32, 0)) &
+		      HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING);
+
+	for (gint start = 1; start >= 0; start--) {
+		for (guint n = 1;; n++) {
+			Snapshot before = snapshot(fx, c), after;
+			g_clear_error(&error);
+			hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+			if (hiod_container_set_dirty_tracking(c, start, &error)) {
+				hiod_context_clear_faults(fx->ctx);
+				break;
+			}
+			hiod_context_clear_faults(fx->ctx);
+			rounds++;
+			g_assert_cmpint(hiod_container_get_dirty_tracking_started(c), ==, !start);
+			after = snapshot(fx, c);
+			assert_same(&before, &after); /* rolled back on every HWPT */
+		}
+		g_assert_cmpint(hiod_container_get_dirty_tracking_started(c), ==, start);
+		if (start) {
+			/* the bitmap of every HWPT, with and without clearing */
+			g_assert_true(hiod_container_query_dirty_bitmap(c, 0, 0x40000, 4096, bitmap,
+									HIOD_DIRTY_FLAGS_NO_CLEAR, &error));
+			g_assert_no_error(error);
+			g_assert_cmphex(bitmap[0], ==,
+					(G_GUINT64_CONSTANT(1) << g_array_index(ids, guint32, 0)) |
+					    (G_GUINT64_CONSTANT(1) << g_array_index(ids, guint32, 1)));
+		}
+	}
+	g_assert_cmpuint(rounds, ==, 4);
+	hiod_vfio_device_detach(d0);
+	hiod_vfio_device_detach(d1);
+}
+
+static void
+test_nest_parent_refused(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	Snapshot before = snapshot(fx, c), after;
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	guint32 id = 0;
+
+	g_assert_false(hiod_vfio_device_attach(d0, c, HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "not supported by the host IOMMU"));
+	g_assert_nonnull(strstr(error->message, "nesting-parent"));
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+
+	/* dirty tracking the host does not offer, asked for directly */
+	g_clear_error(&error);
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	before = snapshot(fx, c);
+	g_assert_false(hiod_iommufd_backend_alloc_hwpt(be, hiod_vfio_device_get_devid(d0),
+						       hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)),
+						       HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING, 0, NULL, 0, &id,
+						       &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "dirty-tracking HWPT"));
+	g_assert_nonnull(strstr(error->message, "not supported by the host IOMMU"));
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+
+	/* the host that can: a nesting parent */
+	hiod_vfio_device_detach(d0);
+	fx->fake->nest_ok = TRUE;
+	g_clear_error(&error);
+	g_assert_true(hiod_vfio_device_attach(d0, c, HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT, &error));
+	g_assert_true(hiod_iommufd_container_get_hwpt_flags(HIOD_IOMMUFD_CONTAINER(c),
+							    hiod_vfio_device_get_hwpt_id(d0)) &
+		      HIOD_HWPT_ALLOC_FLAGS_NEST_PARENT);
+	hiod_vfio_device_detach(d0);
+}
+
+static void
+test_bad_input(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d0b = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) nocdev = device_new(fx, "0000:00:06.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	g_autoptr(HiodContainer) c2 = container_new(fx, NULL);
+	Snapshot before, after;
+
+	/* no cdev */
+	before = snapshot(fx, c);
+	g_assert_false(hiod_vfio_device_attach(nocdev, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_assert_nonnull(strstr(error->message, "cdev"));
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+
+	/* /dev/iommu not permitted */
+	g_clear_error(&error);
+	hiod_context_inject_fault_match(fx->ctx, "open:*iommu", EACCES, 1);
+	g_assert_false(hiod_vfio_device_attach(d0, c, 0, &error));
+	hiod_context_clear_faults(fx->ctx);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+	g_assert_nonnull(strstr(error->message, "iommufd"));
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+
+	/* the same device bound twice */
+	g_clear_error(&error);
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	before = snapshot(fx, c2);
+	g_assert_false(hiod_vfio_device_attach(d0b, c2, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "already bound"));
+	after = snapshot(fx, c2);
+	assert_same(&before, &after);
+	hiod_vfio_device_detach(d0);
+}
+
+static void
+test_no_dev_iommu(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = hiod_iommufd_container_new(fx->ctx, NULL, &error);
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_assert_null(c);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "iommu does not exist"));
+	/* AUTO falls back to legacy; forcing iommufd gives the same clear error */
+	g_assert_true(hiod_backend_kind_resolve(fx->ctx, HIOD_BACKEND_KIND_AUTO, d0) ==
+		      HIOD_BACKEND_KIND_LEGACY);
+	g_clear_error(&error);
+	g_assert_null(hiod_container_new(fx->ctx, HIOD_BACKEND_KIND_IOMMUFD, d0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+}
+
+static void
+test_fd_passing(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodIommufdBackend) be = hiod_iommufd_backend_new_from_fd(fx->ctx, 77, &error);
+	g_autoptr(HiodContainer) c = NULL;
+
+	g_assert_no_error(error);
+	g_assert_false(hiod_iommufd_backend_is_owned(be));
+	c = container_new(fx, be);
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(hiod_iommufd_backend_get_fd(be), ==, 77);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 1); /* the cdev only */
+	hiod_vfio_device_detach(d0);
+	g_clear_object(&c);
+	g_clear_object(&be);
+	g_assert_cmpuint(fx->fake->closes_of_passed_fd, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
+static void
+test_hiod_realize(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodHostIommuDevice *hiod;
+	HiodHostIommuCaps *caps;
+	HiodVtdCaps *vtd;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *json = NULL;
+
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	hiod = hiod_vfio_device_get_host_iommu_device(d0);
+	g_assert_true(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	caps = hiod_host_iommu_device_get_caps(hiod);
+	g_assert_true(hiod_host_iommu_caps_get_iommu_type(caps) == HIOD_IOMMU_TYPE_INTEL_VTD);
+	g_assert_cmpuint(hiod_host_iommu_caps_get_aw_bits(caps), ==, 39);
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_devid(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod)), ==,
+			 hiod_vfio_device_get_devid(d0));
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod)), ==,
+			 hiod_vfio_device_get_hwpt_id(d0));
+	vtd = hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	g_assert_nonnull(vtd);
+	g_assert_cmpuint(hiod_vtd_caps_get_address_width(vtd), ==, 39);
+	g_assert_true(hiod_vtd_caps_get_caching_mode(vtd));
+	hiod_vfio_device_to_json(d0, b);
+	root = json_builder_get_root(b);
+	json = json_to_string(root, FALSE);
+	g_assert_nonnull(strstr(json, "\"vtd\":{\"cap\":\"0xd2008c22260286\""));
+	g_assert_nonnull(strstr(json, "\"address_width\":39"));
+	g_assert_nonnull(strstr(json, "\"ioas_id\""));
+
+	/* attach_hwpt / detach_hwpt through the class methods */
+	g_assert_true(hiod_host_iommu_device_iommufd_detach_hwpt(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod), &error));
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod)), ==, 0);
+	g_assert_true(hiod_host_iommu_device_iommufd_attach_hwpt(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod),
+								 hiod_vfio_device_get_hwpt_id(d0), &error));
+	g_assert_no_error(error);
+	g_assert_false(hiod_host_iommu_device_iommufd_attach_hwpt(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod), 999,
+								  &error));
+	g_assert_nonnull(error);
+	hiod_vfio_device_detach(d0);
+}
+
+static void
+test_hot_reset(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_false(hiod_vfio_device_hot_reset(d0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+	g_assert_nonnull(strstr(error->message, "0000:00:05.0"));
+	g_assert_nonnull(strstr(error->message, "does not own"));
+	g_clear_error(&error);
+	fx->fake->hot_reset_flags |= HIOD_VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+	g_assert_true(hiod_vfio_device_hot_reset(d0, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(d0);
+}
+
+typedef struct {
+	guint64 cap, ecap;
+	guint aw, sagaw;
+	gboolean cm, sm, nest, dirty, pasid, sc;
+} VtdCase;
+
+static void
+test_vtd_decode(void)
+{
+	/* QEMU 7.2's emulated VT-d registers (kernel-uapi.md 5.2) */
+	const VtdCase cases[] = {
+	    {0x00d2008c22260206, 0xf00f4a, 39, 2, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE},
+	    {0x00d2008c222f0606, 0xf00f4a, 48, 6, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE},
+	    {0x00d2008c22260286, 0xf00f4a, 39, 2, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE},
+	    {0x00d2008c22260206, 0x0000480080f00f4a, 39, 2, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE},
+	    {0x00d2008c22260206, 0x0000490080f00f4a, 39, 2, FALSE, TRUE, FALSE, FALSE, TRUE, FALSE},
+	    {0x00d2008c22260206, 0xf00fca, 39, 2, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE},
+	    /* a real server: scalable mode, nesting, dirty tracking */
+	    {0x00d2008c402f0462, 0x0001f9ff8c7f0fde | (1ull << 26) | (1ull << 45) | (1ull << 48), 48,
+	     4, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HiodVtdCaps) v = hiod_vtd_caps_new(cases[i].cap, cases[i].ecap, 1);
+		g_assert_cmpuint(hiod_vtd_caps_get_address_width(v), ==, cases[i].aw);
+		g_assert_cmpuint(hiod_vtd_caps_get_sagaw(v), ==, cases[i].sagaw);
+		g_assert_cmpint(hiod_vtd_caps_get_caching_mode(v), ==, cases[i].cm);
+		g_assert_cmpint(hiod_vtd_caps_get_scalable_mode(v), ==, cases[i].sm);
+		g_assert_cmpint(hiod_vtd_caps_get_nesting(v), ==, cases[i].nest);
+		g_assert_cmpint(hiod_vtd_caps_get_dirty_tracking(v), ==, cases[i].dirty);
+		g_assert_cmpint(hiod_vtd_caps_get_pasid(v), ==, cases[i].pasid);
+		g_assert_cmpint(hiod_vtd_caps_get_snoop_control(v), ==, cases[i].sc);
+	}
+	{
+		g_autoptr(HiodVtdCaps) v = hiod_vtd_caps_new(0x00d2008c22260286, 0xf00f4a, 1);
+		g_assert_cmpuint(hiod_vtd_caps_get_num_domains(v), ==, 65536);
+		g_assert_true(hiod_vtd_caps_get_second_stage_2m(v));
+		g_assert_true(hiod_vtd_caps_get_second_stage_1g(v));
+		g_assert_false(hiod_vtd_caps_get_first_stage_1g(v));
+		g_assert_cmpuint(hiod_vtd_caps_get_fault_recording_offset(v), ==, 0x220);
+		g_assert_cmpuint(hiod_vtd_caps_get_num_fault_records(v), ==, 1);
+		g_assert_cmpuint(hiod_vtd_caps_get_mamv(v), ==, 18);
+		g_assert_true(hiod_vtd_caps_get_page_selective_invalidation(v));
+		g_assert_true(hiod_vtd_caps_get_queued_invalidation(v));
+		g_assert_true(hiod_vtd_caps_get_interrupt_remapping(v));
+		g_assert_true(hiod_vtd_caps_get_pass_through(v));
+		g_assert_false(hiod_vtd_caps_get_coherent(v));
+		g_assert_cmpuint(hiod_vtd_caps_get_pasid_width(v), ==, 0);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func, data) \
+	g_test_add("/hiod/iommufd-container/" path, Fixture, data, fixture_setup, func, fixture_teardown)
+	ADD("attach-detach", test_attach_detach, NULL);
+	ADD("attach-faults", test_attach_faults, NULL);
+	ADD("map-unmap-faults", test_map_unmap_faults, NULL);
+	ADD("copy-faults", test_copy_faults, NULL);
+	ADD("dirty-faults", test_dirty_faults, NULL);
+	ADD("nest-parent-refused", test_nest_parent_refused, NULL);
+	ADD("bad-input", test_bad_input, NULL);
+	ADD("no-dev-iommu", test_no_dev_iommu, GINT_TO_POINTER(1));
+	ADD("fd-passing", test_fd_passing, NULL);
+	ADD("hiod-realize", test_hiod_realize, NULL);
+	ADD("hot-reset", test_hot_reset, NULL);
+	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
+	return g_test_run();
+}

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * VM tests of the legacy VFIO type1 backend against the real kernel: edu
+ * devices DMA through the emulated VT-d. Runs in the default topology (two
+ * edus on the root bus) and the bridges topology (an edu alone behind a
+ * PCIe root port: hot reset; two edus behind a PCIe-to-PCI bridge: one
+ * group). Tests whose devices are absent are skipped.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hiod-edu.h"
+#include "hiod.h"
+
+#define EDU_A "0000:00:04.0"
+#define EDU_B "0000:00:05.0"
+#define EDU_RP "0000:01:00.0"
+#define EDU_BR1 "0000:02:01.0"
+#define EDU_BR2 "0000:02:02.0"
+#define PG 4096
+
+typedef struct {
+	HiodContext *ctx;
+	guint fds_at_start;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	f->ctx = hiod_context_new();
+	f->fds_at_start = hiod_context_get_open_fd_count(f->ctx);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, f->fds_at_start);
+	g_clear_object(&f->ctx);
+}
+
+static gboolean
+have_device(const gchar *bdf)
+{
+	g_autofree gchar *path = g_build_filename("/sys/bus/pci/devices", bdf, NULL);
+	if (g_file_test(path, G_FILE_TEST_EXISTS))
+		return TRUE;
+	g_test_skip_printf("%s is not in this topology", bdf);
+	return FALSE;
+}
+
+static guint8 *
+buffer_new(gsize len, guint8 fill)
+{
+	guint8 *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(b != MAP_FAILED);
+	memset(b, fill, len);
+	return b;
+}
+
+/* a device attached to a fresh legacy container */
+static HiodVfioDevice *
+attach(Fixture *f, const gchar *bdf, HiodContainer **container)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) device = hiod_vfio_device_new(f->ctx, bdf, &error);
+	g_assert_no_error(error);
+	if (*container == NULL) {
+		*container = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, device, &error);
+		g_assert_no_error(error);
+		g_assert_true(HIOD_IS_LEGACY_CONTAINER(*container));
+	}
+	g_assert_true(hiod_vfio_device_attach(device, *container, 0, &error));
+	g_assert_no_error(error);
+	return g_steal_pointer(&device);
+}
+
+static void
+test_round_trip(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	g_assert_cmpint(hiod_legacy_container_get_iommu_type(HIOD_LEGACY_CONTAINER(container)), ==, 3);
+	g_assert_true(hiod_edu_init(&edu, device, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(hiod_edu_read_id(&edu) & 0xff, ==, 0xed);
+	/* the round trip maps src read-only, dst read-write, and unmaps both */
+	g_assert_true(hiod_edu_round_trip(&edu, container, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 0);
+	/* IOVAs above 4 GiB (64-bit registers), still inside the 39-bit space */
+	g_assert_true(hiod_edu_round_trip(&edu, container, G_GUINT64_CONSTANT(0x7f00000000),
+					  G_GUINT64_CONSTANT(0x100000000), 100, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(device);
+	g_assert_cmpint(hiod_vfio_device_get_fd(device), ==, -1);
+}
+
+static void
+test_unmap_blocks_dma(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	guint8 *src = buffer_new(PG, 0x5a), *dst = buffer_new(PG, 0);
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	g_assert_true(hiod_edu_init(&edu, device, &error));
+	g_assert_true(hiod_container_dma_map(container, 0x300000, PG, src, HIOD_DMA_FLAGS_READONLY, &error));
+	g_assert_true(hiod_container_dma_map(container, 0x400000, PG, dst, 0, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_dma(&edu, 0x300000, 512, FALSE, 5000, &error));
+	g_assert_true(hiod_edu_dma(&edu, 0x400000, 512, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(src, 512, dst, 512);
+
+	/* unmapped: the device's write to dst's IOVA faults and dst stays as it is */
+	g_assert_true(hiod_container_dma_unmap(container, 0x400000, PG, &error));
+	g_assert_no_error(error);
+	memset(dst, 0xa5, PG);
+	g_assert_true(hiod_edu_dma(&edu, 0x400000, 512, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < PG; i++)
+		g_assert_cmphex(dst[i], ==, 0xa5);
+
+	/* a read-only mapping: the device cannot write through it */
+	g_assert_true(hiod_container_dma_map(container, 0x400000, PG, dst, HIOD_DMA_FLAGS_READONLY, &error));
+	g_assert_true(hiod_edu_dma(&edu, 0x400000, 512, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < PG; i++)
+		g_assert_cmphex(dst[i], ==, 0xa5);
+	hiod_vfio_device_detach(device);
+	munmap(src, PG);
+	munmap(dst, PG);
+}
+
+static void
+test_two_groups(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) a = NULL;
+	g_autoptr(HiodVfioDevice) b = NULL;
+	g_autoptr(GArray) groups = NULL;
+	HiodEdu ea, eb;
+
+	if (!have_device(EDU_A) || !have_device(EDU_B))
+		return;
+	a = attach(f, EDU_A, &container);
+	b = attach(f, EDU_B, &container);
+	groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(container));
+	g_assert_cmpuint(groups->len, ==, 2);
+	g_assert_cmpint(g_array_index(groups, gint, 0), !=, g_array_index(groups, gint, 1));
+	g_assert_true(hiod_edu_init(&ea, a, &error));
+	g_assert_true(hiod_edu_init(&eb, b, &error));
+	g_assert_true(hiod_edu_round_trip(&ea, container, 0x100000, 0x200000, 1024, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_round_trip(&eb, container, 0x100000, 0x200000, 1024, &error));
+	g_assert_no_error(error);
+	/* one leaves: its group leaves the container, the other still does DMA */
+	hiod_vfio_device_detach(a);
+	g_clear_pointer(&groups, g_array_unref);
+	groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(container));
+	g_assert_cmpuint(groups->len, ==, 1);
+	g_assert_true(hiod_edu_round_trip(&eb, container, 0x100000, 0x200000, 64, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(b);
+	g_assert_cmpint(hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(container)), ==, -1);
+}
+
+static void
+test_dirty(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	guint8 *src = buffer_new(4 * PG, 1), *dst = buffer_new(4 * PG, 0);
+	guint64 bitmap[4] = {0};
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	g_assert_true(hiod_container_get_dirty_tracking_supported(container));
+	g_assert_true(hiod_edu_init(&edu, device, &error));
+	g_assert_true(hiod_container_dma_map(container, 0x100000, 4 * PG, src, 0, &error));
+	g_assert_true(hiod_container_dma_map(container, 0x200000, 4 * PG, dst, 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(container, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_get_dirty_tracking_started(container));
+	g_assert_true(hiod_edu_dma(&edu, 0x100000, 256, FALSE, 5000, &error));
+	g_assert_true(hiod_edu_dma(&edu, 0x200000, 256, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	/* type1 cannot see device writes: every pinned page is dirty, and hiod says so */
+	g_assert_true(hiod_container_query_dirty_bitmap(container, 0x200000, 4 * PG, PG, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0xf);
+	/* a window that bisects both mappings and covers the hole between them */
+	memset(bitmap, 0, sizeof(bitmap));
+	g_assert_true(hiod_container_query_dirty_bitmap(container, 0x100000 + 2 * PG, 0x100000, PG, bitmap,
+							 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0x3); /* pages 2, 3 of src */
+	g_assert_cmphex(bitmap[1], ==, 0);
+	g_assert_cmphex(bitmap[2], ==, 0);
+	g_assert_cmphex(bitmap[3], ==, G_GUINT64_CONSTANT(3) << 62); /* pages 0, 1 of dst */
+	/* a coarser granule folds the pages */
+	memset(bitmap, 0, sizeof(bitmap));
+	g_assert_true(hiod_container_query_dirty_bitmap(container, 0x200000, 4 * PG, 2 * PG, bitmap, 0, &error));
+	g_assert_cmphex(bitmap[0], ==, 0x3);
+	g_assert_true(hiod_container_set_dirty_tracking(container, FALSE, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(device);
+	munmap(src, 4 * PG);
+	munmap(dst, 4 * PG);
+}
+
+static void
+test_host_iommu_device(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(GPtrArray) ranges = NULL;
+	HiodHostIommuDevice *hiod;
+	HiodHostIommuCaps *caps;
+	HiodIovaRange *r;
+	guint64 mask = 0;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	hiod = hiod_vfio_device_get_host_iommu_device(device);
+	g_assert_true(HIOD_IS_HOST_IOMMU_DEVICE_LEGACY_VFIO(hiod));
+	g_assert_true(hiod_host_iommu_device_is_realized(hiod));
+	caps = hiod_host_iommu_device_get_caps(hiod);
+	g_assert_cmpint(hiod_host_iommu_caps_get_iommu_type(caps), ==, HIOD_IOMMU_TYPE_UNKNOWN);
+	g_assert_cmpuint(hiod_host_iommu_caps_get_aw_bits(caps), ==, 39);
+	ranges = hiod_host_iommu_device_get_iova_ranges(hiod, &error);
+	g_assert_no_error(error);
+	/* the MSI window is carved out: [0, 0xfedfffff] and [0xfef00000, 2^39 - 1] */
+	g_assert_cmpuint(ranges->len, ==, 2);
+	r = g_ptr_array_index(ranges, 0);
+	g_assert_cmphex(r->start, ==, 0);
+	g_assert_cmphex(r->last, ==, 0xfedfffff);
+	r = g_ptr_array_index(ranges, 1);
+	g_assert_cmphex(r->start, ==, 0xfef00000);
+	g_assert_cmphex(r->last, ==, G_GUINT64_CONSTANT(0x7fffffffff));
+	g_assert_true(hiod_host_iommu_device_get_page_size_mask(hiod, &mask, &error));
+	g_assert_cmphex(mask, ==, 0x40201000);
+	g_assert_cmphex(hiod_container_get_page_size_mask(container), ==, 0x40201000);
+	g_assert_cmpuint(hiod_container_get_max_mappings(container), >, 0);
+	hiod_vfio_device_detach(device);
+}
+
+static void
+test_bad_input(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(HiodVfioDevice) nodev = NULL;
+	guint8 *buf = buffer_new(4 * PG, 0);
+	guint fds;
+
+	if (!have_device(EDU_A))
+		return;
+	nodev = hiod_vfio_device_new(f->ctx, "0000:00:1e.7", &error);
+	g_assert_null(nodev);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_test_message("unknown address: %s", error->message);
+	g_clear_error(&error);
+
+	device = attach(f, EDU_A, &container);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	/* the MSI window and above the 39-bit space are outside the usable ranges */
+	g_assert_false(hiod_container_dma_map(container, 0xfee00000, PG, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_test_message("%s", error->message);
+	g_clear_error(&error);
+	g_assert_false(hiod_container_dma_map(container, G_GUINT64_CONSTANT(1) << 39, PG, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_clear_error(&error);
+	g_assert_false(hiod_container_dma_map(container, 0x100800, PG, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(hiod_container_dma_map(container, 0x100000, 0, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_true(hiod_container_dma_map(container, 0x100000, 2 * PG, buf, 0, &error));
+	g_assert_false(hiod_container_dma_map(container, 0x101000, 2 * PG, buf + 2 * PG, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS);
+	g_test_message("%s", error->message);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 1);
+	/* unmap of what was never mapped is not an error; a partial unmap splits */
+	g_assert_true(hiod_container_dma_unmap(container, 0x900000, PG, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_dma_unmap(container, 0x101000, PG, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 1);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_true(hiod_container_dma_unmap_all(container, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 0);
+
+	/* hot reset of a device on the root bus: no bus or slot reset reaches it */
+	g_assert_false(hiod_vfio_device_hot_reset(device, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "hot reset of " EDU_A));
+	g_clear_error(&error);
+
+	/* double release */
+	hiod_vfio_device_detach(device);
+	hiod_container_release(container);
+	hiod_container_release(container);
+	g_assert_cmpint(hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(container)), ==, -1);
+	/* the group is not left set: it can be attached again */
+	g_assert_true(hiod_vfio_device_attach(device, container, 0, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(device);
+	munmap(buf, 4 * PG);
+}
+
+static void
+test_not_bound(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+
+	if (!have_device(EDU_B))
+		return;
+	g_assert_true(hiod_pci_unbind_vfio(f->ctx, EDU_B, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test("/sys/bus/pci/devices/" EDU_B "/driver", G_FILE_TEST_EXISTS));
+	device = hiod_vfio_device_new(f->ctx, EDU_B, &error);
+	g_assert_null(device);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "not bound to vfio-pci"));
+	g_clear_error(&error);
+	/* unbinding twice is harmless */
+	g_assert_true(hiod_pci_unbind_vfio(f->ctx, EDU_B, &error));
+	g_assert_true(hiod_pci_bind_vfio(f->ctx, EDU_B, &error));
+	g_assert_no_error(error);
+	device = attach(f, EDU_B, &container);
+	hiod_vfio_device_detach(device);
+}
+
+static void
+test_dma_limit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	guint8 *buf;
+	guint max;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	max = hiod_container_get_max_mappings(container);
+	if (max > 64) {
+		g_test_skip_printf("the host allows %u mappings (boot with vfio_iommu_type1.dma_entry_limit=8)", max);
+		hiod_vfio_device_detach(device);
+		return;
+	}
+	buf = buffer_new((max + 1) * PG, 0);
+	for (guint i = 0; i < max; i++) {
+		g_assert_true(hiod_container_dma_map(container, 0x100000 + i * 2 * PG, PG, buf + i * PG, 0, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_false(hiod_container_dma_map(container, 0x800000, PG, buf + max * PG, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_test_message("%s", error->message);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, max);
+	hiod_vfio_device_detach(device);
+	munmap(buf, (max + 1) * PG);
+}
+
+static void
+test_hot_reset(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	HiodEdu edu;
+
+	if (!have_device(EDU_RP))
+		return;
+	device = attach(f, EDU_RP, &container);
+	g_assert_true(hiod_vfio_device_hot_reset(device, &error));
+	g_assert_no_error(error);
+	/* the device still does DMA after the reset (bus master set again) */
+	g_assert_true(hiod_edu_init(&edu, device, &error));
+	g_assert_true(hiod_edu_round_trip(&edu, container, 0x100000, 0x200000, 256, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(device);
+}
+
+static void
+test_one_group_two_devices(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) a = NULL;
+	g_autoptr(HiodVfioDevice) b = NULL;
+	g_autoptr(HiodContainer) other = NULL;
+	g_autoptr(HiodVfioDevice) b2 = NULL;
+	g_autoptr(GArray) groups = NULL;
+	guint fds;
+	HiodEdu edu;
+
+	if (!have_device(EDU_BR1) || !have_device(EDU_BR2))
+		return;
+	a = attach(f, EDU_BR1, &container);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	b = attach(f, EDU_BR2, &container);
+	/* the same group: its fd is reused, only the device fd is new */
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds + 1);
+	groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(container));
+	g_assert_cmpuint(groups->len, ==, 1);
+	g_assert_true(hiod_edu_init(&edu, b, &error));
+	g_assert_true(hiod_edu_round_trip(&edu, container, 0x100000, 0x200000, 128, &error));
+	g_assert_no_error(error);
+	/* the group is busy: another container cannot take one of its devices */
+	hiod_vfio_device_detach(b);
+	b2 = hiod_vfio_device_new(f->ctx, EDU_BR2, &error);
+	other = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, b2, &error);
+	g_assert_no_error(error);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	g_assert_false(hiod_vfio_device_attach(b2, other, 0, &error));
+	g_assert_nonnull(error);
+	g_test_message("%s", error->message);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	hiod_vfio_device_detach(a);
+}
+
+static void
+test_hiodctl(Fixture *f, gconstpointer data)
+{
+	const gchar *hiodctl = g_getenv("HIODCTL");
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *root, *dev, *hiod, *caps, *cont;
+	gint status = 0;
+	const gchar *info_argv[] = {hiodctl, "--json", "info", EDU_A, "--backend", "legacy", NULL};
+	const gchar *dma_argv[] = {hiodctl, "dma-test", EDU_B, "--json", "--backend=legacy", NULL};
+	const gchar *bad_argv[] = {hiodctl, "--json", "info", "0000:00:1e.7", NULL};
+
+	if (hiodctl == NULL) {
+		g_test_skip("HIODCTL is not set");
+		return;
+	}
+	if (!have_device(EDU_A) || !have_device(EDU_B))
+		return;
+	g_assert_true(g_spawn_sync(NULL, (gchar **)info_argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+	g_assert_no_error(error);
+	g_test_message("%s", err);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	root = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpstr(json_object_get_string_member(root, "command"), ==, "info");
+	g_assert_cmpstr(json_object_get_string_member(root, "backend"), ==, "legacy");
+	dev = json_object_get_object_member(root, "device");
+	g_assert_cmpstr(json_object_get_string_member(dev, "name"), ==, EDU_A);
+	cont = json_object_get_object_member(dev, "container");
+	g_assert_cmpstr(json_object_get_string_member(cont, "iommu_type"), ==, "type1v2");
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(cont, "iova_ranges")), ==, 2);
+	g_assert_true(json_object_get_boolean_member(cont, "dirty_tracking"));
+	hiod = json_object_get_object_member(dev, "host_iommu_device");
+	g_assert_true(json_object_get_boolean_member(hiod, "realized"));
+	caps = json_object_get_object_member(hiod, "caps");
+	g_assert_cmpint(json_object_get_int_member(caps, "aw_bits"), ==, 39);
+
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_true(g_spawn_sync(NULL, (gchar **)dma_argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+	g_test_message("%s%s", out, err);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	root = json_node_get_object(json_parser_get_root(parser));
+	g_assert_true(json_object_get_boolean_member(root, "verified"));
+	g_assert_cmpint(json_object_get_int_member(root, "bytes"), ==, HIOD_EDU_MAX_DMA);
+	g_assert_cmpstr(json_object_get_string_member(root, "backend"), ==, "legacy");
+
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_true(g_spawn_sync(NULL, (gchar **)bad_argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+	g_assert_false(g_spawn_check_wait_status(status, NULL));
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	root = json_object_get_object_member(json_node_get_object(json_parser_get_root(parser)), "error");
+	g_assert_cmpstr(json_object_get_string_member(root, "code"), ==, "not-found");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add("/legacy/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("round-trip", test_round_trip);
+	ADD("unmap-blocks-dma", test_unmap_blocks_dma);
+	ADD("two-groups-one-container", test_two_groups);
+	ADD("dirty-bitmap", test_dirty);
+	ADD("host-iommu-device", test_host_iommu_device);
+	ADD("bad-input", test_bad_input);
+	ADD("not-bound", test_not_bound);
+	ADD("dma-limit", test_dma_limit);
+	ADD("hot-reset", test_hot_reset);
+	ADD("one-group-two-devices", test_one_group_two_devices);
+	ADD("hiodctl", test_hiodctl);
+	return g_test_run();
+}
