@@ -21,6 +21,11 @@
 #include "hiod-host-iommu-device-legacy-vfio.h"
 #include "hiod-address-space.h"
 #include "hiod-viommu-flags.h"
+#include "hiod-viommu-verdict.h"
+#include "hiod-viommu.h"
+#include "hiod-vtd-viommu.h"
+#include "hiod-virtio-viommu.h"
+#include "hiod-pci-topology.h"
 /* backends: their headers are installed only when the backend is built */
 #if __has_include("hiod-vdpa-device.h")
 #include "hiod-vdpa-device.h"
