@@ -10,6 +10,9 @@
 #if HIOD_HAVE_LEGACY_VFIO
 #include "hiod-legacy-container.h"
 #endif
+#if HIOD_HAVE_SPAPR
+#include "hiod-spapr-container.h"
+#endif
 #include "hiod-vfio-device-private.h"
 #if HIOD_HAVE_IOMMUFD
 #include "hiod-iommufd-container.h"
@@ -327,11 +330,14 @@ hiod_container_new_legacy(HiodContext *ctx, GError **error)
 	if (!hiod_legacy_container_probe_types(ctx, &has_type1, &has_spapr, error))
 		return NULL;
 	if (!has_type1 && has_spapr) {
-		/* the sPAPR backend adds its container here */
+#if HIOD_HAVE_SPAPR
+		return hiod_spapr_container_new(ctx, 0);
+#else
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
 				    "the VFIO container offers only sPAPR TCE, and this build of hiod "
-				    "has no sPAPR backend");
+				    "has no sPAPR backend (-Dspapr=enabled)");
 		return NULL;
+#endif
 	}
 	if (!has_type1) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,

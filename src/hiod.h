@@ -41,4 +41,9 @@
 #include "hiod-vtd-caps.h"
 #endif
 
+#if __has_include("hiod-spapr-container.h")
+#include "hiod-spapr-container.h"
+#include "hiod-host-iommu-device-spapr.h"
+#endif
+
 #undef HIOD_INSIDE
