@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HiodLegacyContainer against a fake type1 kernel (HiodKernelOps answering
+ * the container, group and device ioctls), with fault injection at every
+ * call of attach (and setup), map and unmap in turn.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hiod-test-common.h"
+#include "hiod-uapi-private.h"
+
+/* the fake kernel ---------------------------------------------------------------- */
+
+enum { FD_CONTAINER = 1, FD_GROUP, FD_DEVICE };
+
+typedef struct {
+	gint kind;
+	gint group; /* FD_GROUP, FD_DEVICE */
+} FakeFd;
+
+typedef struct {
+	GHashTable *fds; /* fd -> FakeFd */
+	gint next_fd;
+	gboolean has_v2;
+	gboolean has_unmap_all;
+	guint32 iommu_type;
+	gint iommu_fd;
+	GHashTable *group_set; /* group -> container fd */
+	GHashTable *nonviable; /* group ids */
+	GHashTable *maps;      /* iova -> size */
+	guint avail;
+	gboolean dirty;
+	guint get_info_calls;
+} FakeKernel;
+
+static FakeKernel *
+fake_new(void)
+{
+	FakeKernel *k = g_new0(FakeKernel, 1);
+	k->fds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	k->group_set = g_hash_table_new(g_direct_hash, g_direct_equal);
+	k->nonviable = g_hash_table_new(g_direct_hash, g_direct_equal);
+	k->maps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	k->next_fd = 100;
+	k->has_v2 = TRUE;
+	k->has_unmap_all = TRUE;
+	k->avail = 65535;
+	return k;
+}
+
+static void
+fake_free(FakeKernel *k)
+{
+	g_hash_table_unref(k->fds);
+	g_hash_table_unref(k->group_set);
+	g_hash_table_unref(k->nonviable);
+	g_hash_table_unref(k->maps);
+	g_free(k);
+}
+
+static gint
+fake_add_fd(FakeKernel *k, gint kind, gint group)
+{
+	FakeFd *f = g_new0(FakeFd, 1);
+	f->kind = kind;
+	f->group = group;
+	g_hash_table_insert(k->fds, GINT_TO_POINTER(k->next_fd), f);
+	return k->next_fd++;
+}
+
+static int
+fake_open(gpointer data, const char *path, int flags)
+{
+	FakeKernel *k = data;
+	g_autofree gchar *base = g_path_get_basename(path);
+	GHashTableIter it;
+	FakeFd *f;
+	gint group;
+
+	if (g_strcmp0(base, "vfio") == 0)
+		return fake_add_fd(k, FD_CONTAINER, -1);
+	group = atoi(base);
+	g_hash_table_iter_init(&it, k->fds);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&f)) {
+		if (f->kind == FD_GROUP && f->group == group) {
+			errno = EBUSY;
+			return -1;
+		}
+	}
+	return fake_add_fd(k, FD_GROUP, group);
+}
+
+static int
+fake_close(gpointer data, int fd)
+{
+	FakeKernel *k = data;
+	FakeFd *f = g_hash_table_lookup(k->fds, GINT_TO_POINTER(fd));
+	g_assert_nonnull(f);
+	if (f->kind == FD_CONTAINER) {
+		GHashTableIter it;
+		gpointer cfd;
+		g_hash_table_iter_init(&it, k->group_set);
+		while (g_hash_table_iter_next(&it, NULL, &cfd))
+			g_assert_cmpint(GPOINTER_TO_INT(cfd), !=, fd);
+		if (fd == k->iommu_fd) {
+			k->iommu_type = 0;
+			k->iommu_fd = 0;
+			g_hash_table_remove_all(k->maps);
+			k->dirty = FALSE;
+		}
+	}
+	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
+	return 0;
+}
+
+static int
+fake_fail(int errnum)
+{
+	errno = errnum;
+	return -1;
+}
+
+static int
+fake_get_info(FakeKernel *k, void *arg)
+{
+	struct hiod_vfio_iommu_type1_info *info = arg;
+	gsize need = sizeof(*info) + sizeof(struct hiod_vfio_iommu_type1_info_cap_iova_range) +
+		     2 * sizeof(struct hiod_vfio_iova_range) +
+		     sizeof(struct hiod_vfio_iommu_type1_info_cap_migration) + 16;
+	guint8 *buf = arg;
+	struct hiod_vfio_iommu_type1_info_cap_iova_range *r;
+	struct hiod_vfio_iommu_type1_info_cap_migration *m;
+	struct hiod_vfio_iommu_type1_info_dma_avail *a;
+	guint32 off;
+
+	k->get_info_calls++;
+	info->flags = HIOD_VFIO_IOMMU_INFO_PGSIZES | HIOD_VFIO_IOMMU_INFO_CAPS;
+	info->iova_pgsizes = 0x40201000;
+	if (info->argsz < need) {
+		info->argsz = need;
+		info->cap_offset = 0;
+		return 0;
+	}
+	off = sizeof(*info);
+	info->cap_offset = off;
+	m = (void *)(buf + off);
+	m->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+	m->pgsize_bitmap = 0x1000;
+	m->max_dirty_bitmap_size = 1 << 20;
+	off += sizeof(*m);
+	m->header.next = off;
+	a = (void *)(buf + off);
+	a->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	a->avail = k->avail;
+	off += 16;
+	a->header.next = off;
+	r = (void *)(buf + off);
+	r->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	r->nr_iovas = 2;
+	r->iova_ranges[0].start = 0;
+	r->iova_ranges[0].end = 0xfedfffff;
+	r->iova_ranges[1].start = 0xfef00000;
+	r->iova_ranges[1].end = G_GUINT64_CONSTANT(0x7fffffffff);
+	r->header.next = 0;
+	return 0;
+}
+
+static int
+fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+{
+	FakeKernel *k = data;
+	FakeFd *f = g_hash_table_lookup(k->fds, GINT_TO_POINTER(fd));
+	if (f == NULL)
+		return fake_fail(EBADF);
+	if (f->kind == FD_CONTAINER) {
+		switch (request) {
+		case HIOD_VFIO_GET_API_VERSION:
+			return 0;
+		case HIOD_VFIO_CHECK_EXTENSION:
+			switch ((gulong)arg) {
+			case HIOD_VFIO_TYPE1v2_IOMMU:
+				return k->has_v2;
+			case HIOD_VFIO_TYPE1_IOMMU:
+				return 1;
+			case HIOD_VFIO_UNMAP_ALL:
+				return k->has_unmap_all;
+			default:
+				return 0;
+			}
+		case HIOD_VFIO_SET_IOMMU:
+			if (k->iommu_type != 0 || g_hash_table_size(k->group_set) == 0)
+				return fake_fail(EINVAL);
+			k->iommu_type = (guint32)(gulong)arg;
+			k->iommu_fd = fd;
+			return 0;
+		}
+		if (k->iommu_type == 0)
+			return fake_fail(EINVAL);
+		switch (request) {
+		case HIOD_VFIO_IOMMU_GET_INFO:
+			return fake_get_info(k, arg);
+		case HIOD_VFIO_IOMMU_MAP_DMA: {
+			struct hiod_vfio_iommu_type1_dma_map *m = arg;
+			guint64 iova = m->iova;
+			if (g_hash_table_contains(k->maps, &iova))
+				return fake_fail(EEXIST);
+			if (k->avail == 0)
+				return fake_fail(ENOSPC);
+			k->avail--;
+			g_hash_table_insert(k->maps, g_memdup2(&iova, 8), g_memdup2(&m->size, 8));
+			return 0;
+		}
+		case HIOD_VFIO_IOMMU_UNMAP_DMA: {
+			struct hiod_vfio_iommu_type1_dma_unmap *u = arg;
+			guint64 iova = u->iova;
+			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_ALL) {
+				k->avail += g_hash_table_size(k->maps);
+				g_hash_table_remove_all(k->maps);
+				return 0;
+			}
+			if (g_hash_table_remove(k->maps, &iova))
+				k->avail++;
+			return 0;
+		}
+		case HIOD_VFIO_IOMMU_DIRTY_PAGES: {
+			struct hiod_vfio_iommu_type1_dirty_bitmap *d = arg;
+			if (d->flags == HIOD_VFIO_IOMMU_DIRTY_PAGES_FLAG_START)
+				k->dirty = TRUE;
+			else if (d->flags == HIOD_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP)
+				k->dirty = FALSE;
+			else if (!k->dirty)
+				return fake_fail(EINVAL);
+			else {
+				struct hiod_vfio_iommu_type1_dirty_bitmap_get *g = (void *)d->data;
+				memset(GSIZE_TO_POINTER(g->bitmap.data), 0xff, g->bitmap.size);
+			}
+			return 0;
+		}
+		}
+		return fake_fail(ENOTTY);
+	}
+	if (f->kind == FD_GROUP) {
+		switch (request) {
+		case HIOD_VFIO_GROUP_GET_STATUS: {
+			struct hiod_vfio_group_status *s = arg;
+			s->flags = g_hash_table_contains(k->nonviable, GINT_TO_POINTER(f->group))
+				       ? 0
+				       : HIOD_VFIO_GROUP_FLAGS_VIABLE;
+			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)))
+				s->flags |= HIOD_VFIO_GROUP_FLAGS_CONTAINER_SET;
+			return 0;
+		}
+		case HIOD_VFIO_GROUP_SET_CONTAINER:
+			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)))
+				return fake_fail(EINVAL);
+			g_hash_table_insert(k->group_set, GINT_TO_POINTER(f->group),
+					    GINT_TO_POINTER(*(int *)arg));
+			return 0;
+		case HIOD_VFIO_GROUP_UNSET_CONTAINER:
+			if (!g_hash_table_remove(k->group_set, GINT_TO_POINTER(f->group)))
+				return fake_fail(EINVAL);
+			return 0;
+		case HIOD_VFIO_GROUP_GET_DEVICE_FD:
+			if (!g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)) ||
+			    k->iommu_type == 0)
+				return fake_fail(EINVAL);
+			return fake_add_fd(k, FD_DEVICE, f->group);
+		}
+		return fake_fail(ENOTTY);
+	}
+	switch (request) {
+	case HIOD_VFIO_DEVICE_GET_INFO: {
+		struct hiod_vfio_device_info *i = arg;
+		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI;
+		i->num_regions = 9;
+		i->num_irqs = 5;
+		return 0;
+	}
+	}
+	return fake_fail(ENOTTY);
+}
+
+static const HiodKernelOps fake_ops = {
+    .open = fake_open,
+    .close = fake_close,
+    .ioctl = fake_ioctl,
+};
+
+/* fixture -------------------------------------------------------------------------- */
+
+typedef struct {
+	HiodTestTree *tree;
+	HiodContext *ctx;
+	FakeKernel *k;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	f->tree = hiod_test_tree_new();
+	hiod_test_tree_add_pci(f->tree, "0000:00:04.0", 0x1234, 0x11e8, 0xff00, "vfio-pci", 3, NULL);
+	hiod_test_tree_add_pci(f->tree, "0000:00:05.0", 0x1234, 0x11e8, 0xff00, "vfio-pci", 4, NULL);
+	hiod_test_tree_add_pci(f->tree, "0000:02:01.0", 0x1234, 0x11e8, 0xff00, "vfio-pci", 5, NULL);
+	hiod_test_tree_add_pci(f->tree, "0000:02:02.0", 0x8086, 0x10d3, 0x020000, "e1000e", 5, NULL);
+	hiod_test_tree_write(f->tree, "kernel/iommu_groups/5/devices/0000:02:01.0", "");
+	hiod_test_tree_write(f->tree, "kernel/iommu_groups/5/devices/0000:02:02.0", "");
+	f->ctx = hiod_test_tree_context(f->tree);
+	f->k = fake_new();
+	hiod_context_set_kernel_ops(f->ctx, &fake_ops, f->k);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->fds), ==, 0);
+	g_clear_object(&f->ctx);
+	fake_free(f->k);
+	hiod_test_tree_free(f->tree);
+}
+
+static HiodVfioDevice *
+device_new(Fixture *f, const gchar *bdf)
+{
+	g_autoptr(GError) error = NULL;
+	HiodVfioDevice *d = hiod_vfio_device_new(f->ctx, bdf, &error);
+	g_assert_no_error(error);
+	return d;
+}
+
+/* nothing of the container is left in the fake kernel or the library */
+static void
+assert_empty(Fixture *f, HiodContainer *c)
+{
+	g_autoptr(GArray) groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(c));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->fds), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 0);
+	g_assert_cmpuint(groups->len, ==, 0);
+	g_assert_cmpint(hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(c)), ==, -1);
+	g_assert_false(hiod_container_is_setup(c));
+}
+
+/* tests ------------------------------------------------------------------------------ */
+
+static void
+test_attach(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) b = device_new(f, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, a, &error);
+	g_autoptr(GPtrArray) ranges = NULL;
+	HiodHostIommuCaps *caps;
+
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_LEGACY_CONTAINER(c));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0); /* the probe closed its fd */
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_legacy_container_get_iommu_type(HIOD_LEGACY_CONTAINER(c)), ==, 3);
+	g_assert_cmpuint(f->k->get_info_calls, ==, 2); /* grew argsz for the capability chain */
+	ranges = hiod_container_get_iova_ranges(c);
+	g_assert_cmpuint(ranges->len, ==, 2);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 0x40201000);
+	g_assert_cmpuint(hiod_container_get_max_mappings(c), ==, 65535);
+	g_assert_true(hiod_container_get_dirty_tracking_supported(c));
+	caps = hiod_host_iommu_device_get_caps(hiod_vfio_device_get_host_iommu_device(a));
+	g_assert_cmpuint(hiod_host_iommu_caps_get_aw_bits(caps), ==, 39);
+	g_assert_cmpint(hiod_host_iommu_caps_get_iommu_type(caps), ==, HIOD_IOMMU_TYPE_UNKNOWN);
+	/* a second group joins the same container */
+	g_assert_true(hiod_vfio_device_attach(b, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 2);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 5);
+	hiod_vfio_device_detach(a);
+	g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 1);
+	hiod_vfio_device_detach(b);
+	assert_empty(f, c);
+}
+
+static void
+test_type1_fallback(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	f->k->has_v2 = FALSE;
+	f->k->has_unmap_all = FALSE;
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_legacy_container_get_iommu_type(HIOD_LEGACY_CONTAINER(c)), ==, 1);
+	/* type1 v1 has no dirty tracking: hiod reports every mapped page dirty itself */
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+	/* no UNMAP_ALL: release unmaps the two halves of the space */
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x1000, GSIZE_TO_POINTER(0x10000), 0, &error));
+	g_assert_true(hiod_container_dma_unmap_all(c, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+static void
+test_nonviable(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:02:01.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	g_hash_table_add(f->k->nonviable, GINT_TO_POINTER(5));
+	g_assert_false(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "IOMMU group 5 is not viable"));
+	g_assert_nonnull(strstr(error->message, "0000:02:01.0 (driver vfio-pci)"));
+	g_assert_nonnull(strstr(error->message, "0000:02:02.0 (driver e1000e)"));
+	assert_empty(f, c);
+}
+
+static void
+test_group_shared(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) a2 = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	g_autoptr(HiodContainer) other = hiod_legacy_container_new(f->ctx);
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	/* the same group in another container: the group node is busy */
+	g_assert_false(hiod_vfio_device_attach(a2, other, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_BUSY);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3);
+	/* a second device of the group reuses the group fd */
+	g_assert_true(hiod_vfio_device_attach(a2, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 4);
+	hiod_vfio_device_detach(a);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3);
+	hiod_vfio_device_detach(a2);
+	assert_empty(f, c);
+}
+
+/* Fails the 1st, 2nd, ... chokepoint call of attach until it succeeds. */
+static void
+test_attach_faults(Fixture *f, gconstpointer data)
+{
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) b = device_new(f, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	guint n, failures = 0;
+
+	for (n = 1;; n++) {
+		g_autoptr(GError) error = NULL;
+		gboolean ok;
+		hiod_context_clear_faults(f->ctx);
+		hiod_context_inject_fault_nth(f->ctx, n, EIO);
+		ok = hiod_vfio_device_attach(a, c, 0, &error);
+		if (!hiod_context_fault_fired(f->ctx)) {
+			g_assert_true(ok);
+			break;
+		}
+		if (ok) { /* a probe that may fail (an extension check) */
+			hiod_vfio_device_detach(a);
+		} else {
+			failures++;
+			g_assert_nonnull(error);
+			g_assert_null(hiod_vfio_device_get_container(a));
+			g_assert_cmpint(hiod_vfio_device_get_fd(a), ==, -1);
+		}
+		assert_empty(f, c);
+	}
+	g_test_message("first attach: %u calls, %u of them fail the attach", n - 1, failures);
+	g_assert_cmpuint(failures, >=, 8);
+
+	/* a second group joining the set-up container */
+	for (n = 1;; n++) {
+		g_autoptr(GError) error = NULL;
+		gboolean ok;
+		hiod_context_clear_faults(f->ctx);
+		hiod_context_inject_fault_nth(f->ctx, n, EIO);
+		ok = hiod_vfio_device_attach(b, c, 0, &error);
+		if (!hiod_context_fault_fired(f->ctx)) {
+			g_assert_true(ok);
+			break;
+		}
+		g_assert_false(ok);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3);
+		g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 1);
+		g_assert_true(hiod_container_is_setup(c));
+	}
+	hiod_context_clear_faults(f->ctx);
+	hiod_vfio_device_detach(b);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+static void
+test_map_unmap_faults(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	gpointer va = GSIZE_TO_POINTER(0x7f0000000000);
+	guint n;
+
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	for (n = 1;; n++) {
+		gboolean ok;
+		g_clear_error(&error);
+		hiod_context_clear_faults(f->ctx);
+		hiod_context_inject_fault_nth(f->ctx, n, ENOMEM);
+		ok = hiod_container_dma_map(c, 0x100000, 0x4000, va, 0, &error);
+		if (!hiod_context_fault_fired(f->ctx)) {
+			g_assert_true(ok);
+			break;
+		}
+		g_assert_false(ok);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+		g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 0);
+	}
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
+	/* a partial unmap is unmap + two maps: fail each in turn, the mapping stays whole */
+	for (n = 1;; n++) {
+		gboolean ok;
+		g_clear_error(&error);
+		hiod_context_clear_faults(f->ctx);
+		hiod_context_inject_fault_nth(f->ctx, n, EIO);
+		ok = hiod_container_dma_unmap(c, 0x101000, 0x1000, &error);
+		if (!hiod_context_fault_fired(f->ctx)) {
+			g_assert_true(ok);
+			break;
+		}
+		g_assert_false(ok);
+		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+		g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3);
+	}
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 2);
+	g_assert_cmpuint(f->k->avail, ==, 65533);
+	hiod_context_clear_faults(f->ctx);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+static void
+test_dirty(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	guint64 bitmap[1] = {0};
+
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x4000, GSIZE_TO_POINTER(0x10000), 0, &error));
+	hiod_context_inject_fault_match(f->ctx, "VFIO_IOMMU_DIRTY_PAGES", EIO, 1);
+	g_assert_false(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_false(hiod_container_get_dirty_tracking_started(c));
+	g_assert_false(f->k->dirty);
+	g_clear_error(&error);
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_true(f->k->dirty);
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x101000, 0x2000, 0x1000, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0x3);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+static void
+test_double_release(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	hiod_vfio_device_detach(a);
+	hiod_container_release(c);
+	hiod_container_release(c);
+	assert_empty(f, c);
+	/* and the container takes a device again */
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_no_error(error);
+	g_clear_object(&c); /* the device keeps it until it detaches */
+	hiod_vfio_device_detach(a);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add("/legacy-container/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("attach", test_attach);
+	ADD("type1-fallback", test_type1_fallback);
+	ADD("nonviable-group", test_nonviable);
+	ADD("group-shared", test_group_shared);
+	ADD("attach-faults", test_attach_faults);
+	ADD("map-unmap-faults", test_map_unmap_faults);
+	ADD("dirty", test_dirty);
+	ADD("double-release", test_double_release);
+	return g_test_run();
+}
