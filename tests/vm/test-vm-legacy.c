@@ -448,6 +448,59 @@ test_one_group_two_devices(Fixture *f, gconstpointer data)
 	hiod_vfio_device_detach(a);
 }
 
+/* Sections added before any device: attaching through the address space
+ * replays them into the new legacy container; the edu DMAs through them. */
+static void
+test_address_space_replay(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodAddressSpace) as = NULL;
+	g_autoptr(HiodVfioDevice) a = NULL;
+	g_autoptr(HiodVfioDevice) b = NULL;
+	guint8 *src = buffer_new(PG, 0), *dst = buffer_new(PG, 0);
+	HiodContainer *container, *container_b;
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	for (guint i = 0; i < PG; i++)
+		src[i] = (guint8)(i * 13 + 1);
+	as = hiod_address_space_new(f->ctx);
+	g_assert_true(hiod_address_space_add_section(as, 0x100000, PG, src, HIOD_DMA_FLAGS_READONLY, &error));
+	g_assert_true(hiod_address_space_add_section(as, 0x200000, PG, dst, 0, &error));
+	g_assert_no_error(error);
+	a = hiod_vfio_device_new(f->ctx, EDU_A, &error);
+	g_assert_no_error(error);
+	container = hiod_address_space_attach_device(as, a, HIOD_BACKEND_KIND_LEGACY, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_LEGACY_CONTAINER(container));
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 2);
+	g_assert_true(hiod_edu_init(&edu, a, &error));
+	g_assert_true(hiod_edu_dma(&edu, 0x100000, 1024, FALSE, 5000, &error));
+	g_assert_true(hiod_edu_dma(&edu, 0x200000, 1024, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(src, 1024, dst, 1024);
+	/* a second group joins the same container (SET_CONTAINER on the existing one) */
+	if (g_file_test("/sys/bus/pci/devices/" EDU_B, G_FILE_TEST_EXISTS)) {
+		b = hiod_vfio_device_new(f->ctx, EDU_B, &error);
+		container_b = hiod_address_space_attach_device(as, b, HIOD_BACKEND_KIND_LEGACY, 0, &error);
+		g_assert_no_error(error);
+		g_assert_true(container_b == container);
+		hiod_address_space_detach_device(as, b);
+	}
+	/* the section goes: the device no longer reaches dst */
+	g_assert_true(hiod_address_space_remove_section(as, 0x200000, PG, &error));
+	g_assert_no_error(error);
+	memset(dst, 0xa5, PG);
+	g_assert_true(hiod_edu_dma(&edu, 0x200000, 1024, TRUE, 5000, &error));
+	for (guint i = 0; i < PG; i++)
+		g_assert_cmphex(dst[i], ==, 0xa5);
+	hiod_address_space_detach_device(as, a);
+	g_assert_cmpint(hiod_vfio_device_get_fd(a), ==, -1);
+	munmap(src, PG);
+	munmap(dst, PG);
+}
+
 static void
 test_hiodctl(Fixture *f, gconstpointer data)
 {
@@ -522,6 +575,7 @@ main(int argc, char **argv)
 	ADD("dma-limit", test_dma_limit);
 	ADD("hot-reset", test_hot_reset);
 	ADD("one-group-two-devices", test_one_group_two_devices);
+	ADD("address-space-replay", test_address_space_replay);
 	ADD("hiodctl", test_hiodctl);
 	return g_test_run();
 }
