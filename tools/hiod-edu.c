@@ -14,16 +14,19 @@
 #define EDU_CMD_START 0x1
 #define EDU_CMD_TO_RAM 0x2
 
+/* edu's registers have the emulated machine's byte order: little-endian on
+ * x86, big-endian on pseries, where a little-endian guest sees them swapped. */
 static guint32
 edu_read32(HiodEdu *edu, guint off)
 {
-	return *(volatile guint32 *)(edu->bar0 + off);
+	guint32 v = *(volatile guint32 *)(edu->bar0 + off);
+	return edu->swap ? GUINT32_SWAP_LE_BE(v) : v;
 }
 
 static void
 edu_write64(HiodEdu *edu, guint off, guint64 v)
 {
-	*(volatile guint64 *)(edu->bar0 + off) = v;
+	*(volatile guint64 *)(edu->bar0 + off) = edu->swap ? GUINT64_SWAP_LE_BE(v) : v;
 }
 
 gboolean
@@ -48,6 +51,9 @@ hiod_edu_init(HiodEdu *edu, HiodVfioDevice *device, GError **error)
 		return FALSE;
 	}
 	edu->device = device;
+	/* the ID register is 0x010000ed: its low byte tells the byte order */
+	if ((edu_read32(edu, EDU_ID) & 0xff) != 0xed && (edu_read32(edu, EDU_ID) >> 24) == 0xed)
+		edu->swap = TRUE;
 	if ((edu_read32(edu, EDU_ID) & 0xff) != 0xed) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
 			    "edu identification register reads 0x%08x", edu_read32(edu, EDU_ID));

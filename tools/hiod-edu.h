@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef struct {
 	HiodVfioDevice *device; /* not owned */
 	volatile guint8 *bar0;
+	gboolean swap; /* edu is big-endian on this machine (pseries): its ID reads 0xed000001 */
 } HiodEdu;
 
 /* The device must be attached. Maps BAR0, checks the ID, sets bus master. */

@@ -3,7 +3,7 @@
 # Cross-builds hiod for ppc64le (sPAPR on, introspection and docs off) against
 # the sysroot of make-sysroot.sh.
 #
-#   cross-build.sh SRCDIR BUILDDIR   -> prints "SYSROOT BUILDDIR"
+#   cross-build.sh SRCDIR BUILDDIR [TARGET...]   -> prints "SYSROOT BUILDDIR"
 #
 # The meson cross file is generated into BUILDDIR/../ (next to the build) from
 # the sysroot's path; the build is configured once and rebuilt incrementally.
@@ -11,6 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$1" && pwd)
 build=$2
+shift 2
 log() { echo "cross-build: $*" >&2; }
 command -v powerpc64le-linux-gnu-gcc > /dev/null ||
   { log "powerpc64le-linux-gnu-gcc missing (apt-get install gcc-powerpc64le-linux-gnu)"; exit 1; }
@@ -48,5 +49,5 @@ if ! cmp -s "$cross.new" "$cross" || [ ! -f "$build/build.ninja" ]; then
 else
   rm -f "$cross.new"
 fi
-ninja -C "$build" -j2 >&2
+ninja -C "$build" -j2 "$@" >&2
 echo "$sysroot $build"

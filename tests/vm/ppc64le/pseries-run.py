@@ -129,7 +129,7 @@ def make_initramfs(args, commands, path):
     cpio.file("plan", ("\n".join(commands) + "\n").encode(), 0o644)
     # the cross build's programs and libhiod, in the build directory's layout
     progs = []
-    for sub in ("src", "tools", "tests/vm"):
+    for sub in ("src", "tools", "tests/vm/ppc64le"):
         d = os.path.join(args.build, sub)
         if not os.path.isdir(d):
             continue

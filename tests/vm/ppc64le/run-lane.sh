@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The ppc64le pseries lane as one TAP-printing test:
+#   run-lane.sh SRCDIR CROSS_BUILDDIR
+# builds (or reuses) the guest kernel, the ppc64el sysroot and the ppc64le
+# cross build, then boots the pseries guest and runs the sPAPR tests there.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$1
+build=$2
+fail() {
+  echo "not ok 1 - ppc64le lane: $1"
+  [ -n "${2:-}" ] && [ -f "$2" ] && tail -30 "$2" | sed 's/^/# /'
+  echo "1..1"
+  exit 1
+}
+mkdir -p "$build"
+log="$build.lane.log"
+: > "$log"
+kernel=$("$here/../build-kernel.sh" ppc64le 2>>"$log") || fail "the guest kernel could not be built" "$log"
+out=$("$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
+  fail "the ppc64le cross build failed" "$log"
+read -r sysroot xbuild <<< "$out"
+exec python3 "$here/pseries-run.py" --tap --kernel "$kernel" --sysroot "$sysroot" --build "$xbuild" -- \
+  "HIODCTL=/hiod/tools/hiodctl /hiod/tests/vm/ppc64le/test-vm-spapr --tap"
