@@ -76,6 +76,17 @@ hiodctl_list(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **
 	for (guint i = 0; i < devices->len; i++)
 		hiod_pci_device_info_to_json(g_ptr_array_index(devices, i), out);
 	json_builder_end_array(out);
+	/* vDPA devices (/sys/bus/vdpa): always present, empty without the vdpa backend */
+	json_builder_set_member_name(out, "vdpa_devices");
+	json_builder_begin_array(out);
+#if HIOD_HAVE_VDPA
+	{
+		g_autoptr(GPtrArray) vdpa = hiod_context_list_vdpa_devices(c->ctx, NULL);
+		for (guint i = 0; vdpa != NULL && i < vdpa->len; i++)
+			hiod_vdpa_device_info_to_json(g_ptr_array_index(vdpa, i), out);
+	}
+#endif
+	json_builder_end_array(out);
 	return TRUE;
 }
 
@@ -116,6 +127,19 @@ hiodctl_render_list(JsonObject *result, GString *text)
 				       hiodctl_member_str(d, "driver", "-"), group,
 				       hiodctl_member_str(d, "vfio_group_node", "-"),
 				       hiodctl_member_str(d, "vfio_cdev_node", "-"));
+	}
+	if (json_object_has_member(result, "vdpa_devices")) {
+		JsonArray *vdpa = json_object_get_array_member(result, "vdpa_devices");
+		if (json_array_get_length(vdpa) > 0)
+			g_string_append_printf(text, "\n%-13s %-12s %-14s %s\n", "VDPA DEVICE", "DRIVER",
+					       "MGMTDEV", "NODE");
+		for (guint i = 0; i < json_array_get_length(vdpa); i++) {
+			JsonObject *d = json_array_get_object_element(vdpa, i);
+			g_string_append_printf(text, "%-13s %-12s %-14s %s\n", hiodctl_member_str(d, "name", "?"),
+					       hiodctl_member_str(d, "driver", "-"),
+					       hiodctl_member_str(d, "mgmtdev", "-"),
+					       hiodctl_member_str(d, "node", "-"));
+		}
 	}
 }
 
@@ -205,10 +229,59 @@ hiodctl_attach(HiodctlCtx *c, const gchar *cmd, gint argc, gchar **argv, GError 
 	return g_steal_pointer(&device);
 }
 
+#if HIOD_HAVE_VDPA
+/* A vdpa device's name ("vdpa0") or its vhost-vdpa node, rather than a PCI device. */
+static gboolean
+hiodctl_is_vdpa(HiodctlCtx *c, const gchar *arg)
+{
+	g_autofree gchar *base = g_path_get_basename(arg);
+	g_autofree gchar *dir = hiod_context_build_sysfs_path(c->ctx, "bus", "vdpa", "devices", arg, NULL);
+	return g_str_has_prefix(base, "vhost-vdpa-") || (strchr(arg, '/') == NULL && g_file_test(dir, G_FILE_TEST_IS_DIR));
+}
+
+/* info for a vDPA device: it is its own container (its IOTLB) */
+static gboolean
+hiodctl_info_vdpa(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(HiodVdpaDevice) device = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	HiodHostIommuDevice *hiod;
+
+	if (argc > 1) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "info: unexpected argument '%s' (a vDPA device has one backend: vdpa)", argv[1]);
+		return FALSE;
+	}
+	device = hiod_vdpa_device_new(c->ctx, argv[0], error);
+	if (device == NULL)
+		return FALSE;
+	hiod = hiod_vdpa_device_get_host_iommu_device(device, error);
+	if (hiod == NULL)
+		return FALSE;
+	container = hiod_vdpa_container_new(device, error);
+	if (container == NULL)
+		return FALSE;
+	json_builder_set_member_name(out, "backend");
+	json_builder_add_string_value(out, hiod_backend_kind_to_string(HIOD_BACKEND_KIND_VDPA));
+	json_builder_set_member_name(out, "device");
+	hiod_vdpa_device_to_json(device, out);
+	json_builder_set_member_name(out, "host_iommu_device");
+	hiod_host_iommu_device_to_json(hiod, out);
+	json_builder_set_member_name(out, "container");
+	hiod_container_to_json(container, out);
+	return TRUE;
+}
+#endif
+
 static gboolean
 hiodctl_info(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
 {
-	g_autoptr(HiodVfioDevice) device = hiodctl_attach(c, "info", argc, argv, error);
+	g_autoptr(HiodVfioDevice) device = NULL;
+#if HIOD_HAVE_VDPA
+	if (argc > 0 && hiodctl_is_vdpa(c, argv[0]))
+		return hiodctl_info_vdpa(c, argc, argv, out, error);
+#endif
+	device = hiodctl_attach(c, "info", argc, argv, error);
 	if (device == NULL)
 		return FALSE;
 	json_builder_set_member_name(out, "backend");
