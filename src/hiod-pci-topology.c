@@ -417,6 +417,48 @@ hiod_pci_topology_lookup(HiodPciTopology *self, const gchar *address, HiodPciRid
 }
 
 /**
+ * hiod_pci_topology_get_root_bus:
+ * @self: a #HiodPciTopology
+ * @address: a declared device's PCI address
+ * @domain: (out) (optional): the root bus's domain
+ * @bus: (out) (optional): the root bus's number
+ * @error: return location for a #GError
+ *
+ * The root bus above @address: where a VMM usually registers the vIOMMU.
+ *
+ * Returns: %TRUE on success; %HIOD_ERROR_NOT_FOUND for an unknown device
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_pci_topology_get_root_bus(HiodPciTopology *self, const gchar *address, guint *domain,
+			       guint *bus, GError **error)
+{
+	guint d, b, df;
+	g_autofree gchar *canon = NULL;
+	g_autoptr(GMutexLocker) locker = NULL;
+	HiodPciBusEntry *e;
+	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), FALSE);
+	if (!hiod_pci_parse_address(address, &d, &b, &df, error))
+		return FALSE;
+	canon = hiod_pci_format_address(d, b, df);
+	locker = g_mutex_locker_new(&self->lock);
+	if (!g_hash_table_contains(self->nodes, canon)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "%s is not in the PCI topology", canon);
+		return FALSE;
+	}
+	e = g_hash_table_lookup(self->buses, BUS_KEY(d, b));
+	while (e != NULL && e->parent_bridge != NULL)
+		e = g_hash_table_lookup(self->buses, BUS_KEY(d, e->parent_bridge->bus));
+	if (domain != NULL)
+		*domain = d;
+	if (bus != NULL)
+		*bus = e != NULL ? e->number : 0;
+	return TRUE;
+}
+
+/**
  * hiod_pci_topology_get_viommu_flags:
  * @self: a #HiodPciTopology
  * @address: a PCI address

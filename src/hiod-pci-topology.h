@@ -68,6 +68,9 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_pci_topology_lookup(HiodPciTopology *self, const gchar *address, HiodPciRid *rid,
 				  HiodViommu **viommu, GError **error);
 HIOD_AVAILABLE_IN_0_1
+gboolean hiod_pci_topology_get_root_bus(HiodPciTopology *self, const gchar *address,
+					guint *domain, guint *bus, GError **error);
+HIOD_AVAILABLE_IN_0_1
 guint64 hiod_pci_topology_get_viommu_flags(HiodPciTopology *self, const gchar *address);
 HIOD_AVAILABLE_IN_0_1
 void hiod_pci_topology_to_json(HiodPciTopology *self, JsonBuilder *builder);

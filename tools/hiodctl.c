@@ -20,6 +20,7 @@ typedef struct {
 	HiodContext *ctx;
 	gboolean json;
 	gboolean verbose;
+	gint rc; /* exit code of a command that succeeded but answers no (check) */
 } HiodctlCtx;
 
 typedef gboolean (*HiodctlFunc)(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out,
@@ -365,6 +366,119 @@ hiodctl_unbind(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError 
 	return hiodctl_bind_common(c, "unbind", FALSE, argc, argv, out, error);
 }
 
+/* check --------------------------------------------------------------------- */
+
+static gint hiodctl_exit_code(const GError *error);
+
+/* DEVICE --viommu SPEC [--backend KIND]: what the vIOMMU would say of the
+ * device on this host; the host is left as it was. Exit 0 only when compatible. */
+static gboolean
+hiodctl_check(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(GPtrArray) rest = g_ptr_array_new();
+	g_autoptr(HiodViommu) viommu = NULL;
+	g_autoptr(HiodPciTopology) topo = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(HiodViommuVerdict) verdict = NULL;
+	HiodPciRid rid;
+	const gchar *spec = NULL, *name;
+	HiodBackendKind kind;
+	guint domain = 0, bus = 0;
+
+	for (gint i = 0; i < argc; i++) {
+		if (g_str_has_prefix(argv[i], "--viommu=")) {
+			spec = argv[i] + strlen("--viommu=");
+		} else if (g_strcmp0(argv[i], "--viommu") == 0) {
+			if (i + 1 >= argc) {
+				g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+						    "check: --viommu needs a value (intel-iommu,aw-bits=48 or virtio-iommu)");
+				return FALSE;
+			}
+			spec = argv[++i];
+		} else {
+			g_ptr_array_add(rest, argv[i]);
+		}
+	}
+	if (!hiodctl_parse_device_args("check", rest->len, (gchar **)rest->pdata, &name, &kind, error))
+		return FALSE;
+	if (spec == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "check needs --viommu SPEC (e.g. intel-iommu,aw-bits=48,x-flts=on or virtio-iommu)");
+		return FALSE;
+	}
+	viommu = hiod_viommu_new_from_spec(spec, error);
+	if (viommu == NULL)
+		return FALSE;
+	topo = hiod_pci_topology_new_from_sysfs(c->ctx, error);
+	if (topo == NULL)
+		return FALSE;
+	if (!hiod_pci_topology_get_root_bus(topo, name, &domain, &bus, error) ||
+	    !hiod_pci_topology_set_viommu(topo, domain, bus, viommu, error) ||
+	    !hiod_pci_topology_lookup(topo, name, &rid, NULL, error))
+		return FALSE;
+	device = hiod_vfio_device_new(c->ctx, name, error);
+	if (device == NULL)
+		return FALSE;
+	verdict = hiod_pci_topology_check_device(topo, device, kind, error);
+	if (verdict == NULL)
+		return FALSE;
+
+	json_builder_set_member_name(out, "device");
+	json_builder_add_string_value(out, hiod_vfio_device_get_name(device));
+	json_builder_set_member_name(out, "viommu_spec");
+	json_builder_add_string_value(out, spec);
+	json_builder_set_member_name(out, "viommu_flags");
+	json_builder_add_int_value(out, (gint64)hiod_viommu_get_viommu_flags(viommu));
+	json_builder_set_member_name(out, "requester_id");
+	hiod_pci_rid_to_json(&rid, out);
+	json_builder_set_member_name(out, "verdict");
+	hiod_viommu_verdict_to_json(verdict, out);
+	if (!hiod_viommu_verdict_is_compatible(verdict)) {
+		g_autoptr(GError) refusal = NULL;
+		hiod_viommu_verdict_to_error(verdict, &refusal);
+		c->rc = hiodctl_exit_code(refusal);
+	}
+	return TRUE;
+}
+
+static void
+hiodctl_render_check(JsonObject *result, GString *text)
+{
+	JsonObject *v = json_object_get_object_member(result, "verdict");
+	JsonObject *rid = json_object_get_object_member(result, "requester_id");
+	JsonArray *reasons = json_object_get_array_member(v, "reasons");
+	JsonObject *sugg = json_object_get_object_member(v, "suggestions");
+	g_autoptr(GList) keys = json_object_get_members(sugg);
+	gboolean ok = json_object_get_boolean_member(v, "compatible");
+
+	g_string_append_printf(text, "%s behind %s: %s\n", json_object_get_string_member(result, "device"),
+			       json_object_get_string_member(result, "viommu_spec"),
+			       ok ? "compatible" : "INCOMPATIBLE");
+	g_string_append_printf(text, "requester ID: %s%s\n", json_object_get_string_member(rid, "requester_id"),
+			       json_object_get_boolean_member(rid, "aliased") ? " (aliased behind a PCI bridge)" : "");
+	for (guint i = 0; i < json_array_get_length(reasons); i++)
+		g_string_append_printf(text, "  - %s\n", json_array_get_string_element(reasons, i));
+	if (keys != NULL) {
+		g_string_append(text, "settings that would work:");
+		for (GList *l = keys; l != NULL; l = l->next)
+			g_string_append_printf(text, " %s=%s", (const gchar *)l->data,
+					       json_object_get_string_member(sugg, l->data));
+		g_string_append_c(text, '\n');
+	}
+	if (json_object_has_member(v, "reserved_regions")) {
+		JsonArray *r = json_object_get_array_member(v, "reserved_regions");
+		g_string_append(text, "reserved regions:\n");
+		for (guint i = 0; i < json_array_get_length(r); i++) {
+			JsonObject *o = json_array_get_object_element(r, i);
+			g_string_append_printf(text, "  %s-%s\n", json_object_get_string_member(o, "start"),
+					       json_object_get_string_member(o, "last"));
+		}
+	}
+	if (json_object_has_member(v, "page_size_mask"))
+		g_string_append_printf(text, "page size mask: %s\n",
+				       json_object_get_string_member(v, "page_size_mask"));
+}
+
 /* the table ----------------------------------------------------------------- */
 
 static const HiodctlCommand hiodctl_commands[] = {
@@ -374,6 +488,9 @@ static const HiodctlCommand hiodctl_commands[] = {
      "attach a device and show its host IOMMU device, container and IOMMU limits", hiodctl_info, NULL},
     {"dma-test", "DEVICE [--backend KIND]",
      "edu devices: map buffers, DMA RAM -> device -> RAM through the IOMMU, compare", hiodctl_dma_test, NULL},
+    {"check", "DEVICE --viommu SPEC [--backend KIND]",
+     "would a vIOMMU accept the device on this host? reasons and settings that work", hiodctl_check,
+     hiodctl_render_check},
     {"bind", "DEVICE", "bind a PCI device to vfio-pci (driver_override; needs root)", hiodctl_bind, NULL},
     {"unbind", "DEVICE", "unbind a PCI device from vfio-pci and clear driver_override", hiodctl_unbind, NULL},
     {"version", "", "show the version and the backends built in", hiodctl_version, NULL},
@@ -584,5 +701,5 @@ main(int argc, char **argv)
 		g_print("%s", text->str);
 	}
 	g_object_unref(c.ctx);
-	return 0;
+	return c.rc;
 }
