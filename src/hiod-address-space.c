@@ -632,8 +632,8 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 	}
 
 	/* The vIOMMU hand-off (set_iommu_device, which may still refuse the
-	 * device) goes here once a vIOMMU is wired in (issue 5); a refusal
-	 * undoes the attach with hiod_address_space_detach_locked(). */
+	 * device) is the caller's next step: hiod_pci_topology_attach_device()
+	 * makes it and undoes a refusal with hiod_address_space_detach_device(). */
 	return container;
 }
 
@@ -646,7 +646,7 @@ hiod_address_space_detach_locked(HiodAddressSpace *self, HiodVfioDevice *device)
 	if (hiod_vfio_device_get_container(device) == NULL)
 		return;
 	c = g_object_ref(hiod_vfio_device_get_container(device));
-	/* issue 5: unset the host IOMMU device from the vIOMMU here, first */
+	/* the vIOMMU has been told already (hiod_pci_topology_detach_device()) */
 	hiod_vfio_device_detach(device);
 	left = hiod_container_get_devices(c);
 	if (left->len == 0)

@@ -7,8 +7,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <errno.h>
+
 #include "hiod.h"
 #include "hiod-edu.h"
+#include "hiod-kernel-private.h"
 
 #define EDU0 "0000:00:04.0"
 #define EDU1 "0000:00:05.0"
@@ -240,6 +243,79 @@ test_two_groups_one_container(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(members->len, ==, 0);
 }
 
+/* Fails the 1st, 2nd, ... kernel call of an attach through the space in
+ * turn (open, group, container, MAP_DMA of the replay, region info, ...):
+ * each failure leaves no fd, no member, no mapping and the device detached;
+ * the attach that finally succeeds carries DMA. Then the same for a second
+ * device joining the existing container: the first keeps working. */
+static void
+test_attach_rollback(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	HiodContainer *c = NULL, *c1 = NULL;
+	guint nth, fds_one;
+
+	g_assert_true(hiod_address_space_add_section(f->as, IOVA_A, 16 * PAGE, f->buf, 0, &error));
+	g_assert_true(hiod_address_space_add_section(f->as, IOVA_B, 16 * PAGE, f->buf + 32 * PAGE, 0,
+						     &error));
+	for (nth = 1; nth < 200; nth++) {
+		g_autoptr(GPtrArray) members = NULL;
+		gboolean fired;
+		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
+		c = hiod_address_space_attach_device(f->as, f->dev[0], HIOD_BACKEND_KIND_LEGACY, 0,
+						     &error);
+		fired = hiod_context_fault_fired(f->ctx);
+		hiod_context_clear_faults(f->ctx);
+		if (c != NULL && !fired)
+			break;
+		if (c != NULL) { /* the fault hit a call whose failure is not fatal */
+			hiod_address_space_detach_device(f->as, f->dev[0]);
+			continue;
+		}
+		g_assert_nonnull(error);
+		g_clear_error(&error);
+		members = hiod_address_space_get_containers(f->as);
+		g_assert_cmpuint(members->len, ==, 0);
+		g_assert_null(hiod_vfio_device_get_container(f->dev[0]));
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+		g_assert_cmpuint(hiod_address_space_get_n_sections(f->as), ==, 2);
+	}
+	g_test_message("attach with replay succeeded at the %u-th try", nth);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(nth, >, 3);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	fill(f->buf, DMA_LEN, 0x88);
+	edu_copy(f->dev[0], IOVA_A, IOVA_A + 4 * PAGE);
+	g_assert_cmpmem(f->buf + 4 * PAGE, DMA_LEN, f->buf, DMA_LEN);
+
+	fds_one = hiod_context_get_open_fd_count(f->ctx);
+	for (nth = 1; nth < 200; nth++) {
+		gboolean fired;
+		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
+		c1 = hiod_address_space_attach_device(f->as, f->dev[1], HIOD_BACKEND_KIND_LEGACY, 0,
+						      &error);
+		fired = hiod_context_fault_fired(f->ctx);
+		hiod_context_clear_faults(f->ctx);
+		if (c1 != NULL && !fired)
+			break;
+		if (c1 != NULL) {
+			hiod_address_space_detach_device(f->as, f->dev[1]);
+			continue;
+		}
+		g_clear_error(&error);
+		g_assert_null(hiod_vfio_device_get_container(f->dev[1]));
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds_one);
+		g_assert_true(hiod_address_space_has_container(f->as, c));
+		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	}
+	g_assert_true(c1 == c);
+	fill(f->buf + 32 * PAGE, DMA_LEN, 0x99);
+	edu_copy(f->dev[1], IOVA_B, IOVA_B + 4 * PAGE);
+	g_assert_cmpmem(f->buf + 36 * PAGE, DMA_LEN, f->buf + 32 * PAGE, DMA_LEN);
+	edu_copy(f->dev[0], IOVA_B, IOVA_B + 8 * PAGE);
+	g_assert_cmpmem(f->buf + 40 * PAGE, DMA_LEN, f->buf + 32 * PAGE, DMA_LEN);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -250,5 +326,7 @@ main(int argc, char **argv)
 		   test_two_containers, fixture_teardown);
 	g_test_add("/hiod/vm/address-space/two-groups-one-container", Fixture, NULL, fixture_setup,
 		   test_two_groups_one_container, fixture_teardown);
+	g_test_add("/hiod/vm/address-space/attach-rollback", Fixture, NULL, fixture_setup,
+		   test_attach_rollback, fixture_teardown);
 	return g_test_run();
 }
