@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * VM tests of the iommufd backend against the real kernel behind QEMU's
+ * emulated Intel VT-d: edu devices DMA through an IOAS, IOMMU_GET_HW_INFO is
+ * checked against the registers the guest kernel shows in sysfs, the
+ * features this VT-d lacks (nesting parent, dirty tracking) are refused
+ * cleanly, two devices share a HWPT, an IOAS copy reaches a device, and both
+ * backends live in one process. HIOD_EXPECT_AW gives the topology's MGAW.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <glib/gstdio.h>
+
+#include "hiod-edu.h"
+#include "hiod-kernel-private.h"
+#include "hiod.h"
+
+#define EDU_A "0000:00:04.0"
+#define EDU_B "0000:00:05.0"
+#define PG 4096
+
+typedef struct {
+	HiodContext *ctx;
+	guint fds_at_start;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	f->ctx = hiod_context_new();
+	f->fds_at_start = hiod_context_get_open_fd_count(f->ctx);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, f->fds_at_start);
+	g_clear_object(&f->ctx);
+}
+
+static guint8 *
+buffer_new(gsize len, guint8 fill)
+{
+	guint8 *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(b != MAP_FAILED);
+	memset(b, fill, len);
+	return b;
+}
+
+static HiodVfioDevice *
+device_new(Fixture *f, const gchar *bdf)
+{
+	g_autoptr(GError) error = NULL;
+	HiodVfioDevice *d = hiod_vfio_device_new(f->ctx, bdf, &error);
+	g_assert_no_error(error);
+	return d;
+}
+
+static HiodContainer *
+iommufd_container_new(Fixture *f, HiodVfioDevice *device)
+{
+	g_autoptr(GError) error = NULL;
+	HiodContainer *c = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_IOMMUFD, device, &error);
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_IOMMUFD_CONTAINER(c));
+	return c;
+}
+
+static void
+attach(HiodVfioDevice *d, HiodContainer *c)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(hiod_vfio_device_attach(d, c, 0, &error));
+	g_assert_no_error(error);
+}
+
+static guint64
+read_sysfs_hex(const gchar *path)
+{
+	g_autofree gchar *s = NULL;
+	g_autoptr(GError) error = NULL;
+	g_file_get_contents(path, &s, NULL, &error);
+	g_assert_no_error(error);
+	return g_ascii_strtoull(g_strstrip(s), NULL, 16);
+}
+
+/* Every id in (@after, @after + 8] is gone: IOMMU_DESTROY answers ENOENT. */
+static void
+assert_no_objects_after(HiodIommufdBackend *be, guint32 after)
+{
+	for (guint32 id = after + 1; id <= after + 8; id++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_false(hiod_iommufd_backend_destroy(be, id, &error));
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	}
+}
+
+/* the id the kernel hands out next (allocated and freed again) */
+static guint32
+probe_id(HiodIommufdBackend *be)
+{
+	g_autoptr(GError) error = NULL;
+	guint32 id = 0;
+	g_assert_true(hiod_iommufd_backend_alloc_ioas(be, &id, &error));
+	g_assert_true(hiod_iommufd_backend_destroy(be, id, &error));
+	g_assert_no_error(error);
+	return id;
+}
+
+/* tests ---------------------------------------------------------------------- */
+
+static void
+test_round_trip(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
+	HiodEdu edu = {0};
+
+	attach(d, c);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), !=, 0);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 4096);
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+	/* high in the IOVA space too, above 4 GiB */
+	g_assert_true(hiod_edu_round_trip(&edu, c, G_GUINT64_CONSTANT(0x7f00000000),
+					  G_GUINT64_CONSTANT(0x7f00100000), 1024, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+	hiod_vfio_device_detach(d);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), ==, 0);
+}
+
+static void
+test_hw_info(Fixture *f, gconstpointer data)
+{
+	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
+	guint64 cap = read_sysfs_hex("/sys/class/iommu/dmar0/intel-iommu/cap");
+	guint64 ecap = read_sysfs_hex("/sys/class/iommu/dmar0/intel-iommu/ecap");
+	const gchar *want_env = g_getenv("HIOD_EXPECT_AW");
+	guint want_aw = want_env != NULL ? (guint)g_ascii_strtoull(want_env, NULL, 10) : 39;
+	HiodHostIommuDevice *hiod;
+	HiodHostIommuCaps *caps;
+	HiodVtdCaps *vtd;
+	g_autoptr(GPtrArray) ranges = NULL;
+
+	attach(d, c);
+	hiod = hiod_vfio_device_get_host_iommu_device(d);
+	g_assert_true(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	caps = hiod_host_iommu_device_get_caps(hiod);
+	g_assert_true(hiod_host_iommu_caps_get_iommu_type(caps) == HIOD_IOMMU_TYPE_INTEL_VTD);
+	g_assert_cmphex(hiod_host_iommu_caps_get_hw_info_type(caps), ==, 1);
+	g_assert_cmphex(hiod_host_iommu_caps_get_hw_caps(caps), ==, 0); /* no dirty tracking */
+	g_assert_cmpuint(hiod_host_iommu_caps_get_max_pasid_log2(caps), ==, 0);
+	vtd = hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	g_assert_nonnull(vtd);
+	/* the registers the kernel gave hw_info are the ones the guest sees in sysfs */
+	g_assert_cmphex(hiod_vtd_caps_get_cap(vtd), ==, cap);
+	g_assert_cmphex(hiod_vtd_caps_get_ecap(vtd), ==, ecap);
+	g_assert_cmphex(hiod_vtd_caps_get_flags(vtd) & 1, ==, 1); /* SPR17 errata, always set by 6.12 */
+	/* decoded values, against the register fields and the topology */
+	g_assert_cmpuint(hiod_vtd_caps_get_address_width(vtd), ==, ((cap >> 16) & 0x3f) + 1);
+	g_assert_cmpuint(hiod_vtd_caps_get_address_width(vtd), ==, want_aw);
+	g_assert_cmpuint(hiod_vtd_caps_get_sagaw(vtd), ==, want_aw == 48 ? 6 : 2);
+	g_assert_true(hiod_vtd_caps_get_second_stage_2m(vtd));
+	g_assert_true(hiod_vtd_caps_get_second_stage_1g(vtd));
+	g_assert_false(hiod_vtd_caps_get_first_stage_1g(vtd));
+	g_assert_true(hiod_vtd_caps_get_caching_mode(vtd)); /* caching-mode=on */
+	g_assert_true(hiod_vtd_caps_get_interrupt_remapping(vtd));
+	g_assert_true(hiod_vtd_caps_get_queued_invalidation(vtd));
+	g_assert_false(hiod_vtd_caps_get_nesting(vtd));
+	g_assert_false(hiod_vtd_caps_get_dirty_tracking(vtd));
+	g_assert_false(hiod_vtd_caps_get_scalable_mode(vtd));
+	g_assert_false(hiod_vtd_caps_get_snoop_control(vtd));
+	g_assert_cmpuint(hiod_vtd_caps_get_num_domains(vtd), ==, 65536);
+	/* the address width from the IOVA ranges agrees with MGAW */
+	g_assert_cmpuint(hiod_host_iommu_caps_get_aw_bits(caps), ==, want_aw);
+	ranges = hiod_container_get_iova_ranges(c);
+	g_assert_cmpuint(ranges->len, ==, 2);
+	g_assert_cmphex(((HiodIovaRange *)g_ptr_array_index(ranges, 0))->last, ==, 0xfedfffff);
+	g_assert_cmphex(((HiodIovaRange *)g_ptr_array_index(ranges, 1))->start, ==, 0xfef00000);
+	g_assert_cmphex(((HiodIovaRange *)g_ptr_array_index(ranges, 1))->last, ==,
+			(G_GUINT64_CONSTANT(1) << want_aw) - 1);
+	hiod_vfio_device_detach(d);
+}
+
+static void
+test_refused_flags(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
+	g_autoptr(HiodVfioDevice) b = device_new(f, EDU_B);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, a);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	guint fds, p;
+	guint32 id = 0;
+	guint8 *buf = buffer_new(2 * PG, 0);
+	guint64 bitmap[1] = {0};
+
+	attach(a, c);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+
+	/* a nesting parent for a second device: VT-d in QEMU 7.2 has no ECAP.NEST */
+	p = probe_id(be);
+	g_assert_false(hiod_vfio_device_attach(b, c, HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "not supported by the host IOMMU"));
+	g_assert_nonnull(strstr(error->message, "nesting-parent"));
+	g_test_message("refused as expected: %s", error->message);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_null(hiod_vfio_device_get_container(b));
+	assert_no_objects_after(be, p - 1);
+	{
+		g_autoptr(GArray) ids = hiod_iommufd_container_get_hwpt_ids(HIOD_IOMMUFD_CONTAINER(c));
+		g_assert_cmpuint(ids->len, ==, 1);
+	}
+
+	/* a dirty-tracking HWPT: no SLADS/SMPWC, so the host refuses */
+	g_clear_error(&error);
+	p = probe_id(be);
+	g_assert_false(hiod_iommufd_backend_alloc_hwpt(
+	    be, hiod_host_iommu_device_iommufd_get_devid(
+		    HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod_vfio_device_get_host_iommu_device(a))),
+	    hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)),
+	    HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING, 0, NULL, 0, &id, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "not supported by the host IOMMU"));
+	g_test_message("refused as expected: %s", error->message);
+	assert_no_objects_after(be, p - 1);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+
+	/* without IOMMU dirty tracking the container reports every mapped page dirty */
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+	g_clear_error(&error);
+	g_assert_true(hiod_container_dma_map(c, 0x100000, PG, buf, 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x100000, 4 * PG, PG, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 1);
+	g_assert_true(hiod_container_set_dirty_tracking(c, FALSE, &error));
+	hiod_vfio_device_detach(a);
+	munmap(buf, 2 * PG);
+}
+
+static void
+test_shared_hwpt(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
+	g_autoptr(HiodVfioDevice) b = device_new(f, EDU_B);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, a);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	g_autoptr(GArray) ids = NULL;
+	HiodEdu ea = {0}, eb = {0};
+	guint32 hwpt, ioas;
+
+	attach(a, c);
+	attach(b, c);
+	ids = hiod_iommufd_container_get_hwpt_ids(HIOD_IOMMUFD_CONTAINER(c));
+	g_assert_cmpuint(ids->len, ==, 1);
+	hwpt = g_array_index(ids, guint32, 0);
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(
+			     hiod_vfio_device_get_host_iommu_device(a))), ==, hwpt);
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(
+			     hiod_vfio_device_get_host_iommu_device(b))), ==, hwpt);
+	/* both devices DMA through the one page table */
+	g_assert_true(hiod_edu_init(&ea, a, &error));
+	g_assert_true(hiod_edu_init(&eb, b, &error));
+	g_assert_true(hiod_edu_round_trip(&ea, c, 0x100000, 0x200000, 1024, &error));
+	g_assert_true(hiod_edu_round_trip(&eb, c, 0x300000, 0x400000, 1024, &error));
+	g_assert_no_error(error);
+	/* the HWPT is busy while a device is on it, and goes with the last one */
+	g_assert_false(hiod_iommufd_backend_destroy(be, hwpt, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_BUSY);
+	g_clear_error(&error);
+	hiod_vfio_device_detach(a);
+	g_assert_false(hiod_iommufd_backend_destroy(be, hwpt, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_BUSY);
+	g_clear_error(&error);
+	ioas = hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c));
+	/* keep the iommufd open past the container's release to look at it */
+	g_assert_true(hiod_iommufd_backend_connect(be, &error));
+	hiod_vfio_device_detach(b);
+	g_assert_false(hiod_iommufd_backend_destroy(be, hwpt, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(hiod_iommufd_backend_destroy(be, ioas, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	hiod_iommufd_backend_disconnect(be);
+}
+
+static void
+test_ioas_copy(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
+	g_autoptr(HiodVfioDevice) b = device_new(f, EDU_B);
+	g_autoptr(HiodContainer) ca = iommufd_container_new(f, a);
+	g_autoptr(HiodContainer) cb = iommufd_container_new(f, b);
+	guint8 *src = buffer_new(PG, 0), *dst = buffer_new(PG, 0);
+	HiodEdu eb = {0};
+
+	attach(a, ca);
+	attach(b, cb);
+	/* one iommufd shared, two IOASes */
+	g_assert_true(hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(ca)) ==
+		      hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(cb)));
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(ca)), !=,
+			 hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(cb)));
+	for (guint i = 0; i < 1024; i++)
+		src[i] = (guint8)(i * 13 + 1);
+	g_assert_true(hiod_container_dma_map(ca, 0x100000, PG, src, HIOD_DMA_FLAGS_READONLY, &error));
+	/* B reaches the memory only through the copy */
+	g_assert_true(hiod_container_dma_copy(cb, ca, 0x100000, 0x500000, PG, HIOD_DMA_FLAGS_READONLY,
+					      &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_dma_map(cb, 0x600000, PG, dst, 0, &error));
+	g_assert_true(hiod_edu_init(&eb, b, &error));
+	g_assert_true(hiod_edu_dma(&eb, 0x500000, 1024, FALSE, 5000, &error));
+	g_assert_true(hiod_edu_dma(&eb, 0x600000, 1024, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(src, 1024, dst, 1024);
+	/* the copy stays after the source mapping goes */
+	g_assert_true(hiod_container_dma_unmap(ca, 0x100000, PG, &error));
+	memset(dst, 0, PG);
+	g_assert_true(hiod_edu_dma(&eb, 0x500000, 1024, FALSE, 5000, &error));
+	g_assert_true(hiod_edu_dma(&eb, 0x600000, 1024, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(src, 1024, dst, 1024);
+	hiod_vfio_device_detach(b);
+	hiod_vfio_device_detach(a);
+	munmap(src, PG);
+	munmap(dst, PG);
+}
+
+static void
+test_both_backends(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
+	g_autoptr(HiodVfioDevice) b = device_new(f, EDU_B);
+	g_autoptr(HiodContainer) legacy = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, a, &error);
+	g_autoptr(HiodContainer) ifd = iommufd_container_new(f, b);
+	HiodEdu ea = {0}, eb = {0};
+
+	g_assert_no_error(error);
+	g_assert_cmpint(hiod_container_get_backend_kind(legacy), ==, HIOD_BACKEND_KIND_LEGACY);
+	attach(a, legacy);
+	attach(b, ifd);
+	g_assert_false(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(hiod_vfio_device_get_host_iommu_device(a)));
+	g_assert_true(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(hiod_vfio_device_get_host_iommu_device(b)));
+	g_assert_true(hiod_edu_init(&ea, a, &error));
+	g_assert_true(hiod_edu_init(&eb, b, &error));
+	/* the same IOVAs in both: two address spaces */
+	g_assert_true(hiod_edu_round_trip(&ea, legacy, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_true(hiod_edu_round_trip(&eb, ifd, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(a);
+	hiod_vfio_device_detach(b);
+}
+
+static void
+test_bad_input(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
+	g_autoptr(HiodVfioDevice) a2 = device_new(f, EDU_A);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, a);
+	g_autoptr(HiodContainer) c2 = iommufd_container_new(f, a);
+	guint8 *buf = buffer_new(PG, 0);
+	guint fds;
+
+	/* /dev/iommu not permitted */
+	hiod_context_inject_fault_match(f->ctx, "open:*/dev/iommu", EACCES, 1);
+	g_assert_false(hiod_vfio_device_attach(a, c, 0, &error));
+	hiod_context_clear_faults(f->ctx);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+	g_test_message("refused as expected: %s", error->message);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, f->fds_at_start);
+	g_clear_error(&error);
+
+	/* the same device bound twice: the kernel refuses the second open/bind */
+	attach(a, c);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	g_assert_false(hiod_vfio_device_attach(a2, c2, 0, &error));
+	g_assert_nonnull(error);
+	g_test_message("refused as expected: %s", error->message);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c2)), ==, 0);
+	g_clear_error(&error);
+
+	/* outside the IOAS's ranges: the MSI window, and above the 39/48-bit aperture */
+	g_assert_false(hiod_container_dma_map(c, 0xfee00000, PG, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_clear_error(&error);
+	g_assert_false(hiod_container_dma_map(c, G_GUINT64_CONSTANT(1) << 56, PG, buf, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+	hiod_vfio_device_detach(a);
+	munmap(buf, PG);
+}
+
+static void
+test_no_dev_iommu(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("hiod-nodev-XXXXXX", &error);
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(HiodIommufdBackend) be = NULL;
+	g_assert_no_error(error);
+	ctx = hiod_context_new_with_roots("/sys", dir);
+	be = hiod_iommufd_backend_new(ctx, &error);
+	g_assert_null(be);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "CONFIG_IOMMUFD"));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func) g_test_add("/iommufd/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("round-trip", test_round_trip);
+	ADD("hw-info", test_hw_info);
+	ADD("refused-flags", test_refused_flags);
+	ADD("shared-hwpt", test_shared_hwpt);
+	ADD("ioas-copy", test_ioas_copy);
+	ADD("both-backends", test_both_backends);
+	ADD("bad-input", test_bad_input);
+	g_test_add_func("/iommufd/no-dev-iommu", test_no_dev_iommu);
+	return g_test_run();
+}
