@@ -424,6 +424,58 @@ test_no_dev_iommu(void)
 	g_rmdir(dir);
 }
 
+static gchar *
+run_hiodctl(const gchar *args, gint *status)
+{
+	const gchar *hiodctl = g_getenv("HIODCTL");
+	g_autofree gchar *cmd = g_strdup_printf("%s %s", hiodctl, args);
+	g_autoptr(GError) error = NULL;
+	gchar *out = NULL;
+	g_spawn_command_line_sync(cmd, &out, NULL, status, &error);
+	g_assert_no_error(error);
+	return out;
+}
+
+/* hiodctl info / dma-test --backend iommufd: the iommufd view with the VT-d decode */
+static void
+test_hiodctl(void)
+{
+	g_autofree gchar *out = NULL, *out2 = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *root, *dev, *hiod, *vtd, *container;
+	gint status = -1;
+
+	if (g_getenv("HIODCTL") == NULL) {
+		g_test_skip("HIODCTL is not set");
+		return;
+	}
+	out = run_hiodctl("info --json " EDU_A " --backend iommufd", &status);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	g_assert_no_error(error);
+	root = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpstr(json_object_get_string_member(root, "backend"), ==, "iommufd");
+	dev = json_object_get_object_member(root, "device");
+	hiod = json_object_get_object_member(dev, "host_iommu_device");
+	g_assert_cmpstr(json_object_get_string_member(hiod, "kind"), ==, "HiodHostIommuDeviceIommufdVfio");
+	g_assert_cmpint(json_object_get_int_member(hiod, "devid"), >, 0);
+	vtd = json_object_get_object_member(hiod, "vtd");
+	g_assert_cmpint(json_object_get_int_member(vtd, "address_width"), ==, 39);
+	g_assert_false(json_object_get_boolean_member(vtd, "nesting"));
+	g_assert_false(json_object_get_boolean_member(vtd, "dirty_tracking"));
+	container = json_object_get_object_member(dev, "container");
+	g_assert_cmpint(json_object_get_int_member(container, "ioas_id"), >, 0);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(container, "hwpts")), ==, 1);
+	/* text output from the same document */
+	out2 = run_hiodctl("info " EDU_A " --backend iommufd", &status);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(out2, "address_width"));
+	g_clear_pointer(&out2, g_free);
+	out2 = run_hiodctl("dma-test " EDU_A " --backend iommufd", &status);
+	g_assert_cmpint(status, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -437,5 +489,6 @@ main(int argc, char **argv)
 	ADD("both-backends", test_both_backends);
 	ADD("bad-input", test_bad_input);
 	g_test_add_func("/iommufd/no-dev-iommu", test_no_dev_iommu);
+	g_test_add_func("/iommufd/hiodctl", test_hiodctl);
 	return g_test_run();
 }
