@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""hiodctl --json output against docs/hiodctl.schema.json. Prints TAP.
+
+    test-json-schema.py          the unit suite: what works without devices
+                                 (version, list, errors), the schema itself,
+                                 its enums against the library's GType nicks,
+                                 and every schema key documented in
+                                 docs/json-schema.md
+    test-json-schema.py --vm     in the test guest (tests/vm): info (legacy,
+                                 iommufd, vdpa), dma-test, check, list,
+                                 unbind/bind, and errors from the real kernel
+
+Environment: HIODCTL; G_TEST_SRCDIR (tests/unit of the source tree) or
+HIOD_SRCDIR (the top of the source tree); HIOD_LIBDIR (the build's src dir,
+for the GObject-Introspection checks).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+if "HIOD_SRCDIR" in os.environ:
+    TOP = os.environ["HIOD_SRCDIR"]
+else:
+    TOP = os.path.abspath(os.path.join(os.environ["G_TEST_SRCDIR"], "..", ".."))
+HIODCTL = os.environ["HIODCTL"]
+VM = "--vm" in sys.argv[1:]
+n = 0
+failed = 0
+
+
+def check(ok, what):
+    global n, failed
+    n += 1
+    if not ok:
+        failed += 1
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
+    return ok
+
+
+def finish():
+    print("1..%d" % n)
+    sys.exit(1 if failed else 0)
+
+
+try:
+    import jsonschema
+except ImportError:
+    check(False, "python3-jsonschema is installed (scripts/setup-debian.sh installs it)")
+    finish()
+
+with open(os.path.join(TOP, "docs", "hiodctl.schema.json")) as f:
+    SCHEMA = json.load(f)
+Validator = jsonschema.Draft202012Validator
+VALIDATOR = Validator(SCHEMA)
+ERROR_CODES = SCHEMA["$defs"]["error_code"]["enum"]
+
+
+def exit_code_for(doc):
+    """hiodctl(1): 0 ok, 1 failed, 2 + code otherwise"""
+    if "error" not in doc:
+        # check answers "no" with a document and the incompatible code
+        if doc.get("command") == "check" and not doc.get("verdict", {}).get("compatible", True):
+            return ERROR_CODES.index("incompatible") + 2
+        return 0
+    code = doc["error"]["code"]
+    return 1 if code == "failed" else ERROR_CODES.index(code) + 2
+
+
+def hiodctl(*args, expect_error=None, expect_rc=None):
+    """Runs hiodctl ARGS --json, validates the document, returns it."""
+    argv = [HIODCTL] + list(args) + ["--json"]
+    label = "hiodctl " + " ".join(args)
+    p = subprocess.run(argv, capture_output=True, text=True)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError as e:
+        check(False, "%s --json prints one JSON document (%s; stderr %s)" % (label, e, p.stderr.strip()))
+        return None
+    errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    for e in errors:
+        print("# %s: %s at %s" % (label, e.message[:300], "/".join(str(x) for x in e.absolute_path)))
+    check(not errors, "%s --json matches the schema" % label)
+    if expect_error is not None:
+        got = doc.get("error", {}).get("code")
+        check(got == expect_error, "%s fails with %s (%s: %s)"
+              % (label, expect_error, got, doc.get("error", {}).get("message")))
+    elif "error" in doc:
+        check(False, "%s succeeds (%s)" % (label, doc["error"]))
+    want_rc = expect_rc if expect_rc is not None else exit_code_for(doc)
+    check(p.returncode == want_rc, "%s exits %d (%d)" % (label, want_rc, p.returncode))
+    return doc
+
+
+def keys_of(node, out):
+    """every property name the schema defines"""
+    if isinstance(node, dict):
+        for k, v in node.get("properties", {}).items():
+            out.add(k)
+        for v in node.values():
+            keys_of(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            keys_of(v, out)
+    return out
+
+
+def unit():
+    check(Validator.check_schema(SCHEMA) is None, "the schema is a valid JSON Schema (2020-12)")
+
+    # every key the schema defines is explained in the reference page
+    with open(os.path.join(TOP, "docs", "json-schema.md")) as f:
+        page = f.read()
+    documented = set(re.findall(r"`([a-z][a-z0-9_]*)`", page))
+    missing = sorted(keys_of(SCHEMA, set()) - documented)
+    check(not missing, "every schema key is documented in docs/json-schema.md (missing: %s)" % missing)
+
+    # enums in the schema are the library's nicks
+    if os.environ.get("HIOD_INTROSPECTION") == "0":
+        print("ok %d # SKIP built without introspection: enums not compared" % (n + 1))
+        globals()["n"] += 1
+        return unit_commands()
+    try:
+        import gi
+        gi.require_version("Hiod", "1.0")
+        from gi.repository import Hiod
+    except (ImportError, ValueError) as e:
+        check(False, "GObject-Introspection for Hiod-1.0 (%s)" % e)
+    else:
+        def nicks(cls):
+            if hasattr(cls, "__flags_values__"):
+                return [v.first_value_nick for k, v in sorted(cls.__flags_values__.items()) if k]
+            return [v.value_nick for k, v in sorted(cls.__enum_values__.items())]
+        d = SCHEMA["$defs"]
+        check(nicks(Hiod.Error) == d["error_code"]["enum"],
+              "error codes are the HiodError nicks, in order (%s)" % nicks(Hiod.Error))
+        check(nicks(Hiod.IommuType) == d["iommu_type"]["enum"],
+              "iommu_type values are the HiodIommuType nicks (%s)" % nicks(Hiod.IommuType))
+        check(nicks(Hiod.BackendKind) == d["backend"]["enum"],
+              "backend values are the HiodBackendKind nicks (%s)" % nicks(Hiod.BackendKind))
+        check(nicks(Hiod.HwCaps) == d["hw_caps"]["items"]["enum"],
+              "hw_caps values are the HiodHwCaps nicks (%s)" % nicks(Hiod.HwCaps))
+
+    unit_commands()
+
+
+def unit_commands():
+    # the schema is not vacuous
+    good = {"schema_version": 1, "command": "version", "version": "0.1.0", "backends": ["iommufd"]}
+    check(VALIDATOR.is_valid(good), "a version document is valid")
+    check(not VALIDATOR.is_valid(dict(good, buildDate="x")), "a camelCase or unknown key is refused")
+    check(not VALIDATOR.is_valid(dict(good, schema_version=2)), "another schema_version is refused")
+    bad_err = {"schema_version": 1, "command": "info", "error": {"code": "oops", "message": "m"}}
+    check(not VALIDATOR.is_valid(bad_err), "an error code that is no HiodError nick is refused")
+
+    # the commands that need no device
+    doc = hiodctl("version")
+    if doc:
+        out = subprocess.run([HIODCTL, "version"], capture_output=True, text=True).stdout
+        check(doc["version"] in out, "text output shows the version of the JSON document")
+    hiodctl("list")
+    hiodctl("list", "extra", expect_error="invalid-argument")
+    hiodctl("info", expect_error="invalid-argument")
+    hiodctl("info", "0000:00:04.0", "--backend", "nonsense", expect_error="invalid-argument")
+    hiodctl("info", "ffff:ff:1f.7", expect_error="not-found")
+    hiodctl("dma-test", expect_error="invalid-argument")
+    hiodctl("check", "0000:00:04.0", expect_error="invalid-argument")
+    hiodctl("check", "0000:00:04.0", "--viommu", "no-such-iommu", expect_error="invalid-argument")
+    hiodctl("bind", expect_error="invalid-argument")
+    hiodctl("unbind", "a", "b", expect_error="invalid-argument")
+    hiodctl("no-such-command", expect_error="invalid-argument", expect_rc=2)
+
+
+def vm():
+    """In the guest: two edu devices on vfio-pci (0000:00:04.0, 0000:00:05.0), vdpa0."""
+    doc = hiodctl("list")
+    edus = [d["address"] for d in (doc or {}).get("devices", []) if d["device_id"] == "11e8"]
+    check(len(edus) >= 2, "two edu devices listed (%s)" % edus)
+    a, b = (edus + ["0000:00:04.0", "0000:00:05.0"])[:2]
+    for backend in ("auto", "legacy", "iommufd"):
+        doc = hiodctl("info", a, "--backend", backend)
+        if doc and "device" in doc:
+            hiod = doc["device"].get("host_iommu_device", {})
+            check(doc["device"]["attached"] and hiod.get("realized"),
+                  "info --backend %s: attached, host IOMMU device realized" % backend)
+            if doc["backend"] == "iommufd":
+                check("vtd" in hiod and "vendor_data" in hiod["caps"], "iommufd info has the decoded VT-d registers")
+    if os.path.exists("/sys/bus/vdpa/devices/vdpa0"):
+        hiodctl("info", "vdpa0")
+    for backend in ("legacy", "iommufd"):
+        doc = hiodctl("dma-test", b, "--backend", backend)
+        check(bool(doc) and doc.get("verified") is True, "dma-test --backend %s verified" % backend)
+    doc = hiodctl("check", a, "--viommu", "intel-iommu,aw-bits=39")
+    doc = hiodctl("check", a, "--viommu", "virtio-iommu")
+    check(bool(doc) and "reserved_regions" in doc.get("verdict", {}), "virtio-iommu verdict has reserved regions")
+    # 48 bits on a 39-bit host: answered (a document, not an error), exit 8 (incompatible)
+    doc = hiodctl("check", a, "--viommu", "intel-iommu,aw-bits=48,x-flts=on")
+    if doc and "verdict" in doc and not doc["verdict"]["compatible"]:
+        check(True, "check answers incompatible with reasons %s" % doc["verdict"]["reasons"])
+    doc = hiodctl("unbind", b)
+    check(bool(doc) and doc.get("device", {}).get("vfio_bound") is False, "unbind: %s not on vfio-pci" % b)
+    hiodctl("info", b, expect_error="invalid-state")
+    doc = hiodctl("bind", b)
+    check(bool(doc) and doc.get("device", {}).get("vfio_bound") is True, "bind: %s back on vfio-pci" % b)
+    hiodctl("info", "0000:00:01.0", expect_error="invalid-state")
+
+
+if VM:
+    vm()
+else:
+    unit()
+finish()
