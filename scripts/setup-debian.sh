@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   # build
-  gcc meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
+  gcc g++ meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
   python3 python3-gi gi-docgen python3-jsonschema
   # the x86 VM lane: test kernel and emulator
