@@ -73,6 +73,8 @@ hiod_section_new(gpointer vaddr, HiodDmaFlags flags)
  * hiod_address_space_new:
  * @ctx: (nullable): a #HiodContext, or %NULL for the default roots
  *
+ * Returns an empty address space.
+ *
  * Returns: (transfer full): an empty address space
  *
  * Since: 0.1
@@ -87,6 +89,8 @@ hiod_address_space_new(HiodContext *ctx)
 /**
  * hiod_address_space_get_context:
  * @self: a #HiodAddressSpace
+ *
+ * Gets the context.
  *
  * Returns: (transfer none): the context
  *
@@ -304,6 +308,8 @@ hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *conta
  * hiod_address_space_get_containers:
  * @self: a #HiodAddressSpace
  *
+ * Gets the members, in the order they joined.
+ *
  * Returns: (transfer container) (element-type HiodContainer): the members, in the
  * order they joined
  *
@@ -325,6 +331,8 @@ hiod_address_space_get_containers(HiodAddressSpace *self)
  * hiod_address_space_has_container:
  * @self: a #HiodAddressSpace
  * @container: a #HiodContainer
+ *
+ * Tells whether @container is a member.
  *
  * Returns: whether @container is a member
  *
@@ -489,6 +497,8 @@ hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 
 /**
  * hiod_address_space_get_n_sections:
  * @self: a #HiodAddressSpace
+ *
+ * Gets how many sections the map holds.
  *
  * Returns: how many sections the map holds
  *

@@ -14,6 +14,8 @@ hiod_assigned_device_default_init(HiodAssignedDeviceInterface *iface)
  * hiod_assigned_device_get_name:
  * @self: a #HiodAssignedDevice
  *
+ * Gets the device's name.
+ *
  * Returns: (transfer none): the device's name
  *
  * Since: 0.1

@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * HiodAssignedDevice:
+ *
+ * An assigned device, VFIO or vDPA: what a host IOMMU device stands for.
+ *
+ * Since: 0.1
+ */
 #define HIOD_TYPE_ASSIGNED_DEVICE (hiod_assigned_device_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_INTERFACE(HiodAssignedDevice, hiod_assigned_device, HIOD, ASSIGNED_DEVICE, GObject)

@@ -77,6 +77,8 @@ hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **er
  * hiod_container_get_context:
  * @self: a #HiodContainer
  *
+ * Gets the context.
+ *
  * Returns: (transfer none): the context
  *
  * Since: 0.1
@@ -91,6 +93,8 @@ hiod_container_get_context(HiodContainer *self)
 /**
  * hiod_container_get_backend_kind:
  * @self: a #HiodContainer
+ *
+ * Gets the kernel interface the container speaks.
  *
  * Returns: the kernel interface the container speaks
  *
@@ -107,6 +111,8 @@ hiod_container_get_backend_kind(HiodContainer *self)
  * hiod_container_get_iova_ranges:
  * @self: a #HiodContainer
  *
+ * Gets a copy of the usable IOVA ranges the backend reported (empty before setup).
+ *
  * Returns: (transfer container) (element-type HiodIovaRange): a copy of the usable
  * IOVA ranges the backend reported (empty before setup)
  *
@@ -122,6 +128,8 @@ hiod_container_get_iova_ranges(HiodContainer *self)
 /**
  * hiod_container_get_page_size_mask:
  * @self: a #HiodContainer
+ *
+ * Gets the bitmap of supported IOMMU page sizes.
  *
  * Returns: the bitmap of supported IOMMU page sizes
  *
@@ -145,6 +153,8 @@ hiod_container_get_min_page_size(HiodContainer *self)
  * hiod_container_get_max_mappings:
  * @self: a #HiodContainer
  *
+ * Gets how many mappings the backend allows at most (0: no known limit).
+ *
  * Returns: how many mappings the backend allows at most (0: no known limit)
  *
  * Since: 0.1
@@ -159,6 +169,8 @@ hiod_container_get_max_mappings(HiodContainer *self)
 /**
  * hiod_container_get_dirty_tracking_supported:
  * @self: a #HiodContainer
+ *
+ * Tells whether the backend tracks dirty pages itself (otherwise every mapped page is reported dirty).
  *
  * Returns: whether the backend tracks dirty pages itself (otherwise every
  * mapped page is reported dirty)
@@ -176,6 +188,8 @@ hiod_container_get_dirty_tracking_supported(HiodContainer *self)
  * hiod_container_get_dirty_tracking_started:
  * @self: a #HiodContainer
  *
+ * Tells whether dirty tracking is on.
+ *
  * Returns: whether dirty tracking is on
  *
  * Since: 0.1
@@ -190,6 +204,8 @@ hiod_container_get_dirty_tracking_started(HiodContainer *self)
 /**
  * hiod_container_get_n_mappings:
  * @self: a #HiodContainer
+ *
+ * Gets the number of mappings the container holds.
  *
  * Returns: the number of mappings the container holds
  *
@@ -211,6 +227,8 @@ hiod_container_get_n_mappings(HiodContainer *self)
 /**
  * hiod_container_get_devices:
  * @self: a #HiodContainer
+ *
+ * Gets the attached devices.
  *
  * Returns: (transfer container) (element-type HiodVfioDevice): the attached devices
  *
@@ -244,6 +262,8 @@ hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *
  * hiod_backend_kind_to_string:
  * @kind: a #HiodBackendKind
  *
+ * Returns the kind's nick ("auto", "legacy", "spapr", "iommufd", "vdpa"), as hiodctl's --backend and the JSON documents spell it.
+ *
  * Returns: the kind's nick ("auto", "legacy", "spapr", "iommufd", "vdpa"),
  * as hiodctl's --backend and the JSON documents spell it
  *
@@ -264,6 +284,8 @@ hiod_backend_kind_to_string(HiodBackendKind kind)
  * @str: a backend nick ("auto", "legacy", "iommufd", ...)
  * @kind: (out): the kind
  * @error: return location for a #GError
+ *
+ * Returns %TRUE when @str names a backend.
  *
  * Returns: %TRUE when @str names a backend
  *
@@ -418,6 +440,8 @@ hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
  * @self: a #HiodContainer
  * @mask: the bitmap of supported IOMMU page sizes
  *
+ * For subclasses, from setup: records the IOMMU page sizes the backend supports.
+ *
  * Since: 0.1
  */
 void
@@ -432,6 +456,8 @@ hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask)
  * @self: a #HiodContainer
  * @max_mappings: the mapping limit, 0 for none known
  *
+ * For subclasses, from setup: records how many mappings the backend allows at most.
+ *
  * Since: 0.1
  */
 void
@@ -445,6 +471,8 @@ hiod_container_set_max_mappings(HiodContainer *self, guint max_mappings)
  * hiod_container_set_dirty_tracking_supported:
  * @self: a #HiodContainer
  * @supported: whether the backend tracks dirty pages
+ *
+ * For subclasses, from setup: records whether the backend tracks dirty pages itself.
  *
  * Since: 0.1
  */
@@ -541,6 +569,8 @@ hiod_container_setup(HiodContainer *self, GError **error)
 /**
  * hiod_container_is_setup:
  * @self: a #HiodContainer
+ *
+ * Tells whether the container is set up (holds a device, or was set up by its backend) and can map.
  *
  * Returns: whether the container is set up (holds a device, or was set up
  * by its backend) and can map
@@ -1043,6 +1073,8 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
  * @single: refuse when the reset would also reset other attached devices
  * @error: return location for a #GError
  *
+ * Returns %TRUE on success.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1
@@ -1117,6 +1149,8 @@ hiod_container_del_window(HiodContainer *self, guint64 iova, GError **error)
  * hiod_container_to_json:
  * @self: a #HiodContainer
  * @builder: a #JsonBuilder
+ *
+ * Adds the container as a JSON object: backend, IOVA ranges, page sizes, mapping limit and count, dirty tracking, and the backend's own members.
  *
  * Since: 0.1
  */

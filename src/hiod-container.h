@@ -23,6 +23,8 @@ typedef struct _HiodVfioDevice HiodVfioDevice;
  * @HIOD_BACKEND_KIND_IOMMUFD: iommufd (VFIO cdev + /dev/iommu)
  * @HIOD_BACKEND_KIND_VDPA: vhost-vdpa IOTLB
  *
+ * The kernel interface a container reaches the host IOMMU through.
+ *
  * Since: 0.1
  */
 typedef enum {
@@ -38,6 +40,8 @@ typedef enum {
  * @HIOD_DMA_FLAGS_NONE: read-write mapping
  * @HIOD_DMA_FLAGS_READONLY: the device may only read
  *
+ * How a DMA mapping may be used by the device.
+ *
  * Since: 0.1
  */
 typedef enum /*< flags >*/ {
@@ -49,6 +53,8 @@ typedef enum /*< flags >*/ {
  * HiodDirtyFlags:
  * @HIOD_DIRTY_FLAGS_NONE: read and clear
  * @HIOD_DIRTY_FLAGS_NO_CLEAR: read without clearing (iommufd NO_CLEAR)
+ *
+ * How a dirty bitmap is read.
  *
  * Since: 0.1
  */

@@ -61,6 +61,8 @@ hiod_context_new(void)
  * @sysfs_root: (nullable): the directory that stands for /sys
  * @dev_root: (nullable): the directory that stands for /dev
  *
+ * Returns a new #HiodContext.
+ *
  * Returns: (transfer full): a new #HiodContext
  *
  * Since: 0.1
@@ -76,6 +78,8 @@ hiod_context_new_with_roots(const gchar *sysfs_root, const gchar *dev_root)
  * hiod_context_get_sysfs_root:
  * @self: a #HiodContext
  *
+ * Gets the directory that stands for /sys.
+ *
  * Returns: the directory that stands for /sys
  *
  * Since: 0.1
@@ -90,6 +94,8 @@ hiod_context_get_sysfs_root(HiodContext *self)
 /**
  * hiod_context_get_dev_root:
  * @self: a #HiodContext
+ *
+ * Gets the directory that stands for /dev.
  *
  * Returns: the directory that stands for /dev
  *
@@ -119,6 +125,8 @@ hiod_context_build_valist(const gchar *root, const gchar *first, va_list args)
  * @first: the first element below /sys
  * @...: more elements, ending with %NULL
  *
+ * Returns the path below the sysfs root.
+ *
  * Returns: (transfer full): the path below the sysfs root
  *
  * Since: 0.1
@@ -141,6 +149,8 @@ hiod_context_build_sysfs_path(HiodContext *self, const gchar *first, ...)
  * @first: the first element below /dev
  * @...: more elements, ending with %NULL
  *
+ * Returns the path below the dev root.
+ *
  * Returns: (transfer full): the path below the dev root
  *
  * Since: 0.1
@@ -161,6 +171,8 @@ hiod_context_build_dev_path(HiodContext *self, const gchar *first, ...)
  * hiod_context_has_iommufd:
  * @self: a #HiodContext
  *
+ * Tells whether the host has /dev/iommu (CONFIG_IOMMUFD).
+ *
  * Returns: whether the host has /dev/iommu (CONFIG_IOMMUFD)
  *
  * Since: 0.1
@@ -175,6 +187,8 @@ hiod_context_has_iommufd(HiodContext *self)
 /**
  * hiod_context_has_vfio_container:
  * @self: a #HiodContext
+ *
+ * Tells whether the host has the legacy VFIO container /dev/vfio/vfio.
  *
  * Returns: whether the host has the legacy VFIO container /dev/vfio/vfio
  *

@@ -6,6 +6,15 @@
 #include "hiod-error.h"
 #include "hiod-enum-types.h"
 
+/**
+ * hiod_error_quark:
+ *
+ * Gets the #GQuark of the %HIOD_ERROR domain.
+ *
+ * Returns: the error domain
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK(hiod-error-quark, hiod_error)
 
 /**
@@ -68,6 +77,8 @@ hiod_error_from_errno(int errnum)
 /**
  * hiod_error_to_nick:
  * @code: a #HiodError
+ *
+ * Returns the stable name of @code ("not-supported", ...), used by hiodctl's JSON output.
  *
  * Returns: (transfer none): the stable name of @code ("not-supported", ...),
  * used by hiodctl's JSON output.

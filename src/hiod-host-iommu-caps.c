@@ -27,6 +27,8 @@ G_DEFINE_BOXED_TYPE(HiodHostIommuCaps, hiod_host_iommu_caps, hiod_host_iommu_cap
  * @max_pasid_log2: the PASID width in bits, 0 when PASID is not available
  * @vendor_data: (nullable): the raw vendor hardware information (e.g. struct iommu_hw_info_vtd)
  *
+ * Returns a new immutable #HiodHostIommuCaps.
+ *
  * Returns: (transfer full): a new immutable #HiodHostIommuCaps
  *
  * Since: 0.1
@@ -50,6 +52,8 @@ hiod_host_iommu_caps_new(HiodIommuType type, guint32 hw_info_type, guint aw_bits
  * hiod_host_iommu_caps_ref:
  * @self: a #HiodHostIommuCaps
  *
+ * Returns @self.
+ *
  * Returns: (transfer full): @self
  *
  * Since: 0.1
@@ -65,6 +69,8 @@ hiod_host_iommu_caps_ref(HiodHostIommuCaps *self)
 /**
  * hiod_host_iommu_caps_unref:
  * @self: (transfer full): a #HiodHostIommuCaps
+ *
+ * Drops a reference; the value is freed with the last one.
  *
  * Since: 0.1
  */
@@ -83,6 +89,8 @@ hiod_host_iommu_caps_unref(HiodHostIommuCaps *self)
  * hiod_host_iommu_caps_get_iommu_type:
  * @self: a #HiodHostIommuCaps
  *
+ * Gets the kind of IOMMU.
+ *
  * Returns: the kind of IOMMU
  *
  * Since: 0.1
@@ -97,6 +105,8 @@ hiod_host_iommu_caps_get_iommu_type(const HiodHostIommuCaps *self)
 /**
  * hiod_host_iommu_caps_get_hw_info_type:
  * @self: a #HiodHostIommuCaps
+ *
+ * Gets the kernel's raw IOMMU_HW_INFO_TYPE_* value (0 when none).
  *
  * Returns: the kernel's raw IOMMU_HW_INFO_TYPE_* value (0 when none)
  *
@@ -113,6 +123,8 @@ hiod_host_iommu_caps_get_hw_info_type(const HiodHostIommuCaps *self)
  * hiod_host_iommu_caps_get_aw_bits:
  * @self: a #HiodHostIommuCaps
  *
+ * Gets the address width in bits.
+ *
  * Returns: the address width in bits
  *
  * Since: 0.1
@@ -127,6 +139,8 @@ hiod_host_iommu_caps_get_aw_bits(const HiodHostIommuCaps *self)
 /**
  * hiod_host_iommu_caps_get_hw_caps:
  * @self: a #HiodHostIommuCaps
+ *
+ * Gets the hardware capability flags.
  *
  * Returns: the hardware capability flags
  *
@@ -143,6 +157,8 @@ hiod_host_iommu_caps_get_hw_caps(const HiodHostIommuCaps *self)
  * hiod_host_iommu_caps_get_max_pasid_log2:
  * @self: a #HiodHostIommuCaps
  *
+ * Gets the PASID width in bits, 0 when PASID is not available.
+ *
  * Returns: the PASID width in bits, 0 when PASID is not available
  *
  * Since: 0.1
@@ -157,6 +173,8 @@ hiod_host_iommu_caps_get_max_pasid_log2(const HiodHostIommuCaps *self)
 /**
  * hiod_host_iommu_caps_get_vendor_data:
  * @self: a #HiodHostIommuCaps
+ *
+ * Gets the raw vendor hardware information.
  *
  * Returns: (transfer none) (nullable): the raw vendor hardware information
  *
@@ -173,6 +191,8 @@ hiod_host_iommu_caps_get_vendor_data(const HiodHostIommuCaps *self)
  * hiod_host_iommu_caps_equal:
  * @a: a #HiodHostIommuCaps
  * @b: a #HiodHostIommuCaps
+ *
+ * Tells whether @a and @b describe the same IOMMU capabilities.
  *
  * Returns: whether @a and @b describe the same IOMMU capabilities
  *

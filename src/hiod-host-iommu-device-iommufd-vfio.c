@@ -35,6 +35,8 @@ G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceIommufdVfio, hiod_host_iommu_device_iommu
  * hiod_host_iommu_device_iommufd_vfio_get_vtd_caps:
  * @self: a realized #HiodHostIommuDeviceIommufdVfio
  *
+ * Gets the decoded VT-d registers, when the host IOMMU is Intel VT-d.
+ *
  * Returns: (transfer none) (nullable): the decoded VT-d registers, when the
  * host IOMMU is Intel VT-d
  *

@@ -48,6 +48,8 @@ hiod_host_iommu_device_iommufd_check(HiodHostIommuDeviceIommufd *self, GError **
  * hiod_host_iommu_device_iommufd_get_backend:
  * @self: a #HiodHostIommuDeviceIommufd
  *
+ * Gets the iommufd backend, once realized.
+ *
  * Returns: (transfer none) (nullable): the iommufd backend, once realized
  *
  * Since: 0.1
@@ -63,6 +65,8 @@ hiod_host_iommu_device_iommufd_get_backend(HiodHostIommuDeviceIommufd *self)
  * hiod_host_iommu_device_iommufd_get_devid:
  * @self: a #HiodHostIommuDeviceIommufd
  *
+ * Gets the device's iommufd object id (0 before realize).
+ *
  * Returns: the device's iommufd object id (0 before realize)
  *
  * Since: 0.1
@@ -77,6 +81,8 @@ hiod_host_iommu_device_iommufd_get_devid(HiodHostIommuDeviceIommufd *self)
 /**
  * hiod_host_iommu_device_iommufd_get_hwpt_id:
  * @self: a #HiodHostIommuDeviceIommufd
+ *
+ * Gets the HWPT the device is attached to (0: none).
  *
  * Returns: the HWPT the device is attached to (0: none)
  *

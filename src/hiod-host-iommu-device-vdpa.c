@@ -35,6 +35,8 @@ G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceVdpa, hiod_host_iommu_device_vdpa, HIOD_T
 /**
  * hiod_host_iommu_device_vdpa_new:
  *
+ * Returns a new, unrealized #HiodHostIommuDeviceVdpa.
+ *
  * Returns: (transfer full): a new, unrealized #HiodHostIommuDeviceVdpa
  *
  * Since: 0.1

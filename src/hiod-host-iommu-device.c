@@ -161,6 +161,8 @@ hiod_host_iommu_device_unrealize(HiodHostIommuDevice *self)
  * hiod_host_iommu_device_is_realized:
  * @self: a #HiodHostIommuDevice
  *
+ * Tells whether realize succeeded.
+ *
  * Returns: whether realize succeeded
  *
  * Since: 0.1
@@ -175,6 +177,8 @@ hiod_host_iommu_device_is_realized(HiodHostIommuDevice *self)
 /**
  * hiod_host_iommu_device_get_name:
  * @self: a #HiodHostIommuDevice
+ *
+ * Gets the name (by default the agent's, set at realize).
  *
  * Returns: (nullable): the name (by default the agent's, set at realize)
  *
@@ -191,6 +195,8 @@ hiod_host_iommu_device_get_name(HiodHostIommuDevice *self)
  * hiod_host_iommu_device_get_agent:
  * @self: a #HiodHostIommuDevice
  *
+ * Gets the assigned device, while realized.
+ *
  * Returns: (transfer none) (nullable): the assigned device, while realized
  *
  * Since: 0.1
@@ -205,6 +211,8 @@ hiod_host_iommu_device_get_agent(HiodHostIommuDevice *self)
 /**
  * hiod_host_iommu_device_get_caps:
  * @self: a #HiodHostIommuDevice
+ *
+ * Gets the immutable caps, %NULL until realized.
  *
  * Returns: (transfer none) (nullable): the immutable caps, %NULL until realized
  *
@@ -256,6 +264,8 @@ hiod_host_iommu_device_check_realized(HiodHostIommuDevice *self, const gchar *wh
  * @self: a realized #HiodHostIommuDevice
  * @error: return location for a #GError
  *
+ * Gets the host-usable IOVA ranges, sorted, or %NULL with %HIOD_ERROR_NOT_SUPPORTED when the class cannot tell.
+ *
  * Returns: (transfer container) (element-type HiodIovaRange): the host-usable IOVA
  * ranges, sorted, or %NULL with %HIOD_ERROR_NOT_SUPPORTED when the class
  * cannot tell
@@ -284,6 +294,8 @@ hiod_host_iommu_device_get_iova_ranges(HiodHostIommuDevice *self, GError **error
  * @self: a realized #HiodHostIommuDevice
  * @mask: (out): the bitmap of supported IOMMU page sizes
  * @error: return location for a #GError
+ *
+ * Gets %TRUE on success; %HIOD_ERROR_NOT_SUPPORTED when the class cannot tell.
  *
  * Returns: %TRUE on success; %HIOD_ERROR_NOT_SUPPORTED when the class cannot tell
  *

@@ -151,6 +151,8 @@ hiod_iommufd_backend_get_default(HiodContext *ctx, GError **error)
  * hiod_iommufd_backend_get_context:
  * @self: a #HiodIommufdBackend
  *
+ * Gets the context.
+ *
  * Returns: (transfer none): the context
  *
  * Since: 0.1
@@ -219,6 +221,8 @@ hiod_iommufd_backend_disconnect(HiodIommufdBackend *self)
  * hiod_iommufd_backend_get_users:
  * @self: a #HiodIommufdBackend
  *
+ * Gets how many users are connected.
+ *
  * Returns: how many users are connected
  *
  * Since: 0.1
@@ -238,6 +242,8 @@ hiod_iommufd_backend_get_users(HiodIommufdBackend *self)
  * hiod_iommufd_backend_get_fd:
  * @self: a #HiodIommufdBackend
  *
+ * Gets the iommufd, -1 while nobody is connected (an fd passed in is always there).
+ *
  * Returns: the iommufd, -1 while nobody is connected (an fd passed in is always there)
  *
  * Since: 0.1
@@ -252,6 +258,8 @@ hiod_iommufd_backend_get_fd(HiodIommufdBackend *self)
 /**
  * hiod_iommufd_backend_is_owned:
  * @self: a #HiodIommufdBackend
+ *
+ * Tells whether %TRUE when the backend opens and closes the fd itself, %FALSE when it was passed in.
  *
  * Returns: %TRUE when the backend opens and closes the fd itself, %FALSE
  * when it was passed in

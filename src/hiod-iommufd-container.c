@@ -88,6 +88,8 @@ hiod_iommufd_container_new(HiodContext *ctx, HiodIommufdBackend *backend, GError
  * hiod_iommufd_container_get_backend:
  * @self: a #HiodIommufdContainer
  *
+ * Gets the iommufd backend.
+ *
  * Returns: (transfer none): the iommufd backend
  *
  * Since: 0.1
@@ -103,6 +105,8 @@ hiod_iommufd_container_get_backend(HiodIommufdContainer *self)
  * hiod_iommufd_container_get_ioas_id:
  * @self: a #HiodIommufdContainer
  *
+ * Gets the IOAS, 0 while the container holds none.
+ *
  * Returns: the IOAS, 0 while the container holds none
  *
  * Since: 0.1
@@ -117,6 +121,8 @@ hiod_iommufd_container_get_ioas_id(HiodIommufdContainer *self)
 /**
  * hiod_iommufd_container_get_hwpt_ids:
  * @self: a #HiodIommufdContainer
+ *
+ * Gets the container's HWPTs.
  *
  * Returns: (transfer full) (element-type guint32): the container's HWPTs
  *
@@ -136,6 +142,8 @@ hiod_iommufd_container_get_hwpt_ids(HiodIommufdContainer *self)
  * hiod_iommufd_container_get_hwpt_flags:
  * @self: a #HiodIommufdContainer
  * @hwpt_id: one of the container's HWPTs
+ *
+ * Gets the flags @hwpt_id was allocated with.
  *
  * Returns: the flags @hwpt_id was allocated with
  *

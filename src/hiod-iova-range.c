@@ -10,6 +10,8 @@ G_DEFINE_BOXED_TYPE(HiodIovaRange, hiod_iova_range, hiod_iova_range_copy, hiod_i
  * @start: the first IOVA
  * @last: the last IOVA, inclusive
  *
+ * Returns a new #HiodIovaRange.
+ *
  * Returns: (transfer full): a new #HiodIovaRange
  *
  * Since: 0.1
@@ -27,6 +29,8 @@ hiod_iova_range_new(guint64 start, guint64 last)
  * hiod_iova_range_copy:
  * @range: a #HiodIovaRange
  *
+ * Returns a copy of @range.
+ *
  * Returns: (transfer full): a copy of @range
  *
  * Since: 0.1
@@ -42,6 +46,8 @@ hiod_iova_range_copy(const HiodIovaRange *range)
  * hiod_iova_range_free:
  * @range: (nullable): a #HiodIovaRange
  *
+ * Frees the range.
+ *
  * Since: 0.1
  */
 void
@@ -55,6 +61,8 @@ hiod_iova_range_free(HiodIovaRange *range)
  * @range: a #HiodIovaRange
  * @iova: the first IOVA of the span
  * @size: the size of the span in bytes, not 0
+ *
+ * Tells whether all of [@iova, @iova + @size) lies inside @range.
  *
  * Returns: whether all of [@iova, @iova + @size) lies inside @range
  *
@@ -97,6 +105,8 @@ hiod_iova_range_to_json(const HiodIovaRange *range, JsonBuilder *builder)
 /**
  * hiod_iova_ranges_new:
  *
+ * Returns an empty array that owns its ranges.
+ *
  * Returns: (transfer container) (element-type HiodIovaRange): an empty array that owns its ranges
  *
  * Since: 0.1
@@ -110,6 +120,8 @@ hiod_iova_ranges_new(void)
 /**
  * hiod_iova_ranges_copy:
  * @ranges: (element-type HiodIovaRange): ranges
+ *
+ * Returns a deep copy.
  *
  * Returns: (transfer container) (element-type HiodIovaRange): a deep copy
  *
@@ -129,6 +141,8 @@ hiod_iova_ranges_copy(GPtrArray *ranges)
  * @ranges: (element-type HiodIovaRange): usable ranges
  * @iova: the first IOVA of the span
  * @size: the size in bytes
+ *
+ * Tells whether one of @ranges holds all of [@iova, @iova + @size).
  *
  * Returns: whether one of @ranges holds all of [@iova, @iova + @size)
  *

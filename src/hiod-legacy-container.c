@@ -93,6 +93,8 @@ hiod_legacy_container_get_fd(HiodLegacyContainer *self)
  * hiod_legacy_container_get_iommu_type:
  * @self: a #HiodLegacyContainer
  *
+ * Gets the VFIO IOMMU type set on the container (0 before).
+ *
  * Returns: the VFIO IOMMU type set on the container (0 before)
  *
  * Since: 0.1
@@ -107,6 +109,8 @@ hiod_legacy_container_get_iommu_type(HiodLegacyContainer *self)
 /**
  * hiod_legacy_container_get_group_ids:
  * @self: a #HiodLegacyContainer
+ *
+ * Gets the IOMMU groups set into the container.
  *
  * Returns: (transfer full) (element-type gint): the IOMMU groups set into the container
  *
@@ -172,6 +176,8 @@ hiod_legacy_check_extension_fd(HiodContext *ctx, gint fd, guint32 ext, const gch
  * hiod_legacy_container_check_extension:
  * @self: a #HiodLegacyContainer with a group set
  * @extension: a VFIO extension number (VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, ...)
+ *
+ * Tells whether the container supports @extension (%FALSE without a container fd).
  *
  * Returns: whether the container supports @extension (%FALSE without a container fd)
  *

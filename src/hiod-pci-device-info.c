@@ -37,6 +37,8 @@ G_DEFINE_FINAL_TYPE(HiodPciDeviceInfo, hiod_pci_device_info, G_TYPE_OBJECT)
  * @normalized: (out) (optional) (transfer full): the address as "dddd:bb:dd.f"
  * @error: return location for a #GError
  *
+ * Returns %TRUE when @address is a well-formed PCI address.
+ *
  * Returns: %TRUE when @address is a well-formed PCI address
  *
  * Since: 0.1
@@ -168,6 +170,8 @@ hiod_pci_compare(gconstpointer a, gconstpointer b)
  * @ctx: a #HiodContext
  * @error: return location for a #GError
  *
+ * Returns every PCI device of the host, sorted by address.
+ *
  * Returns: (transfer container) (element-type HiodPciDeviceInfo): every PCI device
  * of the host, sorted by address
  *
@@ -203,6 +207,8 @@ hiod_context_list_pci_devices(HiodContext *ctx, GError **error)
  * hiod_pci_device_info_get_address:
  * @self: a #HiodPciDeviceInfo
  *
+ * Gets the normalized PCI address.
+ *
  * Returns: the normalized PCI address
  *
  * Since: 0.1
@@ -217,6 +223,8 @@ hiod_pci_device_info_get_address(HiodPciDeviceInfo *self)
 /**
  * hiod_pci_device_info_get_sysfs_path:
  * @self: a #HiodPciDeviceInfo
+ *
+ * Gets the device's sysfs directory (below the context's sysfs root).
  *
  * Returns: the device's sysfs directory (below the context's sysfs root)
  *
@@ -233,6 +241,8 @@ hiod_pci_device_info_get_sysfs_path(HiodPciDeviceInfo *self)
  * hiod_pci_device_info_get_vendor_id:
  * @self: a #HiodPciDeviceInfo
  *
+ * Gets the PCI vendor ID.
+ *
  * Returns: the PCI vendor ID
  *
  * Since: 0.1
@@ -247,6 +257,8 @@ hiod_pci_device_info_get_vendor_id(HiodPciDeviceInfo *self)
 /**
  * hiod_pci_device_info_get_device_id:
  * @self: a #HiodPciDeviceInfo
+ *
+ * Gets the PCI device ID.
  *
  * Returns: the PCI device ID
  *
@@ -263,6 +275,8 @@ hiod_pci_device_info_get_device_id(HiodPciDeviceInfo *self)
  * hiod_pci_device_info_get_class_code:
  * @self: a #HiodPciDeviceInfo
  *
+ * Gets the 24-bit PCI class code.
+ *
  * Returns: the 24-bit PCI class code
  *
  * Since: 0.1
@@ -277,6 +291,8 @@ hiod_pci_device_info_get_class_code(HiodPciDeviceInfo *self)
 /**
  * hiod_pci_device_info_get_driver:
  * @self: a #HiodPciDeviceInfo
+ *
+ * Gets the bound driver's name, %NULL when unbound.
  *
  * Returns: (nullable): the bound driver's name, %NULL when unbound
  *
@@ -293,6 +309,8 @@ hiod_pci_device_info_get_driver(HiodPciDeviceInfo *self)
  * hiod_pci_device_info_get_iommu_group:
  * @self: a #HiodPciDeviceInfo
  *
+ * Gets the IOMMU group number, -1 when the device has none (no IOMMU).
+ *
  * Returns: the IOMMU group number, -1 when the device has none (no IOMMU)
  *
  * Since: 0.1
@@ -307,6 +325,8 @@ hiod_pci_device_info_get_iommu_group(HiodPciDeviceInfo *self)
 /**
  * hiod_pci_device_info_get_vfio_group_node:
  * @self: a #HiodPciDeviceInfo
+ *
+ * Gets the VFIO group node (/dev/vfio/N), when it exists.
  *
  * Returns: (nullable): the VFIO group node (/dev/vfio/N), when it exists
  *
@@ -323,6 +343,8 @@ hiod_pci_device_info_get_vfio_group_node(HiodPciDeviceInfo *self)
  * hiod_pci_device_info_get_vfio_cdev_node:
  * @self: a #HiodPciDeviceInfo
  *
+ * Gets the VFIO device cdev (/dev/vfio/devices/vfioN), when bound to VFIO.
+ *
  * Returns: (nullable): the VFIO device cdev (/dev/vfio/devices/vfioN), when bound to VFIO
  *
  * Since: 0.1
@@ -337,6 +359,8 @@ hiod_pci_device_info_get_vfio_cdev_node(HiodPciDeviceInfo *self)
 /**
  * hiod_pci_device_info_is_vfio_bound:
  * @self: a #HiodPciDeviceInfo
+ *
+ * Tells whether vfio-pci drives the device.
  *
  * Returns: whether vfio-pci drives the device
  *
@@ -353,6 +377,8 @@ hiod_pci_device_info_is_vfio_bound(HiodPciDeviceInfo *self)
  * hiod_pci_device_info_to_json:
  * @self: a #HiodPciDeviceInfo
  * @builder: a #JsonBuilder
+ *
+ * Adds the device as a JSON object: address, vendor, device and class, driver, IOMMU group and VFIO nodes.
  *
  * Since: 0.1
  */

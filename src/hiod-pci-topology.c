@@ -206,6 +206,8 @@ hiod_pci_topology_add_node_locked(HiodPciTopology *self, const gchar *address, g
  * @express: whether the root bus is PCI Express (q35) or conventional (i440fx)
  * @error: return location for a #GError
  *
+ * Returns %TRUE on success; %HIOD_ERROR_EXISTS when the bus is known.
+ *
  * Returns: %TRUE on success; %HIOD_ERROR_EXISTS when the bus is known
  *
  * Since: 0.1
@@ -326,6 +328,8 @@ hiod_pci_topology_set_viommu(HiodPciTopology *self, guint domain, guint bus, Hio
  * hiod_pci_topology_has_device:
  * @self: a #HiodPciTopology
  * @address: a PCI address
+ *
+ * Tells whether @address is declared (as a device or a bridge).
  *
  * Returns: whether @address is declared (as a device or a bridge)
  *

@@ -27,6 +27,8 @@ G_BEGIN_DECLS
  *   capability (or a DMI-to-PCI bridge): DMA from behind it carries the
  *   bridge's own requester ID
  *
+ * The kind of a PCI bridge, which decides how requester IDs are seen above it.
+ *
  * Since: 0.1
  */
 typedef enum {
@@ -38,6 +40,15 @@ typedef enum {
 	HIOD_PCI_BRIDGE_KIND_PCI,
 } HiodPciBridgeKind;
 
+/**
+ * HiodPciTopology:
+ *
+ * PCI buses, bridges and devices, which vIOMMU covers which bus, and the
+ * requester ID a vIOMMU sees for each device (aliased behind conventional
+ * PCI bridges). Built from sysfs or declared by a VMM.
+ *
+ * Since: 0.1
+ */
 #define HIOD_TYPE_PCI_TOPOLOGY (hiod_pci_topology_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodPciTopology, hiod_pci_topology, HIOD, PCI_TOPOLOGY, GObject)

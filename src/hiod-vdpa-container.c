@@ -61,6 +61,8 @@ hiod_vdpa_container_new(HiodVdpaDevice *device, GError **error)
  * hiod_vdpa_container_get_device:
  * @self: a #HiodVdpaContainer
  *
+ * Gets the vDPA device.
+ *
  * Returns: (transfer none): the vDPA device
  *
  * Since: 0.1

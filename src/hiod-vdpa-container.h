@@ -13,6 +13,13 @@
 G_BEGIN_DECLS
 
 /* The most mappings vhost-vdpa keeps per address space (its max_iotlb_entries). */
+/**
+ * HIOD_VDPA_MAX_MAPPINGS:
+ *
+ * The most IOTLB entries vhost-vdpa keeps per address space.
+ *
+ * Since: 0.1
+ */
 #define HIOD_VDPA_MAX_MAPPINGS 2048
 
 #define HIOD_TYPE_VDPA_CONTAINER (hiod_vdpa_container_get_type())

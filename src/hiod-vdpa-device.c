@@ -147,6 +147,8 @@ hiod_vdpa_device_info_new(HiodContext *ctx, const gchar *name, GError **error)
  * hiod_vdpa_device_info_copy:
  * @info: a #HiodVdpaDeviceInfo
  *
+ * Returns a copy.
+ *
  * Returns: (transfer full): a copy
  *
  * Since: 0.1
@@ -167,6 +169,8 @@ hiod_vdpa_device_info_copy(const HiodVdpaDeviceInfo *info)
 /**
  * hiod_vdpa_device_info_free:
  * @info: (nullable): a #HiodVdpaDeviceInfo
+ *
+ * Frees the listing entry.
  *
  * Since: 0.1
  */
@@ -388,6 +392,8 @@ hiod_vdpa_device_new(HiodContext *ctx, const gchar *name_or_node, GError **error
  * hiod_vdpa_device_get_context:
  * @self: a #HiodVdpaDevice
  *
+ * Gets the context.
+ *
  * Returns: (transfer none): the context
  *
  * Since: 0.1
@@ -402,6 +408,8 @@ hiod_vdpa_device_get_context(HiodVdpaDevice *self)
 /**
  * hiod_vdpa_device_get_name:
  * @self: a #HiodVdpaDevice
+ *
+ * Gets the vdpa device's name ("vdpa0"), or the node's name when sysfs does not know it.
  *
  * Returns: the vdpa device's name ("vdpa0"), or the node's name when sysfs
  * does not know it
@@ -418,6 +426,8 @@ hiod_vdpa_device_get_name(HiodVdpaDevice *self)
 /**
  * hiod_vdpa_device_get_node:
  * @self: a #HiodVdpaDevice
+ *
+ * Gets the path of the vhost-vdpa node.
  *
  * Returns: the path of the vhost-vdpa node
  *
@@ -452,6 +462,8 @@ hiod_vdpa_device_get_fd(HiodVdpaDevice *self)
  * hiod_vdpa_device_get_device_id:
  * @self: a #HiodVdpaDevice
  *
+ * Gets the virtio device ID (1 net, 2 block).
+ *
  * Returns: the virtio device ID (1 net, 2 block)
  *
  * Since: 0.1
@@ -467,6 +479,8 @@ hiod_vdpa_device_get_device_id(HiodVdpaDevice *self)
  * hiod_vdpa_device_get_offered_features:
  * @self: a #HiodVdpaDevice
  *
+ * Gets the backend features the device offered.
+ *
  * Returns: the backend features the device offered
  *
  * Since: 0.1
@@ -481,6 +495,8 @@ hiod_vdpa_device_get_offered_features(HiodVdpaDevice *self)
 /**
  * hiod_vdpa_device_get_backend_features:
  * @self: a #HiodVdpaDevice
+ *
+ * Gets the backend features hiod acked (IOTLB_MSG_V2, and IOTLB_BATCH and IOTLB_ASID when offered).
  *
  * Returns: the backend features hiod acked (IOTLB_MSG_V2, and IOTLB_BATCH
  * and IOTLB_ASID when offered)
@@ -499,6 +515,8 @@ hiod_vdpa_device_get_backend_features(HiodVdpaDevice *self)
  * @self: a #HiodVdpaDevice
  * @first: (out) (optional): the first usable IOVA
  * @last: (out) (optional): the last usable IOVA (inclusive)
+ *
+ * Gets the range of I/O virtual addresses the vDPA device can translate.
  *
  * Since: 0.1
  */

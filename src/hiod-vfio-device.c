@@ -122,6 +122,8 @@ hiod_vfio_device_new(HiodContext *ctx, const gchar *address_or_sysfs_path, GErro
  * hiod_vfio_device_get_context:
  * @self: a #HiodVfioDevice
  *
+ * Gets the context.
+ *
  * Returns: (transfer none): the context
  *
  * Since: 0.1
@@ -136,6 +138,8 @@ hiod_vfio_device_get_context(HiodVfioDevice *self)
 /**
  * hiod_vfio_device_get_name:
  * @self: a #HiodVfioDevice
+ *
+ * Gets the PCI address.
  *
  * Returns: the PCI address
  *
@@ -152,6 +156,8 @@ hiod_vfio_device_get_name(HiodVfioDevice *self)
  * hiod_vfio_device_get_info:
  * @self: a #HiodVfioDevice
  *
+ * Gets what sysfs said of the device.
+ *
  * Returns: (transfer none): what sysfs said of the device
  *
  * Since: 0.1
@@ -166,6 +172,8 @@ hiod_vfio_device_get_info(HiodVfioDevice *self)
 /**
  * hiod_vfio_device_get_group_id:
  * @self: a #HiodVfioDevice
+ *
+ * Gets the IOMMU group number.
  *
  * Returns: the IOMMU group number
  *
@@ -182,6 +190,8 @@ hiod_vfio_device_get_group_id(HiodVfioDevice *self)
  * hiod_vfio_device_get_cdev_path:
  * @self: a #HiodVfioDevice
  *
+ * Gets the VFIO device cdev, when the host has one (CONFIG_VFIO_DEVICE_CDEV).
+ *
  * Returns: (nullable): the VFIO device cdev, when the host has one (CONFIG_VFIO_DEVICE_CDEV)
  *
  * Since: 0.1
@@ -196,6 +206,8 @@ hiod_vfio_device_get_cdev_path(HiodVfioDevice *self)
 /**
  * hiod_vfio_device_get_fd:
  * @self: a #HiodVfioDevice
+ *
+ * Gets the device fd, -1 while not attached.
  *
  * Returns: the device fd, -1 while not attached
  *
@@ -212,6 +224,8 @@ hiod_vfio_device_get_fd(HiodVfioDevice *self)
  * hiod_vfio_device_get_container:
  * @self: a #HiodVfioDevice
  *
+ * Gets the container, while attached.
+ *
  * Returns: (transfer none) (nullable): the container, while attached
  *
  * Since: 0.1
@@ -226,6 +240,8 @@ hiod_vfio_device_get_container(HiodVfioDevice *self)
 /**
  * hiod_vfio_device_get_host_iommu_device:
  * @self: a #HiodVfioDevice
+ *
+ * Gets the realized host IOMMU device, while attached.
  *
  * Returns: (transfer none) (nullable): the realized host IOMMU device, while attached
  *
@@ -375,6 +391,8 @@ hiod_vfio_device_get_hwpt_id(HiodVfioDevice *self)
  * hiod_vfio_device_get_flags:
  * @self: a #HiodVfioDevice
  *
+ * Gets vFIO_DEVICE_FLAGS_* of the open device (0 while not attached).
+ *
  * Returns: VFIO_DEVICE_FLAGS_* of the open device (0 while not attached)
  *
  * Since: 0.1
@@ -390,6 +408,8 @@ hiod_vfio_device_get_flags(HiodVfioDevice *self)
  * hiod_vfio_device_get_num_regions:
  * @self: a #HiodVfioDevice
  *
+ * Gets the number of regions (0 while not attached).
+ *
  * Returns: the number of regions (0 while not attached)
  *
  * Since: 0.1
@@ -404,6 +424,8 @@ hiod_vfio_device_get_num_regions(HiodVfioDevice *self)
 /**
  * hiod_vfio_device_get_num_irqs:
  * @self: a #HiodVfioDevice
+ *
+ * Gets the number of IRQ indexes (0 while not attached).
  *
  * Returns: the number of IRQ indexes (0 while not attached)
  *
@@ -422,6 +444,8 @@ hiod_vfio_device_get_num_irqs(HiodVfioDevice *self)
  * @index: the region index
  * @info: (out caller-allocates): the region's info
  * @error: return location for a #GError
+ *
+ * Gets %TRUE on success.
  *
  * Returns: %TRUE on success
  *
@@ -529,6 +553,8 @@ hiod_vfio_device_region_bounds(HiodVfioDevice *self, guint index, guint64 offset
  * @len: bytes
  * @error: return location for a #GError
  *
+ * Returns %TRUE on success.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1
@@ -553,6 +579,8 @@ hiod_vfio_device_region_read(HiodVfioDevice *self, guint index, guint64 offset, 
  * @len: bytes
  * @error: return location for a #GError
  *
+ * Returns %TRUE on success.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1
@@ -576,6 +604,8 @@ hiod_vfio_device_region_write(HiodVfioDevice *self, guint index, guint64 offset,
  * @len: bytes
  * @error: return location for a #GError
  *
+ * Returns %TRUE on success.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1
@@ -595,6 +625,8 @@ hiod_vfio_device_config_read(HiodVfioDevice *self, guint offset, gpointer buf, g
  * @buf: (array length=len) (element-type guint8): what to write
  * @len: bytes
  * @error: return location for a #GError
+ *
+ * Returns %TRUE on success.
  *
  * Returns: %TRUE on success
  *
@@ -689,6 +721,8 @@ hiod_vfio_device_hot_reset(HiodVfioDevice *self, GError **error)
  * hiod_vfio_device_to_json:
  * @self: a #HiodVfioDevice
  * @builder: a #JsonBuilder
+ *
+ * Adds the device as a JSON object: its PCI identity and, while attached, its flags, regions, container and host IOMMU device.
  *
  * Since: 0.1
  */

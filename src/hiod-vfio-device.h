@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @size: the region's size in bytes
  * @offset: the region's offset in the device fd
  *
+ * What the kernel reports of one region of a VFIO device.
+ *
  * Since: 0.1
  */
 typedef struct {
@@ -29,6 +31,13 @@ typedef struct {
 	guint64 offset;
 } HiodVfioRegionInfo;
 
+/**
+ * HIOD_VFIO_REGION_CONFIG:
+ *
+ * The region index of PCI config space on a vfio-pci device.
+ *
+ * Since: 0.1
+ */
 #define HIOD_VFIO_REGION_CONFIG 7
 
 #define HIOD_TYPE_VFIO_DEVICE (hiod_vfio_device_get_type())

@@ -45,6 +45,8 @@ hiod_viommu_verdict_new(const gchar *viommu)
  * hiod_viommu_verdict_ref:
  * @self: a #HiodViommuVerdict
  *
+ * Returns @self.
+ *
  * Returns: (transfer full): @self
  *
  * Since: 0.1
@@ -60,6 +62,8 @@ hiod_viommu_verdict_ref(HiodViommuVerdict *self)
 /**
  * hiod_viommu_verdict_unref:
  * @self: (transfer full): a #HiodViommuVerdict
+ *
+ * Drops a reference; the verdict is freed with the last one.
  *
  * Since: 0.1
  */
@@ -80,6 +84,8 @@ hiod_viommu_verdict_unref(HiodViommuVerdict *self)
  * hiod_viommu_verdict_get_viommu:
  * @self: a #HiodViommuVerdict
  *
+ * Gets the name of the policy that gave the verdict.
+ *
  * Returns: the name of the policy that gave the verdict
  *
  * Since: 0.1
@@ -94,6 +100,8 @@ hiod_viommu_verdict_get_viommu(HiodViommuVerdict *self)
 /**
  * hiod_viommu_verdict_is_compatible:
  * @self: a #HiodViommuVerdict
+ *
+ * Tells whether %TRUE when the policy gave no reason to refuse.
  *
  * Returns: %TRUE when the policy gave no reason to refuse
  *
@@ -110,6 +118,8 @@ hiod_viommu_verdict_is_compatible(HiodViommuVerdict *self)
  * hiod_viommu_verdict_get_reasons:
  * @self: a #HiodViommuVerdict
  *
+ * Gets every reason to refuse, in.
+ *
  * Returns: (transfer none) (element-type utf8): every reason to refuse, in
  *   the order the checks ran
  *
@@ -125,6 +135,8 @@ hiod_viommu_verdict_get_reasons(HiodViommuVerdict *self)
 /**
  * hiod_viommu_verdict_get_reasons_text:
  * @self: a #HiodViommuVerdict
+ *
+ * Gets the reasons joined with "; " (empty when compatible).
  *
  * Returns: (transfer full): the reasons joined with "; " (empty when compatible)
  *
@@ -149,6 +161,8 @@ hiod_viommu_verdict_get_reasons_text(HiodViommuVerdict *self)
  * @self: a #HiodViommuVerdict
  * @substring: text to look for
  *
+ * Tells whether a reason contains @substring.
+ *
  * Returns: whether a reason contains @substring
  *
  * Since: 0.1
@@ -167,6 +181,8 @@ hiod_viommu_verdict_has_reason(HiodViommuVerdict *self, const gchar *substring)
  * hiod_viommu_verdict_get_suggestion:
  * @self: a #HiodViommuVerdict
  * @setting: a vIOMMU setting ("aw-bits", "x-flts")
+ *
+ * Gets the value of @setting that would pass, if the policy.
  *
  * Returns: (nullable): the value of @setting that would pass, if the policy
  *   suggested one
@@ -187,6 +203,8 @@ hiod_viommu_verdict_get_suggestion(HiodViommuVerdict *self, const gchar *setting
  * hiod_viommu_verdict_get_reserved_regions:
  * @self: a #HiodViommuVerdict
  *
+ * Gets the.
+ *
  * Returns: (transfer none) (nullable) (element-type HiodIovaRange): the
  *   regions the vIOMMU would report reserved for the device
  *
@@ -202,6 +220,8 @@ hiod_viommu_verdict_get_reserved_regions(HiodViommuVerdict *self)
 /**
  * hiod_viommu_verdict_get_page_size_mask:
  * @self: a #HiodViommuVerdict
+ *
+ * Gets the page-size mask the vIOMMU would offer the guest (0: not part of.
  *
  * Returns: the page-size mask the vIOMMU would offer the guest (0: not part of
  *   this policy)
@@ -266,6 +286,8 @@ hiod_viommu_verdict_suggest(HiodViommuVerdict *self, const gchar *setting, const
  * @self: a #HiodViommuVerdict
  * @regions: (element-type HiodIovaRange): reserved regions (copied)
  *
+ * For vIOMMU policies: records the reserved regions the vIOMMU would report for the device.
+ *
  * Since: 0.1
  */
 void
@@ -281,6 +303,8 @@ hiod_viommu_verdict_set_reserved_regions(HiodViommuVerdict *self, GPtrArray *reg
  * hiod_viommu_verdict_set_page_size_mask:
  * @self: a #HiodViommuVerdict
  * @mask: the page-size mask the vIOMMU would offer
+ *
+ * For vIOMMU policies: records the page-size mask the vIOMMU would offer the guest.
  *
  * Since: 0.1
  */

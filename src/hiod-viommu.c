@@ -21,6 +21,8 @@
  * hiod_pci_rid_copy:
  * @rid: a #HiodPciRid
  *
+ * Returns a copy of @rid.
+ *
  * Returns: (transfer full): a copy of @rid
  *
  * Since: 0.1
@@ -35,6 +37,8 @@ hiod_pci_rid_copy(const HiodPciRid *rid)
 /**
  * hiod_pci_rid_free:
  * @rid: (transfer full): a #HiodPciRid
+ *
+ * Frees a requester ID.
  *
  * Since: 0.1
  */
@@ -192,6 +196,8 @@ hiod_viommu_unset_iommu_device(HiodViommu *self, const HiodPciRid *rid)
  * @self: a #HiodViommu
  * @caps: the host's capabilities
  *
+ * Gets the quirk bits the vIOMMU derives from @caps, 0 when it has none.
+ *
  * Returns: the quirk bits the vIOMMU derives from @caps, 0 when it has none
  *
  * Since: 0.1
@@ -209,6 +215,8 @@ hiod_viommu_get_host_iommu_quirks(HiodViommu *self, HiodHostIommuCaps *caps)
 /**
  * hiod_viommu_get_name:
  * @self: a #HiodViommu
+ *
+ * Gets the vIOMMU model's name ("intel-iommu", "virtio-iommu").
  *
  * Returns: the vIOMMU model's name ("intel-iommu", "virtio-iommu")
  *

@@ -65,6 +65,15 @@ void hiod_pci_rid_free(HiodPciRid *rid);
 HIOD_AVAILABLE_IN_0_1
 void hiod_pci_rid_to_json(const HiodPciRid *rid, JsonBuilder *builder);
 
+/**
+ * HiodViommu:
+ *
+ * The vIOMMU side of a PCI bus (QEMU's PCIIOMMUOps): flags read before
+ * attach, and the realized host IOMMU device handed over after attach, which
+ * the vIOMMU may refuse with a reason.
+ *
+ * Since: 0.1
+ */
 #define HIOD_TYPE_VIOMMU (hiod_viommu_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_INTERFACE(HiodViommu, hiod_viommu, HIOD, VIOMMU, GObject)

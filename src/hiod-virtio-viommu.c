@@ -52,6 +52,8 @@ hiod_virtio_alias_free(HiodVirtioAlias *a)
 /**
  * hiod_virtio_viommu_new:
  *
+ * Returns a virtio-iommu policy offering 4 KiB and larger pages.
+ *
  * Returns: (transfer full): a virtio-iommu policy offering 4 KiB and larger pages
  *
  * Since: 0.1
@@ -65,6 +67,8 @@ hiod_virtio_viommu_new(void)
 /**
  * hiod_virtio_viommu_get_page_size_mask:
  * @self: a #HiodVirtioViommu
+ *
+ * Gets the page sizes offered to the guest, narrowed by the devices set so far.
  *
  * Returns: the page sizes offered to the guest, narrowed by the devices set so far
  *
@@ -103,6 +107,8 @@ hiod_virtio_viommu_freeze_granule(HiodVirtioViommu *self)
  * hiod_virtio_viommu_get_granule_frozen:
  * @self: a #HiodVirtioViommu
  *
+ * Tells whether the granule is frozen.
+ *
  * Returns: whether the granule is frozen
  *
  * Since: 0.1
@@ -120,6 +126,8 @@ hiod_virtio_viommu_get_granule_frozen(HiodVirtioViommu *self)
  * @domain: PCI domain
  * @bus: the requester ID's bus (the aliased one)
  * @devfn: the requester ID's devfn (the aliased one)
+ *
+ * Gets the.
  *
  * Returns: (transfer full) (nullable) (element-type HiodIovaRange): the
  *   host-reserved regions recorded for the requester ID, %NULL when none
@@ -145,6 +153,8 @@ hiod_virtio_viommu_get_reserved_regions(HiodVirtioViommu *self, guint domain, gu
 /**
  * hiod_virtio_viommu_get_n_devices:
  * @self: a #HiodVirtioViommu
+ *
+ * Gets how many host IOMMU devices the vIOMMU holds.
  *
  * Returns: how many host IOMMU devices the vIOMMU holds
  *

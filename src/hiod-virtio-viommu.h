@@ -11,6 +11,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * HiodVirtioViommu:
+ *
+ * The virtio-iommu policy: host IOVA holes become reserved regions, the page
+ * size mask is narrowed to the host's, and a frozen granule is kept.
+ *
+ * Since: 0.1
+ */
 #define HIOD_TYPE_VIRTIO_VIOMMU (hiod_virtio_viommu_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodVirtioViommu, hiod_virtio_viommu, HIOD, VIRTIO_VIOMMU, GObject)

@@ -31,6 +31,8 @@ hiod_bits(guint64 reg, guint shift, guint width)
  * @flags: the kernel's IOMMU_HW_INFO_VTD_* flags (bit 0: errata 772415, no
  *   read-only mappings on a nesting parent)
  *
+ * Returns a new immutable #HiodVtdCaps.
+ *
  * Returns: (transfer full): a new immutable #HiodVtdCaps
  *
  * Since: 0.1
@@ -86,6 +88,8 @@ hiod_vtd_caps_new_from_host_caps(const HiodHostIommuCaps *caps)
  * hiod_vtd_caps_ref:
  * @self: a #HiodVtdCaps
  *
+ * Returns @self.
+ *
  * Returns: (transfer full): @self
  *
  * Since: 0.1
@@ -102,6 +106,8 @@ hiod_vtd_caps_ref(HiodVtdCaps *self)
  * hiod_vtd_caps_unref:
  * @self: (transfer full): a #HiodVtdCaps
  *
+ * Drops a reference; the value is freed with the last one.
+ *
  * Since: 0.1
  */
 void
@@ -115,6 +121,8 @@ hiod_vtd_caps_unref(HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_cap:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the raw Capability register.
  *
  * Returns: the raw Capability register
  *
@@ -131,6 +139,8 @@ hiod_vtd_caps_get_cap(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_ecap:
  * @self: a #HiodVtdCaps
  *
+ * Gets the raw Extended Capability register.
+ *
  * Returns: the raw Extended Capability register
  *
  * Since: 0.1
@@ -145,6 +155,8 @@ hiod_vtd_caps_get_ecap(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_flags:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the kernel's IOMMU_HW_INFO_VTD_* flags.
  *
  * Returns: the kernel's IOMMU_HW_INFO_VTD_* flags
  *
@@ -161,6 +173,8 @@ hiod_vtd_caps_get_flags(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_num_domains:
  * @self: a #HiodVtdCaps
  *
+ * Gets the number of domains the IOMMU supports (ND, bits 2:0: 2^(4 + 2 * ND)).
+ *
  * Returns: the number of domains the IOMMU supports (ND, bits 2:0: 2^(4 + 2 * ND))
  *
  * Since: 0.1
@@ -174,6 +188,8 @@ hiod_vtd_caps_get_num_domains(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_address_width:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the maximum guest address width, from MGAW (bits 21:16) + 1.
  *
  * Returns: the maximum guest address width, from MGAW (bits 21:16) + 1
  *
@@ -189,6 +205,8 @@ hiod_vtd_caps_get_address_width(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_sagaw:
  * @self: a #HiodVtdCaps
  *
+ * Gets the supported adjusted guest address widths (SAGAW, bits 12:8; bit 1: 39-bit 3-level, bit 2: 48-bit 4-level, bit 3: 57-bit 5-level).
+ *
  * Returns: the supported adjusted guest address widths (SAGAW, bits 12:8; bit 1: 39-bit 3-level, bit 2: 48-bit 4-level, bit 3: 57-bit 5-level)
  *
  * Since: 0.1
@@ -202,6 +220,8 @@ hiod_vtd_caps_get_sagaw(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_sllps:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the second-stage large page sizes (SLLPS, bits 37:34; bit 0: 2 MiB, bit 1: 1 GiB).
  *
  * Returns: the second-stage large page sizes (SLLPS, bits 37:34; bit 0: 2 MiB, bit 1: 1 GiB)
  *
@@ -217,6 +237,8 @@ hiod_vtd_caps_get_sllps(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_second_stage_2m:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether second-stage tables take 2 MiB pages (SLLPS bit 0).
+ *
  * Returns: whether second-stage tables take 2 MiB pages (SLLPS bit 0)
  *
  * Since: 0.1
@@ -230,6 +252,8 @@ hiod_vtd_caps_get_second_stage_2m(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_second_stage_1g:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether second-stage tables take 1 GiB pages (SLLPS bit 1).
  *
  * Returns: whether second-stage tables take 1 GiB pages (SLLPS bit 1)
  *
@@ -245,6 +269,8 @@ hiod_vtd_caps_get_second_stage_1g(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_first_stage_1g:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether first-stage tables take 1 GiB pages (FL1GP, bit 56).
+ *
  * Returns: whether first-stage tables take 1 GiB pages (FL1GP, bit 56)
  *
  * Since: 0.1
@@ -258,6 +284,8 @@ hiod_vtd_caps_get_first_stage_1g(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_first_stage_5level:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether first-stage tables can have 5 levels (FL5LP, bit 60).
  *
  * Returns: whether first-stage tables can have 5 levels (FL5LP, bit 60)
  *
@@ -273,6 +301,8 @@ hiod_vtd_caps_get_first_stage_5level(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_caching_mode:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether not-present entries may be cached (CM, bit 7; set by emulated IOMMUs).
+ *
  * Returns: whether not-present entries may be cached (CM, bit 7; set by emulated IOMMUs)
  *
  * Since: 0.1
@@ -286,6 +316,8 @@ hiod_vtd_caps_get_caching_mode(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_page_selective_invalidation:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether IOTLB invalidation can be page-selective (PSI, bit 39).
  *
  * Returns: whether IOTLB invalidation can be page-selective (PSI, bit 39)
  *
@@ -301,6 +333,8 @@ hiod_vtd_caps_get_page_selective_invalidation(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_fault_recording_offset:
  * @self: a #HiodVtdCaps
  *
+ * Gets the fault recording registers' offset in bytes (FRO, bits 33:24, times 16).
+ *
  * Returns: the fault recording registers' offset in bytes (FRO, bits 33:24, times 16)
  *
  * Since: 0.1
@@ -314,6 +348,8 @@ hiod_vtd_caps_get_fault_recording_offset(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_num_fault_records:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the number of fault recording registers (NFR, bits 47:40, + 1).
  *
  * Returns: the number of fault recording registers (NFR, bits 47:40, + 1)
  *
@@ -329,6 +365,8 @@ hiod_vtd_caps_get_num_fault_records(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_mamv:
  * @self: a #HiodVtdCaps
  *
+ * Gets the maximum address mask value of page-selective invalidation (MAMV, bits 53:48).
+ *
  * Returns: the maximum address mask value of page-selective invalidation (MAMV, bits 53:48)
  *
  * Since: 0.1
@@ -342,6 +380,8 @@ hiod_vtd_caps_get_mamv(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_coherent:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether the IOMMU snoops its page-table walks (C, bit 0).
  *
  * Returns: whether the IOMMU snoops its page-table walks (C, bit 0)
  *
@@ -357,6 +397,8 @@ hiod_vtd_caps_get_coherent(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_queued_invalidation:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether queued invalidation is supported (QI, bit 1).
+ *
  * Returns: whether queued invalidation is supported (QI, bit 1)
  *
  * Since: 0.1
@@ -370,6 +412,8 @@ hiod_vtd_caps_get_queued_invalidation(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_device_tlb:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether device TLBs (ATS) are supported (DT, bit 2).
  *
  * Returns: whether device TLBs (ATS) are supported (DT, bit 2)
  *
@@ -385,6 +429,8 @@ hiod_vtd_caps_get_device_tlb(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_interrupt_remapping:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether interrupt remapping is supported (IR, bit 3).
+ *
  * Returns: whether interrupt remapping is supported (IR, bit 3)
  *
  * Since: 0.1
@@ -398,6 +444,8 @@ hiod_vtd_caps_get_interrupt_remapping(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_pass_through:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether pass-through translation is supported (PT, bit 6).
  *
  * Returns: whether pass-through translation is supported (PT, bit 6)
  *
@@ -413,6 +461,8 @@ hiod_vtd_caps_get_pass_through(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_snoop_control:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether snoop control is supported (SC, bit 7): enforced cache coherency.
+ *
  * Returns: whether snoop control is supported (SC, bit 7): enforced cache coherency
  *
  * Since: 0.1
@@ -426,6 +476,8 @@ hiod_vtd_caps_get_snoop_control(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_nest:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether nested translation is supported (NEST, bit 26).
  *
  * Returns: whether nested translation is supported (NEST, bit 26)
  *
@@ -441,6 +493,8 @@ hiod_vtd_caps_get_nest(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_prs:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether page requests are supported (PRS, bit 29).
+ *
  * Returns: whether page requests are supported (PRS, bit 29)
  *
  * Since: 0.1
@@ -454,6 +508,8 @@ hiod_vtd_caps_get_prs(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_ers:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether execute requests are supported (ERS, bit 30).
  *
  * Returns: whether execute requests are supported (ERS, bit 30)
  *
@@ -469,6 +525,8 @@ hiod_vtd_caps_get_ers(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_srs:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether supervisor requests are supported (SRS, bit 31).
+ *
  * Returns: whether supervisor requests are supported (SRS, bit 31)
  *
  * Since: 0.1
@@ -482,6 +540,8 @@ hiod_vtd_caps_get_srs(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_pasid:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether PASID is supported (PASID, bit 40).
  *
  * Returns: whether PASID is supported (PASID, bit 40)
  *
@@ -497,6 +557,8 @@ hiod_vtd_caps_get_pasid(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_pss:
  * @self: a #HiodVtdCaps
  *
+ * Gets the PASID size supported field (PSS, bits 39:35).
+ *
  * Returns: the PASID size supported field (PSS, bits 39:35)
  *
  * Since: 0.1
@@ -510,6 +572,8 @@ hiod_vtd_caps_get_pss(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_smts:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether scalable-mode translation is supported (SMTS, bit 43).
  *
  * Returns: whether scalable-mode translation is supported (SMTS, bit 43)
  *
@@ -525,6 +589,8 @@ hiod_vtd_caps_get_smts(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_slads:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether second-stage accessed/dirty bits are supported (SLADS, bit 45).
+ *
  * Returns: whether second-stage accessed/dirty bits are supported (SLADS, bit 45)
  *
  * Since: 0.1
@@ -538,6 +604,8 @@ hiod_vtd_caps_get_slads(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_slts:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether second-stage translation is supported in scalable mode (SLTS, bit 46).
  *
  * Returns: whether second-stage translation is supported in scalable mode (SLTS, bit 46)
  *
@@ -553,6 +621,8 @@ hiod_vtd_caps_get_slts(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_flts:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether first-stage translation is supported (FLTS, bit 47).
+ *
  * Returns: whether first-stage translation is supported (FLTS, bit 47)
  *
  * Since: 0.1
@@ -566,6 +636,8 @@ hiod_vtd_caps_get_flts(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_smpwc:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether scalable-mode page walks are coherent (SMPWC, bit 48).
  *
  * Returns: whether scalable-mode page walks are coherent (SMPWC, bit 48)
  *
@@ -581,6 +653,8 @@ hiod_vtd_caps_get_smpwc(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_scalable_mode:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether the IOMMU can run in scalable mode (SMTS); Linux then uses it.
+ *
  * Returns: whether the IOMMU can run in scalable mode (SMTS); Linux then uses it
  *
  * Since: 0.1
@@ -594,6 +668,8 @@ hiod_vtd_caps_get_scalable_mode(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_nesting:
  * @self: a #HiodVtdCaps
+ *
+ * Tells whether a nesting-parent page table can be had: scalable mode and NEST.
  *
  * Returns: whether a nesting-parent page table can be had: scalable mode and NEST
  *
@@ -609,6 +685,8 @@ hiod_vtd_caps_get_nesting(const HiodVtdCaps *self)
  * hiod_vtd_caps_get_dirty_tracking:
  * @self: a #HiodVtdCaps
  *
+ * Tells whether second-stage dirty tracking works: scalable mode, SLADS and SMPWC.
+ *
  * Returns: whether second-stage dirty tracking works: scalable mode, SLADS and SMPWC
  *
  * Since: 0.1
@@ -623,6 +701,8 @@ hiod_vtd_caps_get_dirty_tracking(const HiodVtdCaps *self)
 /**
  * hiod_vtd_caps_get_pasid_width:
  * @self: a #HiodVtdCaps
+ *
+ * Gets the PASID width in bits (PSS + 1), 0 without PASID support.
  *
  * Returns: the PASID width in bits (PSS + 1), 0 without PASID support
  *

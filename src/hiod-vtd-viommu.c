@@ -42,6 +42,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(HiodVtdViommu, hiod_vtd_viommu, G_TYPE_OBJECT,
  * @aw_bits: the guest address width (39 or 48)
  * @x_flts: first-stage translation for the guest (nesting)
  *
+ * Returns a new #HiodVtdViommu.
+ *
  * Returns: (transfer full): a new #HiodVtdViommu
  *
  * Since: 0.1
@@ -55,6 +57,8 @@ hiod_vtd_viommu_new(guint aw_bits, gboolean x_flts)
 /**
  * hiod_vtd_viommu_get_aw_bits:
  * @self: a #HiodVtdViommu
+ *
+ * Gets the guest address width.
  *
  * Returns: the guest address width
  *
@@ -71,6 +75,8 @@ hiod_vtd_viommu_get_aw_bits(HiodVtdViommu *self)
  * hiod_vtd_viommu_get_x_flts:
  * @self: a #HiodVtdViommu
  *
+ * Tells whether first-stage translation (nesting) is on.
+ *
  * Returns: whether first-stage translation (nesting) is on
  *
  * Since: 0.1
@@ -86,6 +92,8 @@ hiod_vtd_viommu_get_x_flts(HiodVtdViommu *self)
  * hiod_vtd_viommu_get_fs1gp:
  * @self: a #HiodVtdViommu
  *
+ * Tells whether the guest is offered first-stage 1 GiB pages.
+ *
  * Returns: whether the guest is offered first-stage 1 GiB pages
  *
  * Since: 0.1
@@ -100,6 +108,8 @@ hiod_vtd_viommu_get_fs1gp(HiodVtdViommu *self)
 /**
  * hiod_vtd_viommu_get_n_devices:
  * @self: a #HiodVtdViommu
+ *
+ * Gets how many host IOMMU devices the vIOMMU holds.
  *
  * Returns: how many host IOMMU devices the vIOMMU holds
  *

@@ -12,6 +12,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * HiodVtdViommu:
+ *
+ * The Intel VT-d vIOMMU policy (QEMU's intel-iommu checks): address width,
+ * first-stage translation (nesting) and what it needs of the host.
+ *
+ * Since: 0.1
+ */
 #define HIOD_TYPE_VTD_VIOMMU (hiod_vtd_viommu_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodVtdViommu, hiod_vtd_viommu, HIOD, VTD_VIOMMU, GObject)

@@ -77,6 +77,7 @@ hiodctl_list(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **
 	for (guint i = 0; i < devices->len; i++)
 		hiod_pci_device_info_to_json(g_ptr_array_index(devices, i), out);
 	json_builder_end_array(out);
+
 	/* vDPA devices (/sys/bus/vdpa): always present, empty without the vdpa backend */
 	json_builder_set_member_name(out, "vdpa_devices");
 	json_builder_begin_array(out);
