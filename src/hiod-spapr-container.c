@@ -476,17 +476,36 @@ hiod_spapr_container_dma_map(HiodContainer *container, guint64 iova, guint64 siz
 	guint64 hpage = (guint64)sysconf(_SC_PAGESIZE);
 	HiodSpaprMap m = {.iova = iova, .size = size};
 
+replan:
 	steps = hiod_spapr_plan_windows(&self->info, (HiodSpaprWindow *)current->data, current->len,
 					&sec, 1, error);
 	if (steps == NULL)
 		return FALSE;
 	for (guint i = 0; i < steps->len; i++) {
 		const HiodSpaprStep *s = &g_array_index(steps, HiodSpaprStep, i);
+		g_autoptr(GError) local = NULL;
 		gboolean ok = s->kind == HIOD_SPAPR_STEP_CREATE
-				  ? hiod_spapr_create_window(self, s->start, s->size, s->page_shift, s->levels, error)
-				  : hiod_spapr_remove_window(self, s->start, error);
-		if (!ok)
+				  ? hiod_spapr_create_window(self, s->start, s->size, s->page_shift, s->levels, &local)
+				  : hiod_spapr_remove_window(self, s->start, &local);
+		if (!ok && s->kind == HIOD_SPAPR_STEP_CREATE && !self->info.low_slot_default_only &&
+		    s->start == self->info.dma32_start &&
+		    g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INCOMPATIBLE)) {
+			/* A pseries guest kernel makes a window at the 32-bit start only in
+			 * the default window's shape: learn it, undo, and plan again. */
+			g_debug("%s; planning again with the default window's shape below 0x%" G_GINT64_MODIFIER "x",
+				local->message, self->info.ddw64_start);
+			self->info.low_slot_default_only = TRUE;
+			hiod_spapr_undo_steps(self, done);
+			g_array_set_size(done, 0);
+			g_clear_pointer(&steps, g_array_unref);
+			g_clear_pointer(&current, g_array_unref);
+			current = hiod_spapr_current_windows(self);
+			goto replan;
+		}
+		if (!ok) {
+			g_propagate_error(error, g_steal_pointer(&local));
 			goto fail;
+		}
 		g_array_append_val(done, *s);
 	}
 	if (self->version == 2) {

@@ -21,7 +21,13 @@ typedef struct {
 	guint levels;          /* DDW: TCE table levels at most */
 	guint64 max_page_size; /* the largest IOMMU page the host memory allows (its page size) */
 	guint64 ddw64_start;   /* where a window above the 32-bit one starts */
+	/* The host makes a window at dma32_start only in the default window's shape
+	 * (a pseries guest kernel: any other window goes to ddw64_start). */
+	gboolean low_slot_default_only;
 } HiodSpaprTceInfo;
+
+/* The default window's IOMMU page shift (4 KiB TCEs). */
+#define HIOD_SPAPR_DEFAULT_PAGE_SHIFT 12
 
 /* A DMA window the container has. */
 typedef struct {

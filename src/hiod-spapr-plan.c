@@ -172,10 +172,30 @@ hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWindow *win
 				    end, base, hw->start, hw->start + hw->size - 1);
 			return NULL;
 		}
-		for (guint64 m = info->ddw_pgsizes; m != 0; m &= m - 1) {
-			guint64 pg = m & -m;
-			if ((info->max_page_size == 0 || pg <= info->max_page_size) && (align & (pg - 1)) == 0)
-				page = pg;
+		if (slot == 0 && info->low_slot_default_only) {
+			/* only the default window can be made here */
+			guint64 dlast = info->dma32_start + info->dma32_size - 1;
+			guint64 dpage = G_GUINT64_CONSTANT(1) << HIOD_SPAPR_DEFAULT_PAGE_SHIFT;
+			if (info->dma32_size == 0 || end > dlast || (align & (dpage - 1)) != 0) {
+				g_autofree gchar *have = hiod_windows_to_string(win);
+				g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
+					    "the sections up to 0x%" G_GINT64_MODIFIER "x cannot fit in any DMA window: "
+					    "below 0x%" G_GINT64_MODIFIER "x the host makes a window only in the shape "
+					    "of the default one ([0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+					    "x], 4K pages), and it places every other window at 0x%" G_GINT64_MODIFIER
+					    "x (windows: %s)",
+					    end, info->ddw64_start, info->dma32_start, dlast, info->ddw64_start, have);
+				return NULL;
+			}
+			page = dpage;
+		}
+		if (page == 0) {
+			/* the largest DDW page every section allows */
+			for (guint64 m = info->ddw_pgsizes; m != 0; m &= m - 1) {
+				guint64 pg = m & -m;
+				if ((info->max_page_size == 0 || pg <= info->max_page_size) && (align & (pg - 1)) == 0)
+					page = pg;
+			}
 		}
 		if (page == 0) {
 			g_autofree gchar *sizes = NULL;
@@ -198,7 +218,9 @@ hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWindow *win
 						.levels = MAX(info->levels, 1)};
 			HiodSpaprWindow nw = {.start = base, .page_shift = create.page_shift};
 			guint n_after = win->len + 1 - (existing >= 0 ? 1 : 0);
-			create.size = hiod_pow2_ceil(MAX(end - base + 1, HIOD_SPAPR_MIN_WINDOW_SIZE));
+			create.size = slot == 0 && info->low_slot_default_only
+					  ? info->dma32_size
+					  : hiod_pow2_ceil(MAX(end - base + 1, HIOD_SPAPR_MIN_WINDOW_SIZE));
 			if (create.size == 0 || create.size / page > HIOD_SPAPR_MAX_TCES_PER_LEVEL * create.levels) {
 				g_autofree gchar *pgs = hiod_spapr_format_size(page);
 				g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,

@@ -22,6 +22,7 @@
 typedef struct {
 	const gchar *name;
 	gboolean v1;
+	gboolean pseries; /* a window at 0 only in the default shape */
 	guint max_windows;
 	guint64 max_page;
 	HiodSpaprWindow windows[2];
@@ -34,34 +35,40 @@ typedef struct {
 } PlanCase;
 
 static const PlanCase plan_cases[] = {
-    {"in-default", FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{M(256), K(64), K(64)}}, 1, "", 0, NULL},
-    {"recreate-default", FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1), K(64), K(128)}}, 1,
+    {"in-default", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{M(256), K(64), K(64)}}, 1, "", 0, NULL},
+    {"recreate-default", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1), K(64), K(128)}}, 1,
      "remove 0x0; create 0x0 2G 64K", 0, NULL},
-    {"window-64bit", FALSE, 2, K(64), {{0, G(1), 12, 3}}, 1, {{HI, K(64), K(64)}}, 1,
+    {"window-64bit", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 3}}, 1, {{HI, K(64), K(64)}}, 1,
      "create 0x800000000000000 1G 64K", 0, NULL},
-    {"page-from-alignment", FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1) + K(4), K(4), K(4)}}, 1,
+    {"page-from-alignment", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1) + K(4), K(4), K(4)}}, 1,
      "remove 0x0; create 0x0 2G 4K", 0, NULL},
-    {"page-up-to-host", FALSE, 2, M(16), {{0, G(1), 12, 1}}, 1, {{HI, M(32), M(16)}}, 1,
+    {"page-up-to-host", FALSE, FALSE, 2, M(16), {{0, G(1), 12, 1}}, 1, {{HI, M(32), M(16)}}, 1,
      "create 0x800000000000000 1G 16M", 0, NULL},
-    {"page-host-caps", FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{HI, M(32), M(16)}}, 1,
+    {"page-host-caps", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{HI, M(32), M(16)}}, 1,
      "create 0x800000000000000 1G 64K", 0, NULL},
-    {"both-slots", FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{K(64), K(64), K(64)}, {HI + G(3), K(64), 0}}, 2,
+    {"both-slots", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{K(64), K(64), K(64)}, {HI + G(3), K(64), 0}}, 2,
      "create 0x800000000000000 4G 64K", 0, NULL},
-    {"no-default", FALSE, 2, K(64), {{0}}, 0, {{G(4), K(64), 0}}, 1, "create 0x0 8G 64K", 0, NULL},
-    {"default-in-use", FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{G(1), K(64), 0}}, 1, NULL,
+    {"no-default", FALSE, FALSE, 2, K(64), {{0}}, 0, {{G(4), K(64), 0}}, 1, "create 0x0 8G 64K", 0, NULL},
+    {"default-in-use", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{G(1), K(64), 0}}, 1, NULL,
      HIOD_ERROR_OUT_OF_RANGE, "holds mappings"},
-    {"v1-outside", TRUE, 1, K(64), {{0, G(1), 12, 0}}, 1, {{G(2), K(64), 0}}, 1, NULL,
+    {"v1-outside", TRUE, FALSE, 1, K(64), {{0, G(1), 12, 0}}, 1, {{G(2), K(64), 0}}, 1, NULL,
      HIOD_ERROR_OUT_OF_RANGE, "the host cannot create windows"},
-    {"crosses-slots", FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{HI - K(64), K(128), 0}}, 1, NULL,
+    {"crosses-slots", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{HI - K(64), K(128), 0}}, 1, NULL,
      HIOD_ERROR_OUT_OF_RANGE, "crosses 0x800000000000000"},
-    {"too-many-windows", FALSE, 1, K(64), {{0, G(1), 12, 1}}, 1, {{HI, K(64), 0}}, 1, NULL,
+    {"too-many-windows", FALSE, FALSE, 1, K(64), {{0, G(1), 12, 1}}, 1, {{HI, K(64), 0}}, 1, NULL,
      HIOD_ERROR_NO_SPACE, "at most 1 windows"},
-    {"too-many-tces", FALSE, 2, K(4), {{0, G(1), 12, 1}}, 1, {{HI + (G(1) << 20), K(4), 0}}, 1, NULL,
+    {"too-many-tces", FALSE, FALSE, 2, K(4), {{0, G(1), 12, 1}}, 1, {{HI + (G(1) << 20), K(4), 0}}, 1, NULL,
      HIOD_ERROR_NO_SPACE, "TCEs of 4K"},
-    {"unaligned-in-window", FALSE, 2, K(64), {{0, G(1), 16, 2}}, 1, {{K(4), K(4), 0}}, 1, NULL,
+    {"unaligned-in-window", FALSE, FALSE, 2, K(64), {{0, G(1), 16, 2}}, 1, {{K(4), K(4), 0}}, 1, NULL,
      HIOD_ERROR_INVALID_ARGUMENT, "not aligned to the 64K pages"},
-    {"no-page-size", FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1) + 0x800, 0x800, 0}}, 1, NULL,
+    {"no-page-size", FALSE, FALSE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1) + 0x800, 0x800, 0}}, 1, NULL,
      HIOD_ERROR_INVALID_ARGUMENT, "aligned (IOVA, size and host address) to none of"},
+    {"pseries-default-shape-only", FALSE, TRUE, 2, K(64), {{0, G(1), 12, 0}}, 1, {{G(1), K(64), 0}}, 1, NULL,
+     HIOD_ERROR_OUT_OF_RANGE, "only in the shape of the default one"},
+    {"pseries-recreate-default", FALSE, TRUE, 2, K(64), {{HI, G(1), 16, 1}}, 1, {{M(1), K(64), K(64)}}, 1,
+     "create 0x0 1G 4K", 0, NULL},
+    {"pseries-64bit", FALSE, TRUE, 2, K(64), {{0, G(1), 12, 1}}, 1, {{HI, K(64), K(64)}}, 1,
+     "create 0x800000000000000 1G 64K", 0, NULL},
 };
 
 static gchar *
@@ -94,6 +101,7 @@ test_plan(gconstpointer data)
 	    .levels = 1,
 	    .max_page_size = c->max_page,
 	    .ddw64_start = HI,
+	    .low_slot_default_only = c->pseries,
 	};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) steps = hiod_spapr_plan_windows(&info, c->windows, c->n_windows, c->sections,
@@ -128,6 +136,7 @@ typedef struct {
 
 typedef struct {
 	gboolean v2_offered;
+	gboolean any_shape_at_zero; /* PowerNV: window 0 at 0 whatever its shape; pseries: default shape only */
 	guint32 type;	    /* SET_IOMMU */
 	gboolean enabled;   /* v1 */
 	gboolean group_set; /* SET_CONTAINER */
@@ -282,8 +291,15 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 			errno = k->windows->len >= 2 ? ENOSPC : EINVAL;
 			return -1;
 		}
-		/* the first free slot: 0, then 1 << 59 */
-		w.start = fake_find_window(k, 0, 1) >= 0 ? HI : 0;
+		/* the first free slot: 0 (on pseries only for the default shape), then 1 << 59 */
+		w.start = fake_find_window(k, 0, 1) < 0 &&
+				  (k->any_shape_at_zero || (c->page_shift == 12 && c->window_size == G(1)))
+			      ? 0
+			      : HI;
+		if (fake_find_window(k, w.start, 1) >= 0) {
+			errno = ENOSPC;
+			return -1;
+		}
 		g_array_append_val(k->windows, w);
 		c->start_addr = w.start;
 		return 0;
@@ -398,7 +414,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 	hiod_test_tree_add_pci(f->tree, "0000:00:00.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 0, NULL);
 	hiod_test_tree_touch_dev(f->tree, "vfio/vfio");
 	f->ctx = hiod_test_tree_context(f->tree);
-	f->k.v2_offered = data == NULL;
+	f->k.v2_offered = GPOINTER_TO_UINT(data) != 1;
+	f->k.any_shape_at_zero = GPOINTER_TO_UINT(data) == 2;
 	f->k.windows = g_array_new(FALSE, TRUE, sizeof(FakeWindow));
 	f->k.regs = g_array_new(FALSE, TRUE, sizeof(FakeMap));
 	f->k.maps = g_array_new(FALSE, TRUE, sizeof(FakeMap));
@@ -613,6 +630,42 @@ test_add_del_window(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->k.left_windows, ==, 0);
 }
 
+/* a pseries host puts every window but the default one at 1 << 59: the
+ * container learns it from the first misplaced window, undoes, and plans again */
+static void
+test_pseries_placement(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
+	g_autoptr(HiodVfioDevice) dev = attach(f, c);
+	HiodSpaprContainer *sc = HIOD_SPAPR_CONTAINER(c);
+	g_autofree gchar *w1 = NULL, *w2 = NULL;
+
+	g_assert_false(hiod_container_dma_map(c, G(1), K(64), f->mem, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "only in the shape of the default one"));
+	g_clear_error(&error);
+	/* the default window is back, nothing else */
+	w1 = windows_string(sc);
+	g_assert_cmpstr(w1, ==, "0x0-0x3fffffff/12");
+	g_assert_cmpuint(f->k.windows->len, ==, 1);
+	g_assert_cmpint(fake_find_window(&f->k, 0, G(1)), ==, 0);
+	g_assert_cmpuint(f->k.regs->len, ==, 0);
+	/* removed by hand, the default window is made again for a section below 1 GiB */
+	g_assert_true(hiod_container_del_window(c, 0, &error));
+	g_assert_true(hiod_container_dma_map(c, M(1), K(64), f->mem, 0, &error));
+	g_assert_no_error(error);
+	w2 = windows_string(sc);
+	g_assert_cmpstr(w2, ==, "0x0-0x3fffffff/12");
+	g_assert_true(hiod_container_dma_map(c, HI, K(64), f->mem + M(1), 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.windows->len, ==, 2);
+	hiod_container_detach_device(c, dev);
+	g_assert_cmpuint(f->k.left_windows, ==, 0);
+	g_assert_cmpuint(f->k.left_regs, ==, 0);
+}
+
 /* fail each kernel call of attach + setup in turn: no fd, no state */
 static void
 test_attach_faults(Fixture *f, gconstpointer data)
@@ -710,19 +763,21 @@ main(int argc, char **argv)
 		g_autofree gchar *path = g_strdup_printf("/hiod/spapr/plan/%s", plan_cases[i].name);
 		g_test_add_data_func(path, &plan_cases[i], test_plan);
 	}
-	g_test_add("/hiod/spapr/container/v2-windows", Fixture, NULL, fixture_setup, test_v2_windows,
+	g_test_add("/hiod/spapr/container/v2-windows", Fixture, GINT_TO_POINTER(2), fixture_setup, test_v2_windows,
 		   fixture_teardown);
 	g_test_add("/hiod/spapr/container/v1", Fixture, GINT_TO_POINTER(1), fixture_setup, test_v1,
 		   fixture_teardown);
 	g_test_add("/hiod/spapr/container/forced-v1", Fixture, NULL, fixture_setup, test_forced_v1,
 		   fixture_teardown);
-	g_test_add("/hiod/spapr/container/add-del-window", Fixture, NULL, fixture_setup,
+	g_test_add("/hiod/spapr/container/add-del-window", Fixture, GINT_TO_POINTER(2), fixture_setup,
 		   test_add_del_window, fixture_teardown);
 	g_test_add("/hiod/spapr/container/attach-faults", Fixture, NULL, fixture_setup,
 		   test_attach_faults, fixture_teardown);
 	g_test_add("/hiod/spapr/container/attach-faults-v1", Fixture, GINT_TO_POINTER(1), fixture_setup,
 		   test_attach_faults, fixture_teardown);
-	g_test_add("/hiod/spapr/container/map-faults", Fixture, NULL, fixture_setup, test_map_faults,
+	g_test_add("/hiod/spapr/container/pseries-placement", Fixture, NULL, fixture_setup,
+		   test_pseries_placement, fixture_teardown);
+	g_test_add("/hiod/spapr/container/map-faults", Fixture, GINT_TO_POINTER(2), fixture_setup, test_map_faults,
 		   fixture_teardown);
 	return g_test_run();
 }

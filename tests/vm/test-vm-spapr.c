@@ -85,7 +85,10 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static gboolean
 add_section(Fixture *f, guint64 iova, guint8 *buf, HiodDmaFlags flags, GError **error)
 {
-	return hiod_address_space_add_section(f->as, iova, f->page, buf, flags, error);
+	if (hiod_address_space_add_section(f->as, iova, f->page, buf, flags, error))
+		return TRUE;
+	g_test_message("section at 0x%" G_GINT64_MODIFIER "x refused: %s", iova, (*error)->message);
+	return FALSE;
 }
 
 /* RAM (src_iova) -> edu -> RAM (dst_iova) through the TCE tables; src holds @seed's pattern */
@@ -168,20 +171,33 @@ test_default_window(Fixture *f, gconstpointer data)
 			g_assert_cmphex(f->buf[1][i], ==, 0x5a);
 }
 
-/* v2, a section past the default window: the window is removed and made again, larger */
+/* v2, the default window removed and made again: the pseries host makes a
+ * window at 0 only in the default shape (any other goes to 1 << 59), which
+ * the container learns from the kernel on the way */
 static void
 test_recreated_window(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *w = NULL;
-	g_autofree gchar *want = g_strdup_printf("0x0-0x7fffffff/%u", g_bit_nth_lsf(f->page, -1));
-	g_assert_true(add_section(f, G1, f->buf[0], HIOD_DMA_FLAGS_READONLY, &error));
+	g_autofree gchar *w0 = NULL, *w1 = NULL, *w2 = NULL;
+	g_assert_true(hiod_container_del_window(f->c, 0, &error));
 	g_assert_no_error(error);
-	g_assert_true(add_section(f, G1 + f->page, f->buf[1], 0, &error));
+	w0 = windows_string(f->c);
+	g_assert_cmpstr(w0, ==, "");
+	g_assert_true(add_section(f, 0x100000, f->buf[0], HIOD_DMA_FLAGS_READONLY, &error));
 	g_assert_no_error(error);
-	w = windows_string(f->c);
-	g_assert_cmpstr(w, ==, want);
-	round_trip(f, G1, f->buf[0], G1 + f->page, f->buf[1], 5);
+	g_assert_true(add_section(f, 0x100000 + f->page, f->buf[1], 0, &error));
+	g_assert_no_error(error);
+	w1 = windows_string(f->c);
+	g_assert_cmpstr(w1, ==, "0x0-0x3fffffff/12");
+	round_trip(f, 0x100000, f->buf[0], 0x100000 + f->page, f->buf[1], 5);
+	/* a bigger low window cannot be had on this host: refused, nothing changes */
+	g_assert_false(add_section(f, G1, f->buf[2], 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE);
+	g_clear_error(&error);
+	w2 = windows_string(f->c);
+	g_assert_cmpstr(w2, ==, w1);
+	g_assert_cmpuint(hiod_spapr_container_get_n_registrations(HIOD_SPAPR_CONTAINER(f->c)), ==, 2);
+	round_trip(f, 0x100000, f->buf[0], 0x100000 + f->page, f->buf[1], 7);
 }
 
 /* v2, a 64-bit window at 1 << 59 beside the default one */
@@ -208,12 +224,12 @@ test_both_windows(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) ranges = NULL;
-	g_assert_true(add_section(f, G1, f->buf[0], 0, &error));
+	g_assert_true(add_section(f, 0x100000, f->buf[0], 0, &error));
 	g_assert_no_error(error);
 	g_assert_true(add_section(f, HI, f->buf[1], 0, &error));
 	g_assert_no_error(error);
-	round_trip(f, G1, f->buf[0], HI, f->buf[1], 11);
-	round_trip(f, HI, f->buf[1], G1, f->buf[0], 13);
+	round_trip(f, 0x100000, f->buf[0], HI, f->buf[1], 11);
+	round_trip(f, HI, f->buf[1], 0x100000, f->buf[0], 13);
 	ranges = hiod_host_iommu_device_get_iova_ranges(hiod_vfio_device_get_host_iommu_device(f->dev), &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(ranges->len, ==, 2);
@@ -230,7 +246,7 @@ test_outside(Fixture *f, gconstpointer data)
 	g_autofree gchar *before = NULL, *after = NULL;
 
 	g_assert_true(add_section(f, 0x100000, f->buf[0], 0, &error));
-	g_assert_true(add_section(f, HI, f->buf[1], 0, &error));
+	g_assert_true(add_section(f, HI + 0x100000, f->buf[1], 0, &error));
 	g_assert_no_error(error);
 	before = windows_string(f->c);
 	/* past the low window, which holds a mapping and cannot grow */
@@ -259,7 +275,7 @@ test_outside(Fixture *f, gconstpointer data)
 		g_clear_error(&error);
 	}
 	/* what is there still works */
-	round_trip(f, 0x100000, f->buf[0], HI, f->buf[1], 17);
+	round_trip(f, 0x100000, f->buf[0], HI + 0x100000, f->buf[1], 17);
 }
 
 /* v1: enabled, the default window only */
@@ -293,10 +309,12 @@ test_release(Fixture *f, gconstpointer data)
 	gint fd = hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(f->c));
 	guint64 starts[2];
 
-	g_assert_true(add_section(f, G1, f->buf[0], 0, &error));
+	/* both windows made by the container: the default one again, and a 64-bit one */
+	g_assert_true(hiod_container_del_window(f->c, 0, &error));
+	g_assert_true(add_section(f, 0x100000, f->buf[0], 0, &error));
 	g_assert_true(add_section(f, HI, f->buf[1], 0, &error));
 	g_assert_no_error(error);
-	round_trip(f, G1, f->buf[0], HI, f->buf[1], 23);
+	round_trip(f, 0x100000, f->buf[0], HI, f->buf[1], 23);
 	/* the device stays attached (the container fd stays open) while the backend lets go */
 	hiod_container_release(f->c);
 	windows = hiod_spapr_container_get_windows(sc);
@@ -313,7 +331,8 @@ test_release(Fixture *f, gconstpointer data)
 	}
 	/* no window: both of the host's window slots are free again */
 	for (guint i = 0; i < 2; i++) {
-		struct hiod_vfio_iommu_spapr_tce_create c = {.page_shift = 16, .window_size = G1, .levels = 1};
+		/* the default shape (which only slot 0 takes), then a 64K-page one */
+		struct hiod_vfio_iommu_spapr_tce_create c = {.page_shift = i ? 16 : 12, .window_size = G1, .levels = 1};
 		g_assert_cmpint(hiod_kernel_ioctl(f->ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_CREATE), &c, sizeof(c),
 						  &error), ==, 0);
 		g_assert_no_error(error);
