@@ -614,8 +614,8 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 			break;
 		}
 		if (!g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INCOMPATIBLE)) {
-			g_propagate_prefixed_error(error, g_steal_pointer(&local), "attaching %s: ",
-						   hiod_vfio_device_get_name(device));
+			/* the backend already names the device */
+			g_propagate_error(error, g_steal_pointer(&local));
 			return NULL;
 		}
 		g_debug("%s cannot join %s #%u: %s", hiod_vfio_device_get_name(device),
@@ -629,10 +629,8 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
 			return NULL;
 		}
-		if (!hiod_vfio_device_attach(device, fresh, viommu_flags, error)) {
-			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
-			return NULL;
-		}
+		if (!hiod_vfio_device_attach(device, fresh, viommu_flags, error))
+			return NULL; /* the backend already names the device */
 		if (!hiod_address_space_add_container_locked(self, fresh, error)) {
 			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
 			hiod_vfio_device_detach(device);
