@@ -102,6 +102,8 @@ hiod_spapr_container_new(HiodContext *ctx, guint tce_version)
  * hiod_spapr_container_get_tce_version:
  * @self: a #HiodSpaprContainer
  *
+ * Gets the sPAPR TCE IOMMU version the container was set up with.
+ *
  * Returns: the sPAPR TCE IOMMU version in use (1 or 2), 0 before a device is attached
  *
  * Since: 0.1
@@ -116,6 +118,8 @@ hiod_spapr_container_get_tce_version(HiodSpaprContainer *self)
 /**
  * hiod_spapr_container_get_windows:
  * @self: a #HiodSpaprContainer
+ *
+ * Gets the DMA windows: the default one and those the mappings made.
  *
  * Returns: (transfer full) (element-type HiodIovaRange): the DMA windows the
  * container has now, sorted (the IOVA ranges DMA can reach)
@@ -145,6 +149,8 @@ hiod_spapr_container_get_windows(HiodSpaprContainer *self)
  * @self: a #HiodSpaprContainer
  * @iova: an IOVA
  *
+ * Gets the IOMMU page size of the window that holds @iova.
+ *
  * Returns: the IOMMU page shift of the window holding @iova, 0 when no window does
  *
  * Since: 0.1
@@ -168,6 +174,8 @@ hiod_spapr_container_get_window_page_shift(HiodSpaprContainer *self, guint64 iov
  * hiod_spapr_container_get_ddw_page_sizes:
  * @self: a #HiodSpaprContainer
  *
+ * Gets the page sizes the host offers for dynamic DMA windows.
+ *
  * Returns: the page sizes dynamic DMA windows can use (0: the host cannot
  * create windows)
  *
@@ -184,6 +192,8 @@ hiod_spapr_container_get_ddw_page_sizes(HiodSpaprContainer *self)
  * hiod_spapr_container_get_max_windows:
  * @self: a #HiodSpaprContainer
  *
+ * Gets how many DMA windows the container may have at once.
+ *
  * Returns: how many DMA windows the host allows at most (1 without dynamic windows)
  *
  * Since: 0.1
@@ -198,6 +208,8 @@ hiod_spapr_container_get_max_windows(HiodSpaprContainer *self)
 /**
  * hiod_spapr_container_get_n_registrations:
  * @self: a #HiodSpaprContainer
+ *
+ * Gets how many spans of memory the container has pre-registered.
  *
  * Returns: how many spans of process memory are pre-registered (v2)
  *
