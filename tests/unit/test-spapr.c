@@ -626,6 +626,26 @@ test_add_del_window(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->k.windows->len, ==, 1);
 	w = windows_string(HIOD_SPAPR_CONTAINER(c));
 	g_assert_cmpstr(w, ==, "0x0-0xffffffff/24");
+	/* a failing CREATE leaves no window behind */
+	hiod_context_inject_fault_nth(f->ctx, 1, EIO);
+	g_assert_false(hiod_container_add_window(c, HI, G(1), K(64), &error));
+	g_assert_true(hiod_context_fault_fired(f->ctx));
+	hiod_context_clear_faults(f->ctx);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_clear_error(&error);
+	g_assert_cmpuint(f->k.windows->len, ==, 1);
+	g_clear_pointer(&w, g_free);
+	w = windows_string(HIOD_SPAPR_CONTAINER(c));
+	g_assert_cmpstr(w, ==, "0x0-0xffffffff/24");
+	/* a failing REMOVE keeps the window */
+	hiod_context_inject_fault_nth(f->ctx, 1, EIO);
+	g_assert_false(hiod_container_del_window(c, 0, &error));
+	hiod_context_clear_faults(f->ctx);
+	g_clear_error(&error);
+	g_assert_cmpuint(f->k.windows->len, ==, 1);
+	g_clear_pointer(&w, g_free);
+	w = windows_string(HIOD_SPAPR_CONTAINER(c));
+	g_assert_cmpstr(w, ==, "0x0-0xffffffff/24");
 	hiod_container_detach_device(c, dev);
 	g_assert_cmpuint(f->k.left_windows, ==, 0);
 }
