@@ -183,7 +183,8 @@ def main():
     ap.add_argument("commands", nargs="+", help="commands to run in the guest, separated by --")
     args = ap.parse_args()
 
-    commands = [c for c in " ".join(args.commands).split(" -- ") if c.strip()]
+    joined = " " + " ".join(args.commands) + " "
+    commands = [c.strip() for c in joined.split(" -- ") if c.strip() and c.strip() != "--"]
     if not args.kernel:
         try:
             args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), "x86_64"],
