@@ -1064,6 +1064,85 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
 	return TRUE;
 }
 
+/**
+ * hiod_container_dma_unmap_dirty:
+ * @self: a #HiodContainer with dirty tracking started
+ * @iova: the first IOVA to unmap, the start of a mapping
+ * @size: bytes to unmap: whole mappings only
+ * @page_size: the bitmap's granule: a power of two, at least the smallest IOMMU page
+ * @bitmap: (array): the caller's bitmap, zeroed, of at least @size / @page_size bits
+ * @error: return location for a #GError
+ *
+ * Unmaps the mappings in [@iova, @iova + @size) and reports, in @bitmap, the
+ * pages DMA wrote to before they went: what live migration needs when a
+ * guest unmaps memory. The span must hold whole mappings (a split would
+ * leave part of a mapping whose dirty state is then unknown). Backends that
+ * can do both in one step (type1) do; others read the bitmap, then unmap.
+ * On failure nothing is unmapped.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, guint64 page_size,
+			       guint64 *bitmap, GError **error)
+{
+	HiodContainerClass *klass;
+	HiodContainerPrivate *priv;
+	g_autoptr(GArray) hits = NULL;
+	g_autoptr(GMutexLocker) locker = NULL;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	klass = HIOD_CONTAINER_GET_CLASS(self);
+	priv = GET_PRIVATE(self);
+	if (!hiod_container_check_span(self, iova, size, error))
+		return FALSE;
+	g_mutex_lock(&priv->lock);
+	hits = hiod_interval_map_overlaps(priv->mappings, iova, iova + size - 1);
+	g_mutex_unlock(&priv->lock);
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		if (i->start < iova || i->last > iova + size - 1) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "unmapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+				    "x] with a dirty bitmap would split the mapping [0x%" G_GINT64_MODIFIER
+				    "x, 0x%" G_GINT64_MODIFIER "x]: it takes whole mappings",
+				    iova, iova + size - 1, i->start, i->last);
+			return FALSE;
+		}
+	}
+	if (!priv->dirty_supported || klass->dma_unmap_dirty == NULL) {
+		/* read the bitmap (all mapped pages dirty without support), then unmap */
+		if (!hiod_container_query_dirty_bitmap(self, iova, size, page_size, bitmap, 0, error))
+			return FALSE;
+		return hiod_container_dma_unmap(self, iova, size, error);
+	}
+	/* the same checks as a query */
+	if (!priv->dirty_started) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "dirty tracking is not started on %s", G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (bitmap == NULL || page_size == 0 || (page_size & (page_size - 1)) ||
+	    page_size < hiod_container_get_min_page_size(self) || ((iova | size) & (page_size - 1))) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "dirty bitmap granule 0x%" G_GINT64_MODIFIER "x does not fit the span "
+			    "0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER "x (or no bitmap given)",
+			    page_size, iova, size);
+		return FALSE;
+	}
+	if (hits->len == 0)
+		return TRUE; /* nothing mapped: nothing dirty, nothing to unmap */
+	locker = g_mutex_locker_new(&priv->lock);
+	if (!klass->dma_unmap_dirty(self, iova, size, page_size, bitmap, error))
+		return FALSE;
+	for (guint n = 0; n < hits->len; n++)
+		hiod_interval_map_remove(priv->mappings, g_array_index(hits, HiodInterval, n).start);
+	return TRUE;
+}
+
 /* the rest of the class methods ---------------------------------------------------- */
 
 /**

@@ -102,6 +102,10 @@ G_DECLARE_DERIVABLE_TYPE(HiodContainer, hiod_container, HIOD, CONTAINER, GObject
  *   @size) with pages of @page_size.
  * @del_window: Optional (sPAPR). Removes the window that starts at @iova.
  * @add_json: Optional. Adds backend members to hiod_container_to_json().
+ * @dma_unmap_dirty: Optional. Unmaps the whole mappings of [@iova, @iova +
+ *   @size) and, in the same step, sets in @bitmap the pages DMA wrote to
+ *   (type1 UNMAP_DMA with GET_DIRTY_BITMAP). Absent: the base class queries
+ *   the bitmap, then unmaps.
  *
  * Seed 003's IOMMU backend class: one set of virtual methods per kernel
  * IOMMU interface.
@@ -135,9 +139,11 @@ struct _HiodContainerClass {
 			       GError **error);
 	gboolean (*del_window)(HiodContainer *self, guint64 iova, GError **error);
 	void (*add_json)(HiodContainer *self, JsonBuilder *builder);
+	gboolean (*dma_unmap_dirty)(HiodContainer *self, guint64 iova, guint64 size,
+				    guint64 page_size, guint64 *bitmap, GError **error);
 
 	/*< private >*/
-	gpointer padding[12];
+	gpointer padding[11];
 };
 
 HIOD_AVAILABLE_IN_0_1
@@ -183,6 +189,9 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 size,
 					   guint64 page_size, guint64 *bitmap,
 					   HiodDirtyFlags flags, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size,
+					guint64 page_size, guint64 *bitmap, GError **error);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_container_pci_hot_reset(HiodContainer *self, HiodVfioDevice *device, gboolean single,
 				      GError **error);

@@ -718,6 +718,51 @@ hiod_legacy_container_query_dirty_bitmap(HiodContainer *container, guint64 iova,
 	return TRUE;
 }
 
+/* UNMAP_DMA with GET_DIRTY_BITMAP: one step, at the smallest IOMMU page */
+static gboolean
+hiod_legacy_container_dma_unmap_dirty(HiodContainer *container, guint64 iova, guint64 size,
+				      guint64 page_size, guint64 *bitmap, GError **error)
+{
+	HiodLegacyContainer *self = HIOD_LEGACY_CONTAINER(container);
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	guint64 pg = hiod_container_get_min_page_size(container);
+	guint64 npages = size / pg;
+	gsize bytes = (npages + 63) / 64 * 8;
+	gsize argsz = sizeof(struct hiod_vfio_iommu_type1_dma_unmap) + sizeof(struct hiod_vfio_bitmap);
+	g_autofree guint64 *bits = g_malloc0(bytes);
+	g_autofree struct hiod_vfio_iommu_type1_dma_unmap *unmap = g_malloc0(argsz);
+	struct hiod_vfio_bitmap *vb = (void *)unmap->data;
+
+	if (priv->max_dirty_bitmap_size != 0 && bytes > priv->max_dirty_bitmap_size) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "a dirty bitmap of %zu bytes for 0x%" G_GINT64_MODIFIER
+			    "x bytes is over the host's limit of %" G_GUINT64_FORMAT " bytes",
+			    bytes, size, priv->max_dirty_bitmap_size);
+		return FALSE;
+	}
+	unmap->flags = HIOD_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	unmap->iova = iova;
+	unmap->size = size;
+	vb->pgsize = pg;
+	vb->size = bytes;
+	vb->data = GPOINTER_TO_SIZE(bits);
+	if (hiod_kernel_ioctl(CTX(self), priv->fd, HIOD_IOC(VFIO_IOMMU_UNMAP_DMA), unmap, argsz,
+			      error) < 0) {
+		g_prefix_error(error, "unmapping IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER
+				      "x with its dirty bitmap: ",
+			       iova, size);
+		return FALSE;
+	}
+	for (guint64 p = 0; p < npages; p++) {
+		guint64 b;
+		if (!(bits[p / 64] & (G_GUINT64_CONSTANT(1) << (p % 64))))
+			continue;
+		b = (p * pg) / page_size;
+		bitmap[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
+	}
+	return TRUE;
+}
+
 static gboolean
 hiod_legacy_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *device,
 				    gboolean single, GError **error)
@@ -863,6 +908,7 @@ hiod_legacy_container_class_init(HiodLegacyContainerClass *klass)
 	container_class->detach_device = hiod_legacy_container_detach_device;
 	container_class->set_dirty_tracking = hiod_legacy_container_set_dirty_tracking;
 	container_class->query_dirty_bitmap = hiod_legacy_container_query_dirty_bitmap;
+	container_class->dma_unmap_dirty = hiod_legacy_container_dma_unmap_dirty;
 	container_class->pci_hot_reset = hiod_legacy_container_pci_hot_reset;
 	container_class->add_json = hiod_legacy_container_add_json;
 	klass->choose_iommu_type = hiod_legacy_choose_type1;

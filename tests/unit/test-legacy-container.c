@@ -216,6 +216,12 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 		case HIOD_VFIO_IOMMU_UNMAP_DMA: {
 			struct hiod_vfio_iommu_type1_dma_unmap *u = arg;
 			guint64 iova = u->iova;
+			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+				struct hiod_vfio_bitmap *vb = (void *)u->data;
+				if (!k->dirty)
+					return fake_fail(EINVAL);
+				memset(GSIZE_TO_POINTER(vb->data), 0xff, vb->size);
+			}
 			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_ALL) {
 				k->avail += g_hash_table_size(k->maps);
 				g_hash_table_remove_all(k->maps);
@@ -568,6 +574,34 @@ test_dirty(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x101000, 0x2000, 0x1000, bitmap, 0, &error));
 	g_assert_no_error(error);
 	g_assert_cmphex(bitmap[0], ==, 0x3);
+
+	/* unmap with the dirty bitmap: whole mappings only, all or nothing */
+	g_assert_true(hiod_container_dma_map(c, 0x200000, 0x2000, GSIZE_TO_POINTER(0x20000), 0, &error));
+	bitmap[0] = 0;
+	g_assert_false(hiod_container_dma_unmap_dirty(c, 0x101000, 0x1000, 0x1000, bitmap, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	hiod_context_inject_fault_match(f->ctx, "VFIO_IOMMU_UNMAP_DMA", EIO, 1);
+	g_assert_false(hiod_container_dma_unmap_dirty(c, 0x200000, 0x2000, 0x1000, bitmap, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 2);
+	g_assert_cmphex(bitmap[0], ==, 0);
+	g_assert_true(hiod_container_dma_unmap_dirty(c, 0x200000, 0x2000, 0x1000, bitmap, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0x3);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
+	/* nothing mapped there any more: nothing dirty, and no error */
+	bitmap[0] = 0;
+	g_assert_true(hiod_container_dma_unmap_dirty(c, 0x200000, 0x2000, 0x1000, bitmap, &error));
+	g_assert_cmphex(bitmap[0], ==, 0);
+	/* stopped tracking: refused */
+	g_assert_true(hiod_container_set_dirty_tracking(c, FALSE, &error));
+	g_assert_false(hiod_container_dma_unmap_dirty(c, 0x100000, 0x4000, 0x1000, bitmap, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
 	hiod_vfio_device_detach(a);
 	assert_empty(f, c);
 }

@@ -218,6 +218,22 @@ test_dirty(Fixture *f, gconstpointer data)
 	memset(bitmap, 0, sizeof(bitmap));
 	g_assert_true(hiod_container_query_dirty_bitmap(container, 0x200000, 4 * PG, 2 * PG, bitmap, 0, &error));
 	g_assert_cmphex(bitmap[0], ==, 0x3);
+	/* unmap with the dirty bitmap (UNMAP_DMA + GET_DIRTY_BITMAP): a split is
+	 * refused and changes nothing; the whole mapping goes, with its bits */
+	g_assert_true(hiod_edu_dma(&edu, 0x200000, 256, TRUE, 5000, &error));
+	memset(bitmap, 0, sizeof(bitmap));
+	g_assert_false(hiod_container_dma_unmap_dirty(container, 0x200000, PG, PG, bitmap, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 2);
+	g_assert_true(hiod_container_dma_unmap_dirty(container, 0x200000, 4 * PG, PG, bitmap, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0xf);
+	g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 1);
+	/* the kernel holds nothing there any more: a DMA into it leaves dst as it is */
+	memset(dst, 0x5a, 4 * PG);
+	g_assert_true(hiod_edu_dma(&edu, 0x200000, 256, TRUE, 5000, &error));
+	g_assert_cmpuint(dst[0], ==, 0x5a);
 	g_assert_true(hiod_container_set_dirty_tracking(container, FALSE, &error));
 	g_assert_no_error(error);
 	hiod_vfio_device_detach(device);
