@@ -531,6 +531,9 @@ hiod_iommufd_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *d
 				      &error_local) == 0)
 			break;
 		if (errno != ENOSPC || pass > 0 || info->count <= count) {
+			if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_FOUND))
+				g_prefix_error(&error_local, "(no slot or bus reset can reach it alone: "
+							     "on a root bus, or sharing its bus) ");
 			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
 						   "hot reset of %s: ", name);
 			return FALSE;

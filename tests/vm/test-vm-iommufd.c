@@ -476,6 +476,48 @@ test_hiodctl(void)
 	g_assert_cmpint(status, ==, 0);
 }
 
+/* Hot reset in the iommufd form (count 0, ownership proven by the iommufd
+ * context): the edu alone behind a PCIe root port (bridges topology) resets
+ * and still does DMA; on the root bus the kernel has no bus to reset and the
+ * error says so, with nothing left behind. */
+#define EDU_RP "0000:01:00.0"
+static void
+test_hot_reset(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = NULL;
+	g_autoptr(HiodContainer) c = NULL;
+	g_autofree gchar *rp = g_strdup_printf("/sys/bus/pci/devices/%s", EDU_RP);
+	HiodEdu edu;
+
+	if (g_file_test(rp, G_FILE_TEST_EXISTS)) {
+		d = device_new(f, EDU_RP);
+		c = iommufd_container_new(f, d);
+		attach(d, c);
+		g_assert_true(hiod_vfio_device_hot_reset(d, &error));
+		g_assert_no_error(error);
+		g_assert_true(hiod_edu_init(&edu, d, &error));
+		g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, 256, &error));
+		g_assert_no_error(error);
+		hiod_vfio_device_detach(d);
+		return;
+	}
+	d = device_new(f, EDU_A);
+	c = iommufd_container_new(f, d);
+	attach(d, c);
+	g_assert_false(hiod_vfio_device_hot_reset(d, &error));
+	g_assert_nonnull(error);
+	g_test_message("root bus: %s", error->message);
+	g_assert_nonnull(strstr(error->message, EDU_A));
+	g_assert_nonnull(strstr(error->message, "no slot or bus reset"));
+	/* the device is still attached and works */
+	g_clear_error(&error);
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, 64, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -488,6 +530,7 @@ main(int argc, char **argv)
 	ADD("ioas-copy", test_ioas_copy);
 	ADD("both-backends", test_both_backends);
 	ADD("bad-input", test_bad_input);
+	ADD("hot-reset", test_hot_reset);
 	g_test_add_func("/iommufd/no-dev-iommu", test_no_dev_iommu);
 	g_test_add_func("/iommufd/hiodctl", test_hiodctl);
 	return g_test_run();
