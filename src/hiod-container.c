@@ -996,6 +996,37 @@ hiod_bitmap_set_range(guint64 *bitmap, guint64 first, guint64 count)
 		bitmap[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
 }
 
+/* What a dirty-bitmap read needs, for a query and for an unmap with bitmap. */
+static gboolean
+hiod_container_check_dirty_window(HiodContainer *self, guint64 iova, guint64 size,
+				  guint64 page_size, guint64 *bitmap, GError **error)
+{
+	if (bitmap == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "no bitmap given");
+		return FALSE;
+	}
+	if (page_size == 0 || (page_size & (page_size - 1)) ||
+	    page_size < hiod_container_get_min_page_size(self)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "dirty page size 0x%" G_GINT64_MODIFIER "x is not a power of two of at least 0x%" G_GINT64_MODIFIER "x",
+			    page_size, hiod_container_get_min_page_size(self));
+		return FALSE;
+	}
+	if (size == 0 || (iova | size) & (page_size - 1) || iova + (size - 1) < iova) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "dirty window 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+			    "x is empty or not aligned to 0x%" G_GINT64_MODIFIER "x",
+			    iova, size, page_size);
+		return FALSE;
+	}
+	if (!GET_PRIVATE(self)->dirty_started) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "dirty tracking is not started on %s", G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * hiod_container_query_dirty_bitmap:
  * @self: a #HiodContainer with dirty tracking started
@@ -1025,29 +1056,8 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
 	klass = HIOD_CONTAINER_GET_CLASS(self);
 	priv = GET_PRIVATE(self);
-	if (bitmap == NULL) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "no bitmap given");
+	if (!hiod_container_check_dirty_window(self, iova, size, page_size, bitmap, error))
 		return FALSE;
-	}
-	if (page_size == 0 || (page_size & (page_size - 1)) ||
-	    page_size < hiod_container_get_min_page_size(self)) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "dirty page size 0x%" G_GINT64_MODIFIER "x is not a power of two of at least 0x%" G_GINT64_MODIFIER "x",
-			    page_size, hiod_container_get_min_page_size(self));
-		return FALSE;
-	}
-	if (size == 0 || (iova | size) & (page_size - 1) || iova + (size - 1) < iova) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "dirty window 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
-			    "x is empty or not aligned to 0x%" G_GINT64_MODIFIER "x",
-			    iova, size, page_size);
-		return FALSE;
-	}
-	if (!priv->dirty_started) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
-			    "dirty tracking is not started on %s", G_OBJECT_TYPE_NAME(self));
-		return FALSE;
-	}
 	if (priv->dirty_supported && klass->query_dirty_bitmap != NULL)
 		return klass->query_dirty_bitmap(self, iova, size, page_size, bitmap, flags, error);
 
@@ -1119,20 +1129,8 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 			return FALSE;
 		return hiod_container_dma_unmap(self, iova, size, error);
 	}
-	/* the same checks as a query */
-	if (!priv->dirty_started) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
-			    "dirty tracking is not started on %s", G_OBJECT_TYPE_NAME(self));
+	if (!hiod_container_check_dirty_window(self, iova, size, page_size, bitmap, error))
 		return FALSE;
-	}
-	if (bitmap == NULL || page_size == 0 || (page_size & (page_size - 1)) ||
-	    page_size < hiod_container_get_min_page_size(self) || ((iova | size) & (page_size - 1))) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "dirty bitmap granule 0x%" G_GINT64_MODIFIER "x does not fit the span "
-			    "0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER "x (or no bitmap given)",
-			    page_size, iova, size);
-		return FALSE;
-	}
 	if (hits->len == 0)
 		return TRUE; /* nothing mapped: nothing dirty, nothing to unmap */
 	locker = g_mutex_locker_new(&priv->lock);
