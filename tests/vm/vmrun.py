@@ -169,6 +169,25 @@ def merge_tap(results):
     return lines, failed
 
 
+def report(results, tap, comments=()):
+    """Prints what the guest's commands printed: merged TAP (with @comments
+    first), or each command's output as it is. Returns the exit code."""
+    if tap:
+        lines, failed = merge_tap(results)
+        for c in comments:
+            print(c)
+        print("\n".join(lines))
+        return 1 if failed else 0
+    rc = 0
+    for cmd, text, crc in results:
+        print("$ " + cmd)
+        sys.stdout.write(text)
+        if crc != 0:
+            print("(exit %s)" % crc)
+            rc = 1
+    return rc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh x86_64)")
@@ -213,19 +232,8 @@ def main():
                 print("vmrun: " + err, file=sys.stderr)
             return 1
         results, elapsed = res
-        if args.tap:
-            lines, failed = merge_tap(results)
-            print("# guest ran %d commands in %.1fs (topology %s)" % (len(results), elapsed, args.topology))
-            print("\n".join(lines))
-            return 1 if failed else 0
-        rc = 0
-        for cmd, text, crc in results:
-            print("$ " + cmd)
-            sys.stdout.write(text)
-            if crc != 0:
-                print("(exit %s)" % crc)
-                rc = 1
-        return rc
+        return report(results, args.tap,
+                      ["# guest ran %d commands in %.1fs (topology %s)" % (len(results), elapsed, args.topology)])
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -226,7 +226,7 @@ def run_guest(args, commands, workdir):
 
 def main():
     sys.path.insert(0, VM_DIR)
-    from vmrun import merge_tap  # one TAP merger for both lanes
+    from vmrun import report  # one TAP merger and report for both lanes
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", help="guest vmlinux (default: build-kernel.sh ppc64le)")
@@ -259,22 +259,9 @@ def main():
                 print("pseries-run: " + err, file=sys.stderr)
             return 1
         results, elapsed, con = res
-        if args.tap:
-            lines, failed = merge_tap(results)
-            print("# pseries guest ran %d commands in %.1fs" % (len(results), elapsed))
-            for line in con.splitlines():
-                if line.startswith("hiod-guest:"):
-                    print("# " + line)
-            print("\n".join(lines))
-            return 1 if failed else 0
-        rc = 0
-        for cmd, text, crc in results:
-            print("$ " + cmd)
-            sys.stdout.write(text)
-            if crc != 0:
-                print("(exit %s)" % crc)
-                rc = 1
-        return rc
+        comments = ["# pseries guest ran %d commands in %.1fs" % (len(results), elapsed)]
+        comments += ["# " + line for line in con.splitlines() if line.startswith("hiod-guest:")]
+        return report(results, args.tap, comments)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
