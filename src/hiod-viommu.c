@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
 #include "hiod-error.h"
@@ -248,21 +247,41 @@ hiod_viommu_parse_value(GParamSpec *pspec, const gchar *text, GValue *value, GEr
 		return TRUE;
 	}
 	if (t == G_TYPE_UINT || t == G_TYPE_UINT64) {
-		guint64 v;
-		if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, NULL)) {
-			gchar *end = NULL;
-			errno = 0;
-			v = g_ascii_strtoull(text, &end, 0);
-			if (errno != 0 || end == text || *end != '\0')
-				goto bad;
+		guint64 v = 0;
+		guint64 min = 0;
+		guint64 max = G_MAXUINT64;
+		const gchar *digits = text;
+		guint base = 10;
+		if (t == G_TYPE_UINT) {
+			min = G_PARAM_SPEC_UINT(pspec)->minimum;
+			max = G_PARAM_SPEC_UINT(pspec)->maximum;
+		} else {
+			min = G_PARAM_SPEC_UINT64(pspec)->minimum;
+			max = G_PARAM_SPEC_UINT64(pspec)->maximum;
+		}
+		/* the whole text, full width: no sign, no space, no junk, no wrap */
+		if (g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X")) {
+			digits = text + 2;
+			base = 16;
+		}
+		if (!g_ascii_string_to_unsigned(digits, base, 0, G_MAXUINT64, &v, NULL)) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "bad value '%s' for %s: not an unsigned number (decimal, or hex "
+				    "with 0x)",
+				    text, g_param_spec_get_name(pspec));
+			return FALSE;
+		}
+		if (v < min || v > max) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "bad value '%s' for %s: out of range %" G_GUINT64_FORMAT
+				    "..%" G_GUINT64_FORMAT,
+				    text, g_param_spec_get_name(pspec), min, max);
+			return FALSE;
 		}
 		if (t == G_TYPE_UINT)
 			g_value_set_uint(value, (guint)v);
 		else
 			g_value_set_uint64(value, v);
-		/* out of the property's bounds? */
-		if (g_param_value_validate(pspec, value))
-			goto bad;
 		return TRUE;
 	}
 bad:

@@ -163,6 +163,49 @@ test_viommu_spec(void)
 	g_assert_null(bad);
 }
 
+/* numbers in a spec are parsed at full width and whole: nothing truncated,
+ * signed, padded or wrapped gets through, and the refusal names the key */
+static void
+test_viommu_spec_numbers(void)
+{
+	const gchar *refused[] = {
+	    "intel-iommu,aw-bits=4294967344", /* 2^32 + 48: was truncated to 48 */
+	    "intel-iommu,aw-bits=-4294967248", /* wraps to 48 */
+	    "intel-iommu,aw-bits= 48",
+	    "intel-iommu,aw-bits=48 ",
+	    "intel-iommu,aw-bits=+48",
+	    "intel-iommu,aw-bits=0x",
+	    "intel-iommu,aw-bits=0x-30",
+	    "intel-iommu,aw-bits=65",
+	    "intel-iommu,aw-bits=0",
+	    "intel-iommu,aw-bits=",
+	    "virtio-iommu,page-size-mask=-1",
+	    "virtio-iommu,page-size-mask=18446744073709551616",
+	    "virtio-iommu,page-size-mask=0x10000000000000000",
+	    "virtio-iommu,page-size-mask= 4096",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodViommu) v = hiod_viommu_new_from_spec(refused[i], &error);
+		const gchar *key = strchr(refused[i], ',') + 1;
+		g_autofree gchar *name = g_strndup(key, strchr(key, '=') - key);
+		g_test_message("%s", refused[i]);
+		g_assert_null(v);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+		g_assert_nonnull(strstr(error->message, name));
+	}
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodViommu) a = hiod_viommu_new_from_spec("intel-iommu,aw-bits=0x30", &error);
+		g_autoptr(HiodViommu) b = NULL;
+		g_assert_no_error(error);
+		g_assert_cmpuint(hiod_vtd_viommu_get_aw_bits(HIOD_VTD_VIOMMU(a)), ==, 48);
+		b = hiod_viommu_new_from_spec("virtio-iommu,page-size-mask=0xfffffffffffff000", &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(b);
+	}
+}
+
 /* virtio-iommu ------------------------------------------------------------------ */
 
 static GPtrArray *
@@ -673,6 +716,7 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/viommu/vtd-table", test_viommu_vtd_table);
 	g_test_add_func("/hiod/viommu/flags", test_viommu_flags);
 	g_test_add_func("/hiod/viommu/spec", test_viommu_spec);
+	g_test_add_func("/hiod/viommu/spec-numbers-full-width", test_viommu_spec_numbers);
 	g_test_add_func("/hiod/viommu/virtio-reserved", test_viommu_virtio_reserved);
 	g_test_add_func("/hiod/viommu/virtio-page-size", test_viommu_virtio_page_size);
 	g_test_add_func("/hiod/viommu/virtio-alias-conflict", test_viommu_virtio_alias_conflict);
