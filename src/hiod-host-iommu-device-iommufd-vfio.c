@@ -185,7 +185,17 @@ static void
 hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBuilder *builder)
 {
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	HiodContainer *c = self->device != NULL ? hiod_vfio_device_get_container(self->device) : NULL;
+	guint32 hwpt_id = hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self));
 	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->add_json(device, builder);
+	if (c != NULL && HIOD_IS_IOMMUFD_CONTAINER(c) && hwpt_id != 0) {
+		/* hwpt: a HWPT hiod allocated; ioas: the kernel's automatic domain of the IOAS */
+		json_builder_set_member_name(builder, "attached_to");
+		json_builder_add_string_value(
+		    builder, hiod_iommufd_container_get_hwpt_autodomain(HIOD_IOMMUFD_CONTAINER(c), hwpt_id)
+				 ? "ioas"
+				 : "hwpt");
+	}
 	if (self->vtd != NULL) {
 		json_builder_set_member_name(builder, "vtd");
 		hiod_vtd_caps_to_json(self->vtd, builder);

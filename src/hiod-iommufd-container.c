@@ -26,9 +26,15 @@
  * EINVAL for an incompatible one), or to a new HWPT allocated on the IOAS: a
  * nesting parent when the vIOMMU asks for one
  * (%HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT), with dirty tracking when the host
- * IOMMU supports it. A HWPT is freed when its last device leaves, the IOAS
- * when the container is released. The usable IOVA ranges are read again
- * after every attach and detach.
+ * IOMMU supports it. When the kernel cannot allocate that HWPT (no
+ * IOMMU_HWPT_ALLOC, or the host IOMMU refuses it) or the device refuses the
+ * new HWPT (Linux 6.12 on a first-stage-only VT-d), the refused HWPT is
+ * destroyed and the device is attached to the IOAS itself: the kernel then
+ * picks or makes its own automatic domain (an "autodomain" HWPT, see
+ * hiod_iommufd_container_get_hwpt_autodomain()). A nesting parent has no such
+ * fallback. A HWPT is freed when its last device leaves (an autodomain by the
+ * kernel), the IOAS when the container is released. The usable IOVA ranges
+ * are read again after every attach and detach.
  *
  * Since: 0.1
  */
@@ -37,6 +43,7 @@ typedef struct {
 	guint32 id;
 	HiodHwptAllocFlags flags;
 	guint n_devices;
+	gboolean autodomain; /* the kernel's, made when a device attached to the IOAS */
 } HiodIommufdHwpt;
 
 struct _HiodIommufdContainer {
@@ -44,6 +51,7 @@ struct _HiodIommufdContainer {
 	HiodIommufdBackend *backend;
 	guint32 ioas_id; /* 0: none; holds a backend user while set */
 	GArray *hwpts;	 /* HiodIommufdHwpt */
+	GArray *stale;	 /* guint32: refused HWPTs the kernel did not destroy; retried at release */
 };
 
 enum {
@@ -161,6 +169,32 @@ hiod_iommufd_container_get_hwpt_flags(HiodIommufdContainer *self, guint32 hwpt_i
 	return 0;
 }
 
+/**
+ * hiod_iommufd_container_get_hwpt_autodomain:
+ * @self: a #HiodIommufdContainer
+ * @hwpt_id: one of the container's HWPTs
+ *
+ * Tells whether @hwpt_id is the kernel's automatic domain: the device was
+ * attached to the IOAS itself (the kernel chose or made the HWPT) because
+ * the kernel could not allocate, or the device refused, a HWPT of hiod's.
+ * The kernel frees such a HWPT when its last device leaves.
+ *
+ * Returns: %TRUE when @hwpt_id is an automatic domain of the IOAS
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_container_get_hwpt_autodomain(HiodIommufdContainer *self, guint32 hwpt_id)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), FALSE);
+	for (guint i = 0; i < self->hwpts->len; i++) {
+		HiodIommufdHwpt *h = &g_array_index(self->hwpts, HiodIommufdHwpt, i);
+		if (h->id == hwpt_id)
+			return h->autodomain;
+	}
+	return FALSE;
+}
+
 /* IOAS, ranges, HWPTs ------------------------------------------------------------ */
 
 static HiodContext *
@@ -222,12 +256,16 @@ hiod_iommufd_container_update_dirty(HiodIommufdContainer *self)
 	hiod_container_set_dirty_tracking_supported(HIOD_CONTAINER(self), all);
 }
 
+/* @pt_id: in, a HWPT or the IOAS; out, the HWPT the kernel attached the device to */
 static gboolean
-hiod_iommufd_device_attach_pt(HiodContext *ctx, gint fd, guint32 pt_id, GError **error)
+hiod_iommufd_device_attach_pt(HiodContext *ctx, gint fd, guint32 *pt_id, GError **error)
 {
-	struct hiod_vfio_device_attach_iommufd_pt arg = {.pt_id = pt_id};
-	return hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg),
-				 error) == 0;
+	struct hiod_vfio_device_attach_iommufd_pt arg = {.pt_id = *pt_id};
+	if (hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg),
+			      error) < 0)
+		return FALSE;
+	*pt_id = arg.pt_id;
+	return TRUE;
 }
 
 static gboolean
@@ -249,7 +287,8 @@ hiod_iommufd_container_put_hwpt(HiodIommufdContainer *self, guint32 hwpt_id)
 			continue;
 		if (--h->n_devices > 0)
 			return;
-		if (!hiod_iommufd_backend_destroy(self->backend, h->id, &error))
+		/* an autodomain went with its last device */
+		if (!h->autodomain && !hiod_iommufd_backend_destroy(self->backend, h->id, &error))
 			g_debug("%s", error->message);
 		g_array_remove_index(self->hwpts, i);
 		hiod_iommufd_container_update_dirty(self);
@@ -257,8 +296,36 @@ hiod_iommufd_container_put_hwpt(HiodIommufdContainer *self, guint32 hwpt_id)
 	}
 }
 
+/* Attaches the bound device to the IOAS itself: the kernel reuses a
+ * compatible automatic domain of the IOAS or makes one, and says which. */
+static gboolean
+hiod_iommufd_container_attach_ioas(HiodIommufdContainer *self, gint fd, guint32 *hwpt_id,
+				   GError **error)
+{
+	HiodIommufdHwpt h = {.autodomain = TRUE, .n_devices = 1};
+	guint32 pt_id = self->ioas_id;
+
+	if (!hiod_iommufd_device_attach_pt(hiod_iommufd_container_ctx(self), fd, &pt_id, error)) {
+		g_prefix_error(error, "attaching to IOAS %u: ", self->ioas_id);
+		return FALSE;
+	}
+	*hwpt_id = pt_id;
+	for (guint i = 0; i < self->hwpts->len; i++) {
+		HiodIommufdHwpt *cur = &g_array_index(self->hwpts, HiodIommufdHwpt, i);
+		if (cur->id == pt_id) {
+			cur->n_devices++;
+			return TRUE;
+		}
+	}
+	h.id = pt_id;
+	g_array_append_val(self->hwpts, h);
+	hiod_iommufd_container_update_dirty(self);
+	return TRUE;
+}
+
 /* Attaches the bound device (@fd, @devid) to a HWPT of the container that
- * takes it, or to a new one; adds the device's reference to it. */
+ * takes it, or to a new one, or (when the kernel cannot make or the device
+ * cannot take a new one) to the IOAS; adds the device's reference to it. */
 static gboolean
 hiod_iommufd_container_get_hwpt(HiodIommufdContainer *self, const gchar *name, gint fd,
 				guint32 devid, guint64 viommu_flags, guint32 *hwpt_id,
@@ -267,25 +334,36 @@ hiod_iommufd_container_get_hwpt(HiodIommufdContainer *self, const gchar *name, g
 	HiodContext *ctx = hiod_iommufd_container_ctx(self);
 	gboolean want_parent = (viommu_flags & HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT) != 0;
 	g_auto(HiodIommufdHwInfo) info = {0};
+	g_autoptr(GError) error_local = NULL;
+	gboolean have_auto = FALSE;
 	HiodIommufdHwpt h = {0};
+	guint32 pt_id;
 
 	for (guint i = 0; i < self->hwpts->len; i++) {
 		HiodIommufdHwpt *cur = &g_array_index(self->hwpts, HiodIommufdHwpt, i);
-		g_autoptr(GError) error_local = NULL;
+		g_autoptr(GError) error_try = NULL;
+		if (cur->autodomain) {
+			have_auto = TRUE;
+			continue;
+		}
 		if (((cur->flags & HIOD_HWPT_ALLOC_FLAGS_NEST_PARENT) != 0) != want_parent)
 			continue;
-		if (hiod_iommufd_device_attach_pt(ctx, fd, cur->id, &error_local)) {
+		pt_id = cur->id;
+		if (hiod_iommufd_device_attach_pt(ctx, fd, &pt_id, &error_try)) {
 			cur->n_devices++;
 			*hwpt_id = cur->id;
 			return TRUE;
 		}
-		if (!g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT)) {
-			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+		if (!g_error_matches(error_try, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_try),
 						   "attaching to HWPT %u: ", cur->id);
 			return FALSE;
 		}
-		g_debug("%s does not fit HWPT %u: %s", name, cur->id, error_local->message);
+		g_debug("%s does not fit HWPT %u: %s", name, cur->id, error_try->message);
 	}
+	/* the IOAS already works through the kernel's domain: let the kernel choose again */
+	if (have_auto && !want_parent)
+		return hiod_iommufd_container_attach_ioas(self, fd, hwpt_id, error);
 
 	/* a new HWPT on the IOAS */
 	if (!hiod_iommufd_backend_get_hw_info(self->backend, devid, &info, error))
@@ -294,12 +372,36 @@ hiod_iommufd_container_get_hwpt(HiodIommufdContainer *self, const gchar *name, g
 	if (info.capabilities & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING)
 		h.flags |= HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING;
 	if (!hiod_iommufd_backend_alloc_hwpt(self->backend, devid, self->ioas_id, h.flags, 0, NULL, 0,
-					     &h.id, error))
-		return FALSE;
-	if (!hiod_iommufd_device_attach_pt(ctx, fd, h.id, error)) {
-		g_prefix_error(error, "attaching to the new HWPT %u: ", h.id);
-		hiod_iommufd_backend_destroy(self->backend, h.id, NULL);
-		return FALSE;
+					     &h.id, &error_local)) {
+		if (want_parent || !g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		g_debug("%s: %s; attaching to the IOAS instead", name, error_local->message);
+		return hiod_iommufd_container_attach_ioas(self, fd, hwpt_id, error);
+	}
+	pt_id = h.id;
+	if (!hiod_iommufd_device_attach_pt(ctx, fd, &pt_id, &error_local)) {
+		g_autoptr(GError) error_destroy = NULL;
+		if (!hiod_iommufd_backend_destroy(self->backend, h.id, &error_destroy)) {
+			g_debug("%s", error_destroy->message);
+			g_array_append_val(self->stale, h.id);
+		}
+		if (want_parent || !g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+						   "attaching to the new HWPT %u: ", h.id);
+			return FALSE;
+		}
+		/* e.g. Linux 6.12 on a first-stage-only VT-d: its paging HWPT is second stage */
+		g_debug("%s refuses the new HWPT %u (%s); attaching to the IOAS instead", name, h.id,
+			error_local->message);
+		g_clear_error(&error_local);
+		if (!hiod_iommufd_container_attach_ioas(self, fd, hwpt_id, &error_local)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+						   "the device refused a new HWPT, then ");
+			return FALSE;
+		}
+		return TRUE;
 	}
 	if ((h.flags & HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING) &&
 	    hiod_container_get_dirty_tracking_started(HIOD_CONTAINER(self)) &&
@@ -414,10 +516,14 @@ static void
 hiod_iommufd_container_release(HiodContainer *container)
 {
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(container);
+	for (guint i = 0; i < self->stale->len; i++)
+		hiod_iommufd_backend_destroy(self->backend, g_array_index(self->stale, guint32, i), NULL);
+	g_array_set_size(self->stale, 0);
 	/* HWPTs left by devices that never detached: free them before the IOAS */
 	while (self->hwpts->len > 0) {
 		HiodIommufdHwpt *h = &g_array_index(self->hwpts, HiodIommufdHwpt, 0);
-		hiod_iommufd_backend_destroy(self->backend, h->id, NULL);
+		if (!h->autodomain)
+			hiod_iommufd_backend_destroy(self->backend, h->id, NULL);
 		g_array_remove_index(self->hwpts, 0);
 	}
 	hiod_iommufd_container_put_ioas(self);
@@ -599,6 +705,7 @@ hiod_iommufd_container_add_json(HiodContainer *container, JsonBuilder *builder)
 		hiod_json_add_bool(builder, "dirty_tracking",
 				   (h->flags & HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING) != 0);
 		hiod_json_add_int(builder, "devices", h->n_devices);
+		hiod_json_add_bool(builder, "autodomain", h->autodomain);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -638,6 +745,7 @@ static void
 hiod_iommufd_container_init(HiodIommufdContainer *self)
 {
 	self->hwpts = g_array_new(FALSE, FALSE, sizeof(HiodIommufdHwpt));
+	self->stale = g_array_new(FALSE, FALSE, sizeof(guint32));
 }
 
 static void
@@ -668,6 +776,7 @@ hiod_iommufd_container_finalize(GObject *object)
 {
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(object);
 	g_array_unref(self->hwpts);
+	g_array_unref(self->stale);
 	G_OBJECT_CLASS(hiod_iommufd_container_parent_class)->finalize(object);
 }
 

@@ -29,5 +29,7 @@ GArray *hiod_iommufd_container_get_hwpt_ids(HiodIommufdContainer *self);
 HIOD_AVAILABLE_IN_0_1
 HiodHwptAllocFlags hiod_iommufd_container_get_hwpt_flags(HiodIommufdContainer *self,
 							 guint32 hwpt_id);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_container_get_hwpt_autodomain(HiodIommufdContainer *self, guint32 hwpt_id);
 
 G_END_DECLS

@@ -22,6 +22,7 @@ typedef struct {
 	guint32 ioas; /* HWPT: its IOAS */
 	guint32 flags;
 	gboolean dirty_on;
+	gboolean autodomain; /* HWPT: made by attaching a device to the IOAS */
 } FakeObj;
 
 typedef struct {
@@ -43,6 +44,8 @@ typedef struct {
 	guint64 cap, ecap;
 	gboolean nest_ok;
 	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
+	gboolean refuse_user_hwpt; /* devices take only autodomains (6.12, first-stage-only VT-d) */
+	guint hwpt_allocs;
 	guint closes_of_passed_fd;
 	guint32 hot_reset_flags;
 } Fake;
@@ -112,6 +115,35 @@ fake_devices_on(Fake *f, guint32 hwpt)
 	return n;
 }
 
+/* the kernel frees an autodomain with its last device */
+static void
+fake_gc_autodomains(Fake *f)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, f->objs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((FakeObj *)v)->autodomain && fake_devices_on(f, GPOINTER_TO_UINT(k)) == 0)
+			g_hash_table_iter_remove(&it);
+}
+
+/* attaching to an IOAS: a compatible autodomain of it, or a new one */
+static guint32
+fake_autodomain(Fake *f, guint32 ioas)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	guint32 id;
+	g_hash_table_iter_init(&it, f->objs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((FakeObj *)v)->autodomain && ((FakeObj *)v)->ioas == ioas)
+			return GPOINTER_TO_UINT(k);
+	id = fake_add(f, OBJ_HWPT);
+	fake_obj(f, id, OBJ_HWPT)->ioas = ioas;
+	fake_obj(f, id, OBJ_HWPT)->autodomain = TRUE;
+	return id;
+}
+
 static int
 fake_open(gpointer data, const char *path, int flags)
 {
@@ -140,6 +172,7 @@ fake_close(gpointer data, int fd)
 	g_hash_table_remove(f->fds, GINT_TO_POINTER(fd));
 	g_free(ffd->path);
 	g_free(ffd);
+	fake_gc_autodomains(f);
 	return 0;
 }
 
@@ -166,15 +199,27 @@ fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
 		return fake_fail(EINVAL);
 	if (request == HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
 		struct hiod_vfio_device_attach_iommufd_pt *a = arg;
-		if (fake_obj(f, a->pt_id, OBJ_HWPT) == NULL)
+		FakeObj *o;
+		if (fake_obj(f, a->pt_id, OBJ_IOAS) != NULL)
+			a->pt_id = fake_autodomain(f, a->pt_id); /* the chosen HWPT is written back */
+		o = fake_obj(f, a->pt_id, OBJ_HWPT);
+		if (o == NULL)
 			return fake_fail(EINVAL);
-		if (f->incompatible && fake_devices_on(f, a->pt_id) > 0)
+		if (f->refuse_user_hwpt && !o->autodomain) {
+			fake_gc_autodomains(f);
 			return fake_fail(EINVAL);
+		}
+		if (f->incompatible && fake_devices_on(f, a->pt_id) > 0) {
+			fake_gc_autodomains(f);
+			return fake_fail(EINVAL);
+		}
 		ffd->hwpt = a->pt_id;
+		fake_gc_autodomains(f);
 		return 0;
 	}
 	if (request == HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT) {
 		ffd->hwpt = 0;
+		fake_gc_autodomains(f);
 		return 0;
 	}
 	if (request == HIOD_VFIO_DEVICE_GET_INFO) {
@@ -287,6 +332,7 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		    !(f->hw_caps & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING))
 			return fake_fail(EOPNOTSUPP);
 		a->out_hwpt_id = fake_add(f, OBJ_HWPT);
+		f->hwpt_allocs++;
 		o = fake_obj(f, a->out_hwpt_id, OBJ_HWPT);
 		o->ioas = a->pt_id;
 		o->flags = a->flags;
@@ -833,6 +879,131 @@ test_hiod_realize(Fixture *fx, gconstpointer data)
 	hiod_vfio_device_detach(d0);
 }
 
+
+static gboolean
+hwpt_is_autodomain(Fake *f, guint32 id)
+{
+	FakeObj *o = fake_obj(f, id, OBJ_HWPT);
+	return o != NULL && o->autodomain;
+}
+
+/* Linux 6.12 on a first-stage-only VT-d (QEMU 11 scalable-mode=on,fsts=on):
+ * the device refuses a HWPT hiod allocates (EINVAL); hiod destroys it and
+ * attaches the device to the IOAS, whose automatic domain works. */
+static void
+test_hwpt_refused_falls_back(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(c);
+	g_autoptr(GArray) hwpts = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *json = NULL;
+	guint32 auto_id;
+
+	fx->fake->refuse_user_hwpt = TRUE;
+	fx->fake->hw_caps = HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	auto_id = hiod_vfio_device_get_hwpt_id(d0);
+	g_assert_true(hwpt_is_autodomain(fx->fake, auto_id));
+	g_assert_cmpuint(fx->fake->hwpt_allocs, ==, 1); /* tried once, */
+	g_assert_cmpuint(fx->fake->destroys, ==, 1);	/* refused, destroyed */
+	g_assert_cmpuint(fake_count(fx->fake, OBJ_HWPT), ==, 1);
+	g_assert_true(hiod_iommufd_container_get_hwpt_autodomain(ic, auto_id));
+	g_assert_cmpuint(hiod_iommufd_container_get_hwpt_flags(ic, auto_id), ==, 0);
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(
+			     hiod_vfio_device_get_host_iommu_device(d0))),
+			 ==, auto_id);
+
+	/* the second device goes to the IOAS straight away and shares the autodomain */
+	g_assert_true(hiod_vfio_device_attach(d1, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_vfio_device_get_hwpt_id(d1), ==, auto_id);
+	g_assert_cmpuint(fx->fake->hwpt_allocs, ==, 1);
+	hwpts = hiod_iommufd_container_get_hwpt_ids(ic);
+	g_assert_cmpuint(hwpts->len, ==, 1);
+
+	hiod_vfio_device_to_json(d0, b);
+	root = json_builder_get_root(b);
+	json = json_to_string(root, FALSE);
+	g_assert_nonnull(strstr(json, "\"attached_to\":\"ioas\""));
+	g_assert_nonnull(strstr(json, "\"autodomain\":true"));
+	g_assert_null(strstr(json, "\"autodomain\":false"));
+
+	/* the kernel frees the autodomain with its last device: hiod destroys nothing */
+	hiod_vfio_device_detach(d0);
+	g_assert_true(hwpt_is_autodomain(fx->fake, auto_id));
+	hiod_vfio_device_detach(d1);
+	g_assert_cmpuint(fx->fake->destroys, ==, 2); /* the refused HWPT and the IOAS */
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
+/* The fallback under fault injection: each call failing in turn leaves
+ * nothing behind; a kernel without IOMMU_HWPT_ALLOC (ENOTTY) also ends on
+ * the IOAS; a nesting parent (which an autodomain cannot be) is refused. */
+static void
+test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	g_autoptr(GError) error = NULL;
+	Snapshot before, after;
+	guint rounds = 0;
+
+	fx->fake->refuse_user_hwpt = TRUE;
+	for (guint n = 1;; n++) {
+		g_autoptr(GError) error_n = NULL;
+		gboolean ok;
+		before = snapshot(fx, c);
+		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
+		ok = hiod_vfio_device_attach(d0, c, 0, &error_n);
+		if (ok && !hiod_context_fault_fired(fx->ctx)) {
+			hiod_context_clear_faults(fx->ctx);
+			break;
+		}
+		hiod_context_clear_faults(fx->ctx);
+		rounds++;
+		if (ok)
+			hiod_vfio_device_detach(d0);
+		else
+			g_assert_cmpint(hiod_vfio_device_get_fd(d0), ==, -1);
+		after = snapshot(fx, c);
+		assert_same(&before, &after);
+		g_assert_cmpuint(n, <, 40);
+	}
+	g_assert_cmpuint(rounds, >=, 6);
+	g_assert_true(hiod_iommufd_container_get_hwpt_autodomain(HIOD_IOMMUFD_CONTAINER(c),
+								 hiod_vfio_device_get_hwpt_id(d0)));
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+
+	/* no IOMMU_HWPT_ALLOC in this kernel (6.2-6.5): straight to the IOAS */
+	fx->fake->refuse_user_hwpt = FALSE;
+	hiod_context_inject_fault_match(fx->ctx, "IOMMU_HWPT_ALLOC", ENOTTY, 0);
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_true(hwpt_is_autodomain(fx->fake, hiod_vfio_device_get_hwpt_id(d0)));
+	hiod_context_clear_faults(fx->ctx);
+	hiod_vfio_device_detach(d0);
+
+	/* a nesting parent cannot be the kernel's domain: refused, nothing left */
+	fx->fake->refuse_user_hwpt = TRUE;
+	fx->fake->nest_ok = TRUE;
+	before = snapshot(fx, c);
+	g_assert_false(hiod_vfio_device_attach(d1, c, HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "attaching to the new HWPT"));
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
 static void
 test_hot_reset(Fixture *fx, gconstpointer data)
 {
@@ -919,6 +1090,8 @@ main(int argc, char **argv)
 	ADD("fd-passing", test_fd_passing, NULL);
 	ADD("hiod-realize", test_hiod_realize, NULL);
 	ADD("hot-reset", test_hot_reset, NULL);
+	ADD("hwpt-refused-falls-back-to-ioas", test_hwpt_refused_falls_back, NULL);
+	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	return g_test_run();
 }
