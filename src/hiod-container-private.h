@@ -14,6 +14,11 @@ typedef struct {
 
 /* The smallest page size the container maps with (lowest bit of the page-size mask). */
 guint64 hiod_container_get_min_page_size(HiodContainer *self);
+/* Whether [iova, iova + size) lies in the usable IOVA ranges (always, when
+ * none are known); when not, the ranges as text in *@ranges_str (optional).
+ * Safe while another thread attaches or detaches (which replaces them). */
+gboolean hiod_container_iova_ranges_allow(HiodContainer *self, guint64 iova, guint64 size,
+					  gchar **ranges_str);
 /* Runs @func with the container's mapping index locked. */
 void hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *map, gpointer data),
 				  gpointer data);

@@ -40,8 +40,14 @@ typedef struct {
 	HiodContext *ctx;
 	GMutex lock; /* mappings, n_mappings */
 	HiodIntervalMap *mappings;
-	GPtrArray *iova_ranges;
-	guint64 page_size_mask;
+	/* What setup learnt from the host, replaced by a backend on every
+	 * attach/detach (iommufd re-reads its IOAS ranges, type1 its info when a
+	 * group joins or leaves) while other threads map. info_lock is a leaf:
+	 * it is never held while anything else is called. Readers copy or check
+	 * under it (no reference to the array leaves the lock). */
+	GMutex info_lock;
+	GPtrArray *iova_ranges; /* info_lock */
+	guint64 page_size_mask; /* info_lock */
 	guint max_mappings;
 	gboolean dirty_supported;
 	gboolean dirty_started;
@@ -64,6 +70,8 @@ hiod_mapping_free(gpointer data)
 {
 	g_free(data);
 }
+
+static gchar *hiod_ranges_to_string(GPtrArray *ranges);
 
 static gboolean
 hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **error)
@@ -121,8 +129,14 @@ hiod_container_get_backend_kind(HiodContainer *self)
 GPtrArray *
 hiod_container_get_iova_ranges(HiodContainer *self)
 {
+	HiodContainerPrivate *priv;
+	GPtrArray *ranges;
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
-	return hiod_iova_ranges_copy(GET_PRIVATE(self)->iova_ranges);
+	priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->info_lock);
+	ranges = hiod_iova_ranges_copy(priv->iova_ranges);
+	g_mutex_unlock(&priv->info_lock);
+	return ranges;
 }
 
 /**
@@ -138,15 +152,34 @@ hiod_container_get_iova_ranges(HiodContainer *self)
 guint64
 hiod_container_get_page_size_mask(HiodContainer *self)
 {
+	HiodContainerPrivate *priv;
+	guint64 mask;
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), 0);
-	return GET_PRIVATE(self)->page_size_mask;
+	priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->info_lock);
+	mask = priv->page_size_mask;
+	g_mutex_unlock(&priv->info_lock);
+	return mask;
 }
 
 guint64
 hiod_container_get_min_page_size(HiodContainer *self)
 {
-	guint64 mask = GET_PRIVATE(self)->page_size_mask;
+	guint64 mask = hiod_container_get_page_size_mask(self);
 	return mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
+}
+
+gboolean
+hiod_container_iova_ranges_allow(HiodContainer *self, guint64 iova, guint64 size, gchar **ranges_str)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	gboolean ok;
+	g_mutex_lock(&priv->info_lock);
+	ok = priv->iova_ranges->len == 0 || hiod_iova_ranges_contain(priv->iova_ranges, iova, size);
+	if (!ok && ranges_str != NULL)
+		*ranges_str = hiod_ranges_to_string(priv->iova_ranges);
+	g_mutex_unlock(&priv->info_lock);
+	return ok;
 }
 
 /**
@@ -429,10 +462,15 @@ void
 hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
 {
 	HiodContainerPrivate *priv;
+	GPtrArray *fresh, *old;
 	g_return_if_fail(HIOD_IS_CONTAINER(self));
 	priv = GET_PRIVATE(self);
-	g_ptr_array_unref(priv->iova_ranges);
-	priv->iova_ranges = hiod_iova_ranges_copy(ranges);
+	fresh = hiod_iova_ranges_copy(ranges);
+	g_mutex_lock(&priv->info_lock);
+	old = priv->iova_ranges;
+	priv->iova_ranges = fresh;
+	g_mutex_unlock(&priv->info_lock);
+	g_ptr_array_unref(old);
 }
 
 /**
@@ -447,8 +485,12 @@ hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
 void
 hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask)
 {
+	HiodContainerPrivate *priv;
 	g_return_if_fail(HIOD_IS_CONTAINER(self));
-	GET_PRIVATE(self)->page_size_mask = mask;
+	priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->info_lock);
+	priv->page_size_mask = mask;
+	g_mutex_unlock(&priv->info_lock);
 }
 
 /**
@@ -713,6 +755,7 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	const HiodInterval *other;
 	HiodMapping *m;
 	guint64 pgsize;
+	g_autofree gchar *ranges_str = NULL;
 	g_autoptr(GMutexLocker) locker = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
@@ -739,12 +782,11 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 			    vaddr, pgsize);
 		return FALSE;
 	}
-	if (priv->iova_ranges->len > 0 && !hiod_iova_ranges_contain(priv->iova_ranges, iova, size)) {
-		g_autofree gchar *str = hiod_ranges_to_string(priv->iova_ranges);
+	if (!hiod_container_iova_ranges_allow(self, iova, size, &ranges_str)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 			    "x] is outside the host's usable IOVA ranges %s",
-			    iova, iova + size - 1, str);
+			    iova, iova + size - 1, ranges_str);
 		return FALSE;
 	}
 	locker = g_mutex_locker_new(&priv->lock);
@@ -920,7 +962,7 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 		return hiod_container_not_supported(self, "copying mappings from another container", error);
 	if (!hiod_container_check_span(self, dst_iova, size, error))
 		return FALSE;
-	if (priv->iova_ranges->len > 0 && !hiod_iova_ranges_contain(priv->iova_ranges, dst_iova, size)) {
+	if (!hiod_container_iova_ranges_allow(self, dst_iova, size, NULL)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 			    "x] is outside the host's usable IOVA ranges",
@@ -1236,14 +1278,15 @@ hiod_container_to_json(HiodContainer *self, JsonBuilder *builder)
 {
 	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GPtrArray) ranges = hiod_container_get_iova_ranges(self);
 	json_builder_begin_object(builder);
 	hiod_json_add_enum(builder, "backend", HIOD_TYPE_BACKEND_KIND, klass->backend_kind);
 	json_builder_set_member_name(builder, "iova_ranges");
 	json_builder_begin_array(builder);
-	for (guint i = 0; i < priv->iova_ranges->len; i++)
-		hiod_iova_range_to_json(g_ptr_array_index(priv->iova_ranges, i), builder);
+	for (guint i = 0; i < ranges->len; i++)
+		hiod_iova_range_to_json(g_ptr_array_index(ranges, i), builder);
 	json_builder_end_array(builder);
-	hiod_json_add_hex(builder, "page_size_mask", priv->page_size_mask);
+	hiod_json_add_hex(builder, "page_size_mask", hiod_container_get_page_size_mask(self));
 	hiod_json_add_int(builder, "max_mappings", priv->max_mappings);
 	hiod_json_add_int(builder, "n_mappings", hiod_container_get_n_mappings(self));
 	hiod_json_add_bool(builder, "dirty_tracking", priv->dirty_supported);
@@ -1284,6 +1327,7 @@ hiod_container_init(HiodContainer *self)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	g_mutex_init(&priv->lock);
+	g_mutex_init(&priv->info_lock);
 	priv->mappings = hiod_interval_map_new(hiod_mapping_free);
 	priv->iova_ranges = hiod_iova_ranges_new();
 	priv->devices = g_ptr_array_new();
@@ -1318,6 +1362,7 @@ hiod_container_finalize(GObject *object)
 	g_ptr_array_unref(priv->iova_ranges);
 	g_ptr_array_unref(priv->devices);
 	g_mutex_clear(&priv->lock);
+	g_mutex_clear(&priv->info_lock);
 	g_clear_object(&priv->ctx);
 	G_OBJECT_CLASS(hiod_container_parent_class)->finalize(object);
 }
