@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "hiod-container-private.h"
@@ -1116,11 +1117,99 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
 	return TRUE;
 }
 
+/* Sets in @bits (bit n = page @base + n * @page_size) every page of @hits. */
+static void
+hiod_container_mark_all_dirty(GArray *hits, guint n_from, guint n_to, guint64 base,
+			      guint64 page_size, guint64 *bits)
+{
+	for (guint n = n_from; n < n_to; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		guint64 first = (i->start - base) / page_size, lastb = (i->last - base) / page_size;
+		hiod_bitmap_set_range(bits, first, lastb - first + 1);
+	}
+}
+
+/* ORs @nbits bits of @src into @dst from bit @offset on. */
+static void
+hiod_bitmap_or_shifted(guint64 *dst, guint64 offset, const guint64 *src, guint64 nbits)
+{
+	for (guint64 w = 0; w < (nbits + 63) / 64; w++) {
+		guint64 v = src[w];
+		while (v != 0) {
+			guint64 b = w * 64 + (guint64)__builtin_ctzll(v), d = offset + b;
+			v &= v - 1;
+			dst[d / 64] |= G_GUINT64_CONSTANT(1) << (d % 64);
+		}
+	}
+}
+
+/* The fallback of hiod_container_dma_unmap_dirty() for a backend that cannot
+ * unmap and read the bitmap in one step, with the mapping lock held: read the
+ * bitmap without clearing it, unmap each mapping; when an unmap fails, map
+ * back what went (the pages whose dirty state the unmap lost are then set). */
+static gboolean
+hiod_container_unmap_dirty_fallback(HiodContainer *self, GArray *hits, guint64 base, guint64 span,
+				    guint64 page_size, guint64 *tmp, GError **error)
+{
+	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	g_autoptr(GString) lost = g_string_new(NULL);
+	guint n;
+
+	if (priv->dirty_supported && klass->query_dirty_bitmap != NULL) {
+		/* NO_CLEAR: should an unmap fail, the bits of what stays are still there */
+		g_autoptr(GError) error_local = NULL;
+		if (!klass->query_dirty_bitmap(self, base, span, page_size, tmp, HIOD_DIRTY_FLAGS_NO_CLEAR,
+					       &error_local)) {
+			if (!g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
+				g_propagate_error(error, g_steal_pointer(&error_local));
+				return FALSE;
+			}
+			if (!klass->query_dirty_bitmap(self, base, span, page_size, tmp, 0, error))
+				return FALSE;
+		}
+	} else {
+		/* cannot tell: every mapped page is dirty */
+		hiod_container_mark_all_dirty(hits, 0, hits->len, base, page_size, tmp);
+	}
+	for (n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		if (!klass->dma_unmap(self, i->start, i->last - i->start + 1, FALSE, error))
+			break;
+	}
+	if (n == hits->len) {
+		for (guint k = 0; k < hits->len; k++)
+			hiod_interval_map_remove(priv->mappings, g_array_index(hits, HiodInterval, k).start);
+		return TRUE;
+	}
+	/* mapping @n failed: map back 0 .. n-1 as they were */
+	for (guint k = 0; k < n; k++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, k);
+		const HiodMapping *m = i->value;
+		g_autoptr(GError) error_local = NULL;
+		if (!klass->dma_map(self, i->start, i->last - i->start + 1, m->vaddr, m->flags,
+				    &error_local)) {
+			g_debug("mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+				"x] back: %s", i->start, i->last, error_local->message);
+			g_string_append_printf(lost, "%s[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+					       lost->len ? ", " : "", i->start, i->last);
+			hiod_interval_map_remove(priv->mappings, i->start);
+		}
+	}
+	/* their IOMMU dirty state went with the unmap: report every page of them
+	 * (and no more: the bits of the others are still in the IOMMU) */
+	memset(tmp, 0, (span / page_size + 63) / 64 * 8);
+	hiod_container_mark_all_dirty(hits, 0, n, base, page_size, tmp);
+	if (lost->len > 0)
+		g_prefix_error(error, "%s could not be mapped back and are unmapped: ", lost->str);
+	return FALSE;
+}
+
 /**
  * hiod_container_dma_unmap_dirty:
  * @self: a #HiodContainer with dirty tracking started
- * @iova: the first IOVA to unmap, the start of a mapping
- * @size: bytes to unmap: whole mappings only
+ * @iova: the first IOVA of the span, aligned to @page_size
+ * @size: bytes to unmap, aligned to @page_size: whole mappings only
  * @page_size: the bitmap's granule: a power of two, at least the smallest IOMMU page
  * @bitmap: (array): the caller's bitmap, zeroed, of at least @size / @page_size bits
  * @error: return location for a #GError
@@ -1129,8 +1218,20 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
  * pages DMA wrote to before they went: what live migration needs when a
  * guest unmaps memory. The span must hold whole mappings (a split would
  * leave part of a mapping whose dirty state is then unknown). Backends that
- * can do both in one step (type1) do; others read the bitmap, then unmap.
- * On failure nothing is unmapped.
+ * can do both in one step (type1 v2 with dirty tracking) do; others read the
+ * bitmap (without clearing it), then unmap mapping by mapping.
+ *
+ * The mapping index stays locked throughout: a map or unmap from another
+ * thread waits until this returns. A span, granule or bitmap the host would
+ * refuse (over its dirty-bitmap limit, say) is refused with
+ * %HIOD_ERROR_INVALID_ARGUMENT before anything is unmapped or allocated.
+ *
+ * On failure every mapping of the span is still mapped, in the library and
+ * in the kernel: with the one-step form the kernel unmaps nothing; with the
+ * fallback the mappings already unmapped are mapped back at the same IOVA and
+ * address (a DMA to them in between faults), and, as their IOMMU dirty state
+ * went with the unmap, every page of them is set in @bitmap. Should even a
+ * map back fail, that mapping is gone from both and the error names it.
  *
  * Returns: %TRUE on success
  *
@@ -1144,6 +1245,9 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 	HiodContainerPrivate *priv;
 	g_autoptr(GArray) hits = NULL;
 	g_autoptr(GMutexLocker) locker = NULL;
+	g_autofree guint64 *tmp = NULL;
+	guint64 lo, hi, base, end, nbits;
+	gboolean ok;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -1151,9 +1255,10 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 	priv = GET_PRIVATE(self);
 	if (!hiod_container_check_span(self, iova, size, error))
 		return FALSE;
-	g_mutex_lock(&priv->lock);
+	if (!hiod_container_check_dirty_window(self, iova, size, page_size, bitmap, error))
+		return FALSE;
+	locker = g_mutex_locker_new(&priv->lock);
 	hits = hiod_interval_map_overlaps(priv->mappings, iova, iova + size - 1);
-	g_mutex_unlock(&priv->lock);
 	for (guint n = 0; n < hits->len; n++) {
 		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
 		if (i->start < iova || i->last > iova + size - 1) {
@@ -1165,22 +1270,39 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 			return FALSE;
 		}
 	}
-	if (!priv->dirty_supported || klass->dma_unmap_dirty == NULL) {
-		/* read the bitmap (all mapped pages dirty without support), then unmap */
-		if (!hiod_container_query_dirty_bitmap(self, iova, size, page_size, bitmap, 0, error))
-			return FALSE;
-		return hiod_container_dma_unmap(self, iova, size, error);
-	}
-	if (!hiod_container_check_dirty_window(self, iova, size, page_size, bitmap, error))
-		return FALSE;
 	if (hits->len == 0)
 		return TRUE; /* nothing mapped: nothing dirty, nothing to unmap */
-	locker = g_mutex_locker_new(&priv->lock);
-	if (!klass->dma_unmap_dirty(self, iova, size, page_size, bitmap, error))
+
+	/* Only the granules from the first mapping to the last are read: never
+	 * more bits than the caller's own bitmap holds, whatever @size says. */
+	lo = g_array_index(hits, HiodInterval, 0).start;
+	hi = g_array_index(hits, HiodInterval, hits->len - 1).last;
+	base = iova + (lo - iova) / page_size * page_size;
+	end = iova + (hi - iova) / page_size * page_size + page_size; /* <= iova + size */
+	nbits = (end - base) / page_size;
+	tmp = g_try_malloc0((nbits + 63) / 64 * 8);
+	if (tmp == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
+			    "no memory for a dirty bitmap of %" G_GUINT64_FORMAT " bits", nbits);
 		return FALSE;
-	for (guint n = 0; n < hits->len; n++)
-		hiod_interval_map_remove(priv->mappings, g_array_index(hits, HiodInterval, n).start);
-	return TRUE;
+	}
+	if (priv->dirty_supported && klass->dma_unmap_dirty != NULL) {
+		ok = klass->dma_unmap_dirty(self, base, end - base, page_size, tmp, error);
+		if (ok) {
+			for (guint n = 0; n < hits->len; n++)
+				hiod_interval_map_remove(priv->mappings,
+							 g_array_index(hits, HiodInterval, n).start);
+		}
+	} else {
+		/* on failure too: the pages of what was mapped back */
+		ok = hiod_container_unmap_dirty_fallback(self, hits, base, end - base, page_size, tmp,
+							 error);
+		hiod_bitmap_or_shifted(bitmap, (base - iova) / page_size, tmp, nbits);
+		return ok;
+	}
+	if (ok)
+		hiod_bitmap_or_shifted(bitmap, (base - iova) / page_size, tmp, nbits);
+	return ok;
 }
 
 /* the rest of the class methods ---------------------------------------------------- */

@@ -48,6 +48,13 @@ typedef struct {
 	gboolean unmap_all;
 	guint64 dirty_pgsizes;
 	guint64 max_dirty_bitmap_size;
+	/* Dirty pages the kernel reported (and cleared) that the query asking for
+	 * them did not want: type1 reads whole mappings only, so a window that
+	 * cuts one reads more than it returns. They wait here for the next query
+	 * or unmap with bitmap that covers them. [start, last] runs, no values. A
+	 * leaf lock, taken with the base class's mapping lock held or alone. */
+	GMutex dirty_lock;
+	HiodIntervalMap *pending_dirty;
 } HiodLegacyContainerPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(HiodLegacyContainer, hiod_legacy_container, HIOD_TYPE_CONTAINER)
@@ -603,6 +610,8 @@ hiod_legacy_container_dma_map(HiodContainer *container, guint64 iova, guint64 si
 	return TRUE;
 }
 
+static void hiod_legacy_pending_clear(HiodLegacyContainer *self);
+
 static gboolean
 hiod_legacy_unmap_span(HiodLegacyContainer *self, guint64 iova, guint64 size, guint32 flags,
 		       GError **error)
@@ -625,6 +634,7 @@ hiod_legacy_container_dma_unmap(HiodContainer *container, guint64 iova, guint64 
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	if (!unmap_all)
 		return hiod_legacy_unmap_span(self, iova, size, 0, error);
+	hiod_legacy_pending_clear(self); /* nothing mapped: nothing to keep */
 	if (priv->unmap_all)
 		return hiod_legacy_unmap_span(self, 0, 0, HIOD_VFIO_DMA_UNMAP_FLAG_ALL, error);
 	/* no UNMAP_ALL: the 64-bit space in two halves (size is a u64) */
@@ -646,6 +656,7 @@ hiod_legacy_container_set_dirty_tracking(HiodContainer *container, gboolean star
 		g_prefix_error(error, "%s type1 dirty tracking: ", start ? "starting" : "stopping");
 		return FALSE;
 	}
+	hiod_legacy_pending_clear(self); /* a fresh start, or no more queries */
 	return TRUE;
 }
 
@@ -661,8 +672,55 @@ hiod_legacy_collect_overlaps(HiodIntervalMap *map, gpointer data)
 	q->hits = hiod_interval_map_overlaps(map, q->lo, q->hi);
 }
 
+/* Adds the run [start, last] to the pending dirty pages (dirty_lock held). */
+static void
+hiod_legacy_pending_add(HiodLegacyContainerPrivate *priv, guint64 start, guint64 last)
+{
+	g_autoptr(GArray) near = hiod_interval_map_overlaps(priv->pending_dirty, start > 0 ? start - 1 : 0,
+							    last < G_MAXUINT64 ? last + 1 : last);
+	for (guint n = 0; n < near->len; n++) {
+		HiodInterval *i = &g_array_index(near, HiodInterval, n);
+		start = MIN(start, i->start);
+		last = MAX(last, i->last);
+		hiod_interval_map_remove(priv->pending_dirty, i->start);
+	}
+	hiod_interval_map_insert(priv->pending_dirty, start, last, NULL);
+}
+
+/* Moves the pending dirty pages in [lo, hi] into @bitmap (bit n = @base + n *
+ * @page_size) (dirty_lock held). */
+static void
+hiod_legacy_pending_take(HiodLegacyContainerPrivate *priv, guint64 lo, guint64 hi, guint64 base,
+			 guint64 page_size, guint64 *bitmap)
+{
+	g_autoptr(GArray) hits = hiod_interval_map_overlaps(priv->pending_dirty, lo, hi);
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		guint64 a = MAX(i->start, lo), b = MIN(i->last, hi);
+		for (guint64 bit = (a - base) / page_size; bit <= (b - base) / page_size; bit++)
+			bitmap[bit / 64] |= G_GUINT64_CONSTANT(1) << (bit % 64);
+		hiod_interval_map_remove(priv->pending_dirty, i->start);
+		if (i->start < lo)
+			hiod_interval_map_insert(priv->pending_dirty, i->start, lo - 1, NULL);
+		if (i->last > hi)
+			hiod_interval_map_insert(priv->pending_dirty, hi + 1, i->last, NULL);
+	}
+}
+
+static void
+hiod_legacy_pending_clear(HiodLegacyContainer *self)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	g_mutex_lock(&priv->dirty_lock);
+	hiod_interval_map_remove_all(priv->pending_dirty);
+	g_mutex_unlock(&priv->dirty_lock);
+}
+
 /* type1 wants whole mappings at its smallest page: query each mapping that
- * meets the window, and fold the bits into the caller's granule. */
+ * meets the window, and fold the bits into the caller's granule. The kernel
+ * clears what it reports, so the bits outside the window are kept for the
+ * query that asks for them (the kernel refuses to read a window that
+ * bisects a mapping: EINVAL). */
 static gboolean
 hiod_legacy_container_query_dirty_bitmap(HiodContainer *container, guint64 iova, guint64 size,
 					 guint64 page_size, guint64 *bitmap, HiodDirtyFlags flags,
@@ -705,20 +763,51 @@ hiod_legacy_container_query_dirty_bitmap(HiodContainer *container, guint64 iova,
 				       i->start, i->last);
 			return FALSE;
 		}
+		g_mutex_lock(&priv->dirty_lock);
 		for (guint64 p = 0; p < npages; p++) {
 			guint64 a = i->start + p * pg, b;
 			if (!(bits[p / 64] & (G_GUINT64_CONSTANT(1) << (p % 64))))
 				continue;
-			if (a < iova || a > iova + size - 1)
+			if (a < iova || a > iova + size - 1) {
+				hiod_legacy_pending_add(priv, a, a + pg - 1);
 				continue;
+			}
 			b = (a - iova) / page_size;
 			bitmap[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
 		}
+		g_mutex_unlock(&priv->dirty_lock);
 	}
+	/* and what earlier queries read for this window */
+	g_mutex_lock(&priv->dirty_lock);
+	hiod_legacy_pending_take(priv, iova, iova + size - 1, iova, page_size, bitmap);
+	g_mutex_unlock(&priv->dirty_lock);
 	return TRUE;
 }
 
-/* UNMAP_DMA with GET_DIRTY_BITMAP: one step, at the smallest IOMMU page */
+/* The bytes of a type1 bitmap of @size bytes at @pg, or 0 (with @error set)
+ * when the host would refuse it: checked before anything is allocated, so a
+ * caller's size never reaches the allocator unchecked. */
+static gsize
+hiod_legacy_dirty_bitmap_bytes(HiodLegacyContainer *self, guint64 size, guint64 pg, GError **error)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	guint64 npages = size / pg, bytes = (npages + 63) / 64 * 8;
+	/* the kernel's own limit when it reported none (DIRTY_BITMAP_BYTES(INT_MAX)) */
+	guint64 limit = priv->max_dirty_bitmap_size != 0 ? priv->max_dirty_bitmap_size
+							 : ((guint64)G_MAXINT + 63) / 64 * 8;
+	if (bytes > limit) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "a dirty bitmap of 0x%" G_GINT64_MODIFIER "x bytes for 0x%" G_GINT64_MODIFIER
+			    "x bytes at 0x%" G_GINT64_MODIFIER "x-byte pages is over the host's limit of %"
+			    G_GUINT64_FORMAT " bytes: ask for a smaller span",
+			    bytes, size, pg, limit);
+		return 0;
+	}
+	return (gsize)bytes;
+}
+
+/* UNMAP_DMA with GET_DIRTY_BITMAP: one step, at the smallest IOMMU page. The
+ * base class passes the span of the whole mappings it unmaps, never more. */
 static gboolean
 hiod_legacy_container_dma_unmap_dirty(HiodContainer *container, guint64 iova, guint64 size,
 				      guint64 page_size, guint64 *bitmap, GError **error)
@@ -727,19 +816,22 @@ hiod_legacy_container_dma_unmap_dirty(HiodContainer *container, guint64 iova, gu
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	guint64 pg = hiod_container_get_min_page_size(container);
 	guint64 npages = size / pg;
-	gsize bytes = (npages + 63) / 64 * 8;
 	gsize argsz = sizeof(struct hiod_vfio_iommu_type1_dma_unmap) + sizeof(struct hiod_vfio_bitmap);
-	g_autofree guint64 *bits = g_malloc0(bytes);
-	g_autofree struct hiod_vfio_iommu_type1_dma_unmap *unmap = g_malloc0(argsz);
-	struct hiod_vfio_bitmap *vb = (void *)unmap->data;
+	gsize bytes = hiod_legacy_dirty_bitmap_bytes(self, size, pg, error);
+	g_autofree guint64 *bits = NULL;
+	g_autofree struct hiod_vfio_iommu_type1_dma_unmap *unmap = NULL;
+	struct hiod_vfio_bitmap *vb;
 
-	if (priv->max_dirty_bitmap_size != 0 && bytes > priv->max_dirty_bitmap_size) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "a dirty bitmap of %zu bytes for 0x%" G_GINT64_MODIFIER
-			    "x bytes is over the host's limit of %" G_GUINT64_FORMAT " bytes",
-			    bytes, size, priv->max_dirty_bitmap_size);
+	if (bytes == 0)
+		return FALSE;
+	bits = g_try_malloc0(bytes);
+	if (bits == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
+			    "no memory for a dirty bitmap of %zu bytes", bytes);
 		return FALSE;
 	}
+	unmap = g_malloc0(argsz);
+	vb = (void *)unmap->data;
 	unmap->flags = HIOD_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 	unmap->iova = iova;
 	unmap->size = size;
@@ -760,6 +852,9 @@ hiod_legacy_container_dma_unmap_dirty(HiodContainer *container, guint64 iova, gu
 		b = (p * pg) / page_size;
 		bitmap[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
 	}
+	g_mutex_lock(&priv->dirty_lock);
+	hiod_legacy_pending_take(priv, iova, iova + size - 1, iova, page_size, bitmap);
+	g_mutex_unlock(&priv->dirty_lock);
 	return TRUE;
 }
 
@@ -868,6 +963,8 @@ hiod_legacy_container_init(HiodLegacyContainer *self)
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	priv->fd = -1;
 	priv->groups = g_ptr_array_new_with_free_func(g_free);
+	g_mutex_init(&priv->dirty_lock);
+	priv->pending_dirty = hiod_interval_map_new(NULL);
 }
 
 static void
@@ -887,6 +984,8 @@ hiod_legacy_container_finalize(GObject *object)
 {
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(HIOD_LEGACY_CONTAINER(object));
 	g_ptr_array_unref(priv->groups);
+	hiod_interval_map_free(priv->pending_dirty);
+	g_mutex_clear(&priv->dirty_lock);
 	G_OBJECT_CLASS(hiod_legacy_container_parent_class)->finalize(object);
 }
 

@@ -33,6 +33,13 @@ typedef struct {
 	GHashTable *maps;      /* iova -> size */
 	guint avail;
 	gboolean dirty;
+	/* Pages DMA wrote to (page IOVA), reported once and cleared, as type1
+	 * does for pages it saw written (pinned pages, vfio_dma_rw). With
+	 * report_all, as with a real IOMMU and vfio-pci, every mapped page is
+	 * dirty on every read. */
+	GHashTable *written;
+	gboolean report_all;
+	GString *log; /* "map IOVA+SIZE;" "unmap IOVA+SIZE;" as the kernel saw them */
 	guint get_info_calls;
 } FakeKernel;
 
@@ -44,6 +51,9 @@ fake_new(void)
 	k->group_set = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->nonviable = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->maps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	k->written = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	k->report_all = TRUE;
+	k->log = g_string_new(NULL);
 	k->next_fd = 100;
 	k->has_v2 = TRUE;
 	k->has_unmap_all = TRUE;
@@ -58,6 +68,8 @@ fake_free(FakeKernel *k)
 	g_hash_table_unref(k->group_set);
 	g_hash_table_unref(k->nonviable);
 	g_hash_table_unref(k->maps);
+	g_hash_table_unref(k->written);
+	g_string_free(k->log, TRUE);
 	g_free(k);
 }
 
@@ -121,6 +133,72 @@ fake_fail(int errnum)
 {
 	errno = errnum;
 	return -1;
+}
+
+static gint
+g_uint64_compare_fake(gconstpointer a, gconstpointer b)
+{
+	guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* DMA wrote to [iova, iova + size) */
+static void
+fake_write(FakeKernel *k, guint64 iova, guint64 size)
+{
+	for (guint64 a = iova; a < iova + size; a += 0x1000)
+		g_hash_table_add(k->written, g_memdup2(&a, 8));
+}
+
+/* The mappings that meet [iova, last], sorted by IOVA. */
+static GArray *
+fake_overlaps(FakeKernel *k, guint64 iova, guint64 last)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(guint64));
+	GHashTableIter it;
+	gpointer key, val;
+	g_hash_table_iter_init(&it, k->maps);
+	while (g_hash_table_iter_next(&it, &key, &val)) {
+		guint64 s = *(guint64 *)key, e = s + *(guint64 *)val - 1;
+		if (s <= last && e >= iova)
+			g_array_append_val(out, s);
+	}
+	g_array_sort(out, (GCompareFunc)g_uint64_compare_fake);
+	return out;
+}
+
+/* type1's rule for a bitmap read and a v2 unmap: no mapping may be bisected */
+static gboolean
+fake_bisects(FakeKernel *k, guint64 iova, guint64 size)
+{
+	g_autoptr(GArray) hits = fake_overlaps(k, iova, iova + size - 1);
+	for (guint n = 0; n < hits->len; n++) {
+		guint64 s = g_array_index(hits, guint64, n);
+		guint64 len = *(guint64 *)g_hash_table_lookup(k->maps, &s);
+		if (s < iova || s + len - 1 > iova + size - 1)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Fills a bitmap (4 KiB pages from @base) for the mappings in [iova, iova + size). */
+static int
+fake_read_dirty(FakeKernel *k, guint64 iova, guint64 size, struct hiod_vfio_bitmap *vb)
+{
+	g_autoptr(GArray) hits = fake_overlaps(k, iova, iova + size - 1);
+	guint64 *bits = GSIZE_TO_POINTER(vb->data);
+	if (vb->pgsize != 0x1000 || vb->size < (size / 0x1000 + 63) / 64 * 8)
+		return fake_fail(EINVAL);
+	for (guint n = 0; n < hits->len; n++) {
+		guint64 s = g_array_index(hits, guint64, n);
+		guint64 len = *(guint64 *)g_hash_table_lookup(k->maps, &s);
+		for (guint64 a = s; a < s + len; a += 0x1000) {
+			guint64 b = (a - iova) / 0x1000;
+			if (k->report_all || g_hash_table_remove(k->written, &a))
+				bits[b / 64] |= G_GUINT64_CONSTANT(1) << (b % 64);
+		}
+	}
+	return 0;
 }
 
 static int
@@ -211,24 +289,43 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 				return fake_fail(ENOSPC);
 			k->avail--;
 			g_hash_table_insert(k->maps, g_memdup2(&iova, 8), g_memdup2(&m->size, 8));
+			g_string_append_printf(k->log, "map %" G_GINT64_MODIFIER "x+%" G_GINT64_MODIFIER "x;",
+					       iova, m->size);
 			return 0;
 		}
 		case HIOD_VFIO_IOMMU_UNMAP_DMA: {
 			struct hiod_vfio_iommu_type1_dma_unmap *u = arg;
-			guint64 iova = u->iova;
-			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
-				struct hiod_vfio_bitmap *vb = (void *)u->data;
-				if (!k->dirty)
-					return fake_fail(EINVAL);
-				memset(GSIZE_TO_POINTER(vb->data), 0xff, vb->size);
-			}
+			g_autoptr(GArray) hits = NULL;
+			guint64 unmapped = 0;
 			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_ALL) {
 				k->avail += g_hash_table_size(k->maps);
 				g_hash_table_remove_all(k->maps);
+				g_string_append(k->log, "unmap all;");
 				return 0;
 			}
-			if (g_hash_table_remove(k->maps, &iova))
+			if (u->size == 0 || u->iova + (u->size - 1) < u->iova)
+				return fake_fail(EINVAL);
+			/* v2: no bisected mapping; v1: stops at a mapping that starts
+			 * before iova, takes a mapping that starts inside whole */
+			if (k->iommu_type == HIOD_VFIO_TYPE1v2_IOMMU && fake_bisects(k, u->iova, u->size))
+				return fake_fail(EINVAL);
+			if (u->flags & HIOD_VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+				struct hiod_vfio_bitmap *vb = (void *)u->data;
+				if (!k->dirty || fake_read_dirty(k, u->iova, u->size, vb) < 0)
+					return fake_fail(EINVAL);
+			}
+			hits = fake_overlaps(k, u->iova, u->iova + u->size - 1);
+			for (guint n = 0; n < hits->len; n++) {
+				guint64 s = g_array_index(hits, guint64, n);
+				if (s < u->iova)
+					break;
+				unmapped += *(guint64 *)g_hash_table_lookup(k->maps, &s);
+				g_string_append_printf(k->log, "unmap %" G_GINT64_MODIFIER "x+%" G_GINT64_MODIFIER "x;",
+						       s, *(guint64 *)g_hash_table_lookup(k->maps, &s));
+				g_hash_table_remove(k->maps, &s);
 				k->avail++;
+			}
+			u->size = unmapped;
 			return 0;
 		}
 		case HIOD_VFIO_IOMMU_DIRTY_PAGES: {
@@ -241,7 +338,9 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 				return fake_fail(EINVAL);
 			else {
 				struct hiod_vfio_iommu_type1_dirty_bitmap_get *g = (void *)d->data;
-				memset(GSIZE_TO_POINTER(g->bitmap.data), 0xff, g->bitmap.size);
+				if (g->size == 0 || fake_bisects(k, g->iova, g->size))
+					return fake_fail(EINVAL);
+				return fake_read_dirty(k, g->iova, g->size, &g->bitmap);
 			}
 			return 0;
 		}
@@ -606,6 +705,136 @@ test_dirty(Fixture *f, gconstpointer data)
 	assert_empty(f, c);
 }
 
+/* Defect 1: a window that cuts a mapping. type1 reads (and clears) whole
+ * mappings only; the bits outside the window must wait for the next query. */
+static void
+test_dirty_window_keeps_bits(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	guint64 bitmap[2] = {0};
+	const guint64 pg = 0x4000; /* 64 granules per MiB */
+
+	f->k->report_all = FALSE;
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x200000, 0x200000, GSIZE_TO_POINTER(0x7f0000000000), 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_no_error(error);
+	fake_write(f->k, 0x200000, 0x200000);
+	/* a window the kernel refuses to read alone: it bisects the mapping */
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x200000, 0x100000, pg, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, G_MAXUINT64);
+	g_assert_cmpuint(g_hash_table_size(f->k->written), ==, 0); /* the kernel cleared all 512 */
+	bitmap[0] = 0;
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x300000, 0x100000, pg, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, G_MAXUINT64); /* was 0: the bits were dropped */
+	/* reported once: nothing left for a third query */
+	memset(bitmap, 0, sizeof(bitmap));
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x200000, 0x200000, pg, bitmap, 0, &error));
+	g_assert_cmphex(bitmap[0], ==, 0);
+	g_assert_cmphex(bitmap[1], ==, 0);
+	/* kept bits also reach an unmap with the bitmap */
+	fake_write(f->k, 0x3fc000, 0x4000);
+	bitmap[0] = 0;
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x200000, 0x100000, pg, bitmap, 0, &error));
+	g_assert_cmphex(bitmap[0], ==, 0);
+	memset(bitmap, 0, sizeof(bitmap));
+	g_assert_true(hiod_container_dma_unmap_dirty(c, 0x200000, 0x200000, pg, bitmap, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0);
+	g_assert_cmphex(bitmap[1], ==, G_GUINT64_CONSTANT(1) << 63);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+/* Defect 2: an unmap with bitmap over a huge span is refused with an error
+ * before anything is allocated (it aborted in g_malloc). */
+static void
+test_unmap_dirty_huge_span(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	guint64 bitmap[1] = {0};
+
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x4000, GSIZE_TO_POINTER(0x10000), 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_no_error(error);
+	/* 2^20 bits of the caller's, but 2^30 bits at type1's 4 KiB page */
+	g_assert_false(hiod_container_dma_unmap_dirty(c, 0, G_GUINT64_CONSTANT(1) << 62,
+						      G_GUINT64_CONSTANT(1) << 42, bitmap, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "over the host's limit"));
+	g_clear_error(&error);
+	g_assert_cmphex(bitmap[0], ==, 0);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
+	/* a large span with a coarse granule that the host takes: one bit, the 2nd MiB */
+	g_assert_true(hiod_container_dma_unmap_dirty(c, 0, G_GUINT64_CONSTANT(1) << 30, 0x100000, bitmap,
+						     &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, 0x2);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 0);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
+/* Defect 3: the query-then-unmap fallback (type1 v1: no dirty tracking) is
+ * all or nothing: fail each kernel call in turn; both mappings stay. */
+static void
+test_unmap_dirty_all_or_nothing(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	guint n, failures = 0;
+
+	f->k->has_v2 = FALSE;
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x2000, GSIZE_TO_POINTER(0x10000), 0, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x200000, 0x2000, GSIZE_TO_POINTER(0x20000), 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_no_error(error);
+	for (n = 1;; n++) {
+		guint64 bitmap[8] = {0}; /* 0x200000 / 0x1000 bits */
+		gboolean ok;
+		g_clear_error(&error);
+		hiod_context_clear_faults(f->ctx);
+		hiod_context_inject_fault_nth(f->ctx, n, EIO);
+		ok = hiod_container_dma_unmap_dirty(c, 0x100000, 0x200000, 0x1000, bitmap, &error);
+		if (!hiod_context_fault_fired(f->ctx)) {
+			g_assert_true(ok);
+			g_assert_cmphex(bitmap[0], ==, 0x3);
+			g_assert_cmphex(bitmap[4], ==, 0x3);
+			break;
+		}
+		failures++;
+		g_assert_false(ok);
+		g_assert_nonnull(error);
+		g_test_message("failing call %u: %s", n, error->message);
+		/* both mappings, in the library and in the kernel */
+		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+		g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 2);
+		/* the first was unmapped and mapped back: its pages may be dirty */
+		if (n == 2)
+			g_assert_cmphex(bitmap[0], ==, 0x3);
+		g_assert_cmphex(bitmap[4], ==, 0); /* still mapped, never unmapped */
+	}
+	g_assert_cmpuint(failures, ==, 2);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 0);
+	hiod_context_clear_faults(f->ctx);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
 static void
 test_double_release(Fixture *f, gconstpointer data)
 {
@@ -636,6 +865,9 @@ main(int argc, char **argv)
 	ADD("attach-faults", test_attach_faults);
 	ADD("map-unmap-faults", test_map_unmap_faults);
 	ADD("dirty", test_dirty);
+	ADD("dirty-window-keeps-bits", test_dirty_window_keeps_bits);
+	ADD("unmap-dirty-huge-span", test_unmap_dirty_huge_span);
+	ADD("unmap-dirty-all-or-nothing", test_unmap_dirty_all_or_nothing);
 	ADD("double-release", test_double_release);
 	return g_test_run();
 }
