@@ -576,13 +576,18 @@ hiod_backend_kind_matches(HiodBackendKind have, HiodBackendKind want)
  *   0 without a vIOMMU
  * @error: return location for a #GError
  *
- * The attach flow: tries each member container of the backend @kind in turn
- * (a container that answers %HIOD_ERROR_INCOMPATIBLE cannot take the device:
- * its group or IOAS refused, so the next is tried); when none takes it, makes
- * a new container, attaches the device and adds the container to the space,
- * which replays every section into it. The host IOMMU device is created and
- * realized on the way (hiod_vfio_device_attach()). On failure nothing is
- * left behind: the device is detached and a container made for it is gone.
+ * The attach flow (QEMU's vfio_device_attach): tries each member container
+ * of the backend @kind in turn, and goes on to the next whatever the refusal
+ * (the kernel refuses to share a container or an IOAS for many reasons: a
+ * group that cannot join, a reserved region of the device that clashes with
+ * a mapping the IOAS holds (EADDRINUSE), an IOMMU the page table does not
+ * fit); when none takes it, makes a new container, attaches the device and
+ * adds the container to the space, which replays every section into it.
+ * Only when the new container fails too does the attach fail, with that
+ * container's error (the members' refusals are in the debug log). The host
+ * IOMMU device is created and realized on the way
+ * (hiod_vfio_device_attach()). On failure nothing is left behind: the
+ * device is detached and a container made for it is gone.
  *
  * Returns: (transfer none): the container the device is attached to, or %NULL
  *
@@ -613,12 +618,8 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 			container = c;
 			break;
 		}
-		if (!g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INCOMPATIBLE)) {
-			/* the backend already names the device */
-			g_propagate_error(error, g_steal_pointer(&local));
-			return NULL;
-		}
-		g_debug("%s cannot join %s #%u: %s", hiod_vfio_device_get_name(device),
+		/* whatever the refusal, a fresh container may still take it */
+		g_debug("%s cannot join %s #%u: %s; trying the next", hiod_vfio_device_get_name(device),
 			G_OBJECT_TYPE_NAME(c), i, local->message);
 	}
 

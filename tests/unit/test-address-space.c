@@ -826,10 +826,14 @@ test_address_space_attach(void)
 	g_assert_true(hiod_address_space_add_section(as, 0x10000, PAGE, VA(0), 0, NULL));
 	TPRIV(refusing)->refuse_devices = TRUE;
 
-	/* a member that is broken (not merely incompatible) stops the flow */
+	/* a member that refuses for another reason than INCOMPATIBLE does not
+	 * stop the flow (defect 10): it goes on to a new container, which here
+	 * fails (no /dev/vfio/vfio in the fake tree) with its own error */
 	TPRIV(taking)->break_devices = TRUE;
 	g_assert_null(hiod_address_space_attach_device(as, dev, HIOD_BACKEND_KIND_LEGACY, 0, &error));
-	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+	g_assert_nonnull(error);
+	g_assert_false(g_error_matches(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED));
+	g_test_message("broken member, no new container: %s", error->message);
 	g_assert_null(hiod_vfio_device_get_container(dev));
 	g_clear_error(&error);
 	TPRIV(taking)->break_devices = FALSE;

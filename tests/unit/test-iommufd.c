@@ -45,6 +45,8 @@ typedef struct {
 	gboolean nest_ok;
 	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
 	gboolean refuse_user_hwpt; /* devices take only autodomains (6.12, first-stage-only VT-d) */
+	guint32 busy_ioas; /* a device attached to it or to a HWPT on it: EADDRINUSE (a reserved
+			    * region of the device clashes with a mapping the IOAS holds) */
 	guint hwpt_allocs;
 	guint closes_of_passed_fd;
 	guint32 hot_reset_flags;
@@ -199,7 +201,9 @@ fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
 		return fake_fail(EINVAL);
 	if (request == HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
 		struct hiod_vfio_device_attach_iommufd_pt *a = arg;
-		FakeObj *o;
+		FakeObj *o = fake_obj(f, a->pt_id, OBJ_HWPT);
+		if (f->busy_ioas != 0 && (a->pt_id == f->busy_ioas || (o != NULL && o->ioas == f->busy_ioas)))
+			return fake_fail(EADDRINUSE);
 		if (fake_obj(f, a->pt_id, OBJ_IOAS) != NULL)
 			a->pt_id = fake_autodomain(f, a->pt_id); /* the chosen HWPT is written back */
 		o = fake_obj(f, a->pt_id, OBJ_HWPT);
@@ -326,6 +330,8 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			return fake_fail(ENOENT);
 		if (fake_obj(f, a->pt_id, OBJ_IOAS) == NULL)
 			return fake_fail(EINVAL);
+		if (a->pt_id == f->busy_ioas)
+			return fake_fail(EADDRINUSE);
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT) && !f->nest_ok)
 			return fake_fail(EOPNOTSUPP);
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
@@ -943,6 +949,51 @@ test_hwpt_refused_falls_back(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 }
 
+/* Defect 10: the address space's attach flow tries a new container when a
+ * member's IOAS refuses the device for any reason, here EADDRINUSE (a
+ * reserved region of the device clashes with a mapping that IOAS holds, one
+ * made on the member directly, not a section); the new IOAS takes it and
+ * gets the space's section replayed. */
+static void
+test_space_falls_back_to_new_ioas(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodAddressSpace) as = hiod_address_space_new(fx->ctx);
+	guint8 *buf = g_aligned_alloc0(2, 4096, 4096);
+	HiodContainer *c0, *c1;
+	guint32 ioas0;
+
+	c0 = hiod_address_space_attach_device(as, d0, HIOD_BACKEND_KIND_IOMMUFD, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(hiod_address_space_add_section(as, 0x100000, 4096, buf, 0, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_dma_map(c0, 0xfee00000 - 0x1000, 4096, buf + 4096, 0, &error));
+	g_assert_no_error(error);
+	ioas0 = hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c0));
+	fx->fake->busy_ioas = ioas0;
+
+	c1 = hiod_address_space_attach_device(as, d1, HIOD_BACKEND_KIND_IOMMUFD, 0, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(c1);
+	g_assert_true(c1 != c0);
+	g_assert_true(hiod_vfio_device_get_container(d1) == c1);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c1)), !=, ioas0);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c1), ==, 1); /* the section, replayed */
+	{
+		g_autoptr(GPtrArray) members = hiod_address_space_get_containers(as);
+		g_assert_cmpuint(members->len, ==, 2);
+	}
+	g_assert_nonnull(hiod_vfio_device_get_host_iommu_device(d1));
+
+	hiod_address_space_detach_device(as, d1);
+	g_assert_cmpuint(hiod_address_space_get_n_sections(as), ==, 1);
+	hiod_address_space_detach_device(as, d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+	g_aligned_free(buf);
+}
+
 /* The fallback under fault injection: each call failing in turn leaves
  * nothing behind; a kernel without IOMMU_HWPT_ALLOC (ENOTTY) also ends on
  * the IOAS; a nesting parent (which an autodomain cannot be) is refused. */
@@ -1092,6 +1143,7 @@ main(int argc, char **argv)
 	ADD("hot-reset", test_hot_reset, NULL);
 	ADD("hwpt-refused-falls-back-to-ioas", test_hwpt_refused_falls_back, NULL);
 	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
+	ADD("space-falls-back-to-new-ioas", test_space_falls_back_to_new_ioas, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	return g_test_run();
 }
