@@ -12,9 +12,4 @@ HiodKernel *hiod_kernel_new(void);
 void hiod_kernel_free(HiodKernel *k);
 guint hiod_kernel_get_open_fd_count(HiodKernel *k);
 
-/* Reads a sysfs attribute below the sysfs root, stripped. NULL + error if absent. */
-gchar *hiod_context_read_sysfs(HiodContext *self, const gchar *path, GError **error);
-/* Resolves a sysfs link below the sysfs root and returns its basename. */
-gchar *hiod_context_read_sysfs_link_basename(HiodContext *self, const gchar *path, GError **error);
-
 G_END_DECLS

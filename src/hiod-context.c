@@ -226,42 +226,6 @@ hiod_context_get_kernel(HiodContext *self)
 	return self->kernel;
 }
 
-gchar *
-hiod_context_read_sysfs(HiodContext *self, const gchar *path, GError **error)
-{
-	g_autofree gchar *full = g_build_filename(self->sysfs_root, path, NULL);
-	g_autofree gchar *contents = NULL;
-	g_autoptr(GError) error_local = NULL;
-
-	if (!g_file_get_contents(full, &contents, NULL, &error_local)) {
-		g_set_error(error, HIOD_ERROR,
-			    error_local->code == G_FILE_ERROR_NOENT ? HIOD_ERROR_NOT_FOUND
-			    : error_local->code == G_FILE_ERROR_ACCES ? HIOD_ERROR_PERMISSION_DENIED
-								      : HIOD_ERROR_IO,
-			    "%s", error_local->message);
-		return NULL;
-	}
-	return g_strstrip(g_steal_pointer(&contents));
-}
-
-gchar *
-hiod_context_read_sysfs_link_basename(HiodContext *self, const gchar *path, GError **error)
-{
-	g_autofree gchar *full = g_build_filename(self->sysfs_root, path, NULL);
-	g_autofree gchar *target = NULL;
-	g_autoptr(GError) error_local = NULL;
-
-	target = g_file_read_link(full, &error_local);
-	if (target == NULL) {
-		g_set_error(error, HIOD_ERROR,
-			    error_local->code == G_FILE_ERROR_NOENT ? HIOD_ERROR_NOT_FOUND
-								    : HIOD_ERROR_IO,
-			    "%s", error_local->message);
-		return NULL;
-	}
-	return g_path_get_basename(target);
-}
-
 static void
 hiod_context_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {

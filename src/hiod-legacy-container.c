@@ -8,6 +8,8 @@
 #include "hiod-container-private.h"
 #include "hiod-context-private.h"
 #include "hiod-error.h"
+#include "hiod-sysfs-private.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-host-iommu-device-legacy-vfio.h"
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
@@ -289,7 +291,7 @@ hiod_legacy_describe_group(HiodContext *ctx, gint group_id)
 	for (guint i = 0; i < names->len; i++) {
 		const gchar *bdf = g_ptr_array_index(names, i);
 		g_autofree gchar *link = g_build_filename("bus", "pci", "devices", bdf, "driver", NULL);
-		g_autofree gchar *driver = hiod_context_read_sysfs_link_basename(ctx, link, NULL);
+		g_autofree gchar *driver = hiod_sysfs_read_link_name(ctx, link, NULL);
 		g_string_append_printf(s, "%s%s (%s%s)", i ? ", " : "", bdf,
 				       driver != NULL ? "driver " : "no driver",
 				       driver != NULL ? driver : "");

@@ -5,6 +5,7 @@
 #include "hiod-error.h"
 #include "hiod-json-private.h"
 #include "hiod-pci-device-info.h"
+#include "hiod-sysfs-private.h"
 
 /**
  * HiodPciDeviceInfo:
@@ -46,45 +47,12 @@ G_DEFINE_FINAL_TYPE(HiodPciDeviceInfo, hiod_pci_device_info, G_TYPE_OBJECT)
 gboolean
 hiod_pci_address_normalize(const gchar *address, gchar **normalized, GError **error)
 {
-	g_autoptr(GRegex) re = g_regex_new("^(?:([[:xdigit:]]{4,8}):)?([[:xdigit:]]{2}):"
-					   "([[:xdigit:]]{2})\\.([0-7])$",
-					   G_REGEX_OPTIMIZE, 0, NULL);
-	g_autoptr(GMatchInfo) m = NULL;
-	g_autofree gchar *devstr = NULL;
-	guint64 domain = 0, bus, dev = G_MAXUINT64, fn;
-
-	if (address != NULL && g_regex_match(re, address, 0, &m)) {
-		devstr = g_match_info_fetch(m, 3);
-		dev = g_ascii_strtoull(devstr, NULL, 16);
-	}
-	if (dev > 0x1f) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "'%s' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:00:04.0)",
-			    address != NULL ? address : "(null)");
+	guint domain, bus, devfn;
+	if (!hiod_pci_address_parse(address, &domain, &bus, &devfn, error))
 		return FALSE;
-	}
-	{
-		g_autofree gchar *d = g_match_info_fetch(m, 1);
-		g_autofree gchar *b = g_match_info_fetch(m, 2);
-		g_autofree gchar *f = g_match_info_fetch(m, 4);
-		if (d != NULL && d[0] != '\0')
-			domain = g_ascii_strtoull(d, NULL, 16);
-		bus = g_ascii_strtoull(b, NULL, 16);
-		fn = g_ascii_strtoull(f, NULL, 16);
-	}
 	if (normalized != NULL)
-		*normalized = g_strdup_printf("%04" G_GINT64_MODIFIER "x:%02" G_GINT64_MODIFIER
-					      "x:%02" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x",
-					      domain, bus, dev, fn);
+		*normalized = hiod_pci_address_format(domain, bus, devfn);
 	return TRUE;
-}
-
-static guint64
-hiod_pci_read_hex(HiodContext *ctx, const gchar *dir, const gchar *attr)
-{
-	g_autofree gchar *path = g_build_filename(dir, attr, NULL);
-	g_autofree gchar *value = hiod_context_read_sysfs(ctx, path, NULL);
-	return value != NULL ? g_ascii_strtoull(value, NULL, 16) : 0;
 }
 
 /* The cdev node of a vfio-bound device: <dev>/vfio-dev/vfioN -> /dev/vfio/devices/vfioN */
@@ -97,10 +65,22 @@ hiod_pci_find_cdev(HiodContext *ctx, const gchar *rel_dir)
 	if (d == NULL)
 		return NULL;
 	while ((name = g_dir_read_name(d)) != NULL) {
-		if (g_str_has_prefix(name, "vfio"))
+		guint64 n;
+		/* vfioN, N decimal as the kernel names it */
+		if (g_str_has_prefix(name, "vfio") &&
+		    g_ascii_string_to_unsigned(name + 4, 10, 0, G_MAXINT, &n, NULL))
 			return hiod_context_build_dev_path(ctx, "vfio", "devices", name, NULL);
+		g_debug("%s/%s: not a VFIO cdev name; skipped", dir, name);
 	}
 	return NULL;
+}
+
+static gboolean
+hiod_pci_read_id(HiodContext *ctx, const gchar *rel, const gchar *attr, guint64 max,
+		 guint64 *value, GError **error)
+{
+	g_autofree gchar *path = g_build_filename(rel, attr, NULL);
+	return hiod_sysfs_read_hex(ctx, path, max, value, error);
 }
 
 /**
@@ -123,8 +103,9 @@ hiod_pci_device_info_new(HiodContext *ctx, const gchar *address, GError **error)
 	g_autoptr(HiodPciDeviceInfo) self = NULL;
 	g_autofree gchar *bdf = NULL;
 	g_autofree gchar *rel = NULL;
-	g_autofree gchar *group = NULL;
 	g_autofree gchar *driver_link = NULL;
+	g_autofree gchar *real = NULL;
+	guint64 vendor = 0, device = 0, klass = 0;
 
 	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
 	if (!hiod_pci_address_normalize(address, &bdf, error))
@@ -138,17 +119,32 @@ hiod_pci_device_info_new(HiodContext *ctx, const gchar *address, GError **error)
 			    self->sysfs_path);
 		return NULL;
 	}
+	/* a bus/pci/devices entry is the kernel's link into /sys/devices */
+	real = hiod_sysfs_resolve(ctx, rel, error);
+	if (real == NULL) {
+		g_prefix_error(error, "PCI device %s: ", bdf);
+		return NULL;
+	}
+	if (!hiod_pci_read_id(ctx, rel, "vendor", 0xffff, &vendor, error) ||
+	    !hiod_pci_read_id(ctx, rel, "device", 0xffff, &device, error) ||
+	    !hiod_pci_read_id(ctx, rel, "class", 0xffffff, &klass, error)) {
+		g_prefix_error(error, "PCI device %s: ", bdf);
+		return NULL;
+	}
 	self->address = g_steal_pointer(&bdf);
-	self->vendor_id = (guint16)hiod_pci_read_hex(ctx, rel, "vendor");
-	self->device_id = (guint16)hiod_pci_read_hex(ctx, rel, "device");
-	self->class_code = (guint32)hiod_pci_read_hex(ctx, rel, "class");
+	self->vendor_id = (guint16)vendor;
+	self->device_id = (guint16)device;
+	self->class_code = (guint32)klass;
 	driver_link = g_build_filename(rel, "driver", NULL);
-	self->driver = hiod_context_read_sysfs_link_basename(ctx, driver_link, NULL);
+	self->driver = hiod_sysfs_read_link_name(ctx, driver_link, NULL);
 	g_free(driver_link);
 	driver_link = g_build_filename(rel, "iommu_group", NULL);
-	group = hiod_context_read_sysfs_link_basename(ctx, driver_link, NULL);
-	self->iommu_group = group != NULL ? (gint)g_ascii_strtoll(group, NULL, 10) : -1;
-	if (group != NULL) {
+	if (!hiod_sysfs_read_iommu_group(ctx, driver_link, &self->iommu_group, error)) {
+		g_prefix_error(error, "PCI device %s: ", self->address);
+		return NULL;
+	}
+	if (self->iommu_group >= 0) {
+		g_autofree gchar *group = g_strdup_printf("%d", self->iommu_group);
 		g_autofree gchar *node = hiod_context_build_dev_path(ctx, "vfio", group, NULL);
 		if (g_file_test(node, G_FILE_TEST_EXISTS))
 			self->vfio_group_node = g_steal_pointer(&node);
@@ -195,9 +191,32 @@ hiod_context_list_pci_devices(HiodContext *ctx, GError **error)
 		return NULL;
 	}
 	while ((name = g_dir_read_name(d)) != NULL) {
-		HiodPciDeviceInfo *info = hiod_pci_device_info_new(ctx, name, NULL);
-		if (info != NULL)
-			g_ptr_array_add(devices, info);
+		g_autofree gchar *canon = NULL;
+		g_autoptr(GError) error_dev = NULL;
+		HiodPciDeviceInfo *info;
+		/* the kernel names each entry DDDD:BB:DD.F, nothing else */
+		if (!hiod_pci_address_normalize(name, &canon, NULL) || g_strcmp0(canon, name) != 0) {
+			g_autofree gchar *shown = g_strescape(name, NULL);
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+				    "cannot list PCI devices: %s/%s is not named as the kernel names "
+				    "a PCI device (DDDD:BB:DD.F)",
+				    dir, shown);
+			return NULL;
+		}
+		info = hiod_pci_device_info_new(ctx, name, &error_dev);
+		if (info == NULL) {
+			/* gone since the directory was read (hot unplug): not an error */
+			g_autofree gchar *entry = g_build_filename(dir, name, NULL);
+			if (g_error_matches(error_dev, HIOD_ERROR, HIOD_ERROR_NOT_FOUND) &&
+			    !g_file_test(entry, G_FILE_TEST_EXISTS)) {
+				g_debug("%s: %s", name, error_dev->message);
+				continue;
+			}
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_dev),
+						   "cannot list PCI devices: ");
+			return NULL;
+		}
+		g_ptr_array_add(devices, info);
 	}
 	g_ptr_array_sort(devices, hiod_pci_compare);
 	return g_steal_pointer(&devices);

@@ -26,7 +26,6 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,10 +34,12 @@
 #include "hiod-error.h"
 #include "hiod-json-private.h"
 #include "hiod-pci-topology.h"
+#include "hiod-sysfs-private.h"
 
 typedef struct _HiodPciNode HiodPciNode;
 
 typedef struct {
+	guint64 key; /* BUS_KEY_VALUE(domain, number): the hash table's key */
 	guint domain;
 	guint number;
 	gboolean express;
@@ -63,7 +64,7 @@ typedef struct {
 
 struct _HiodPciTopology {
 	GObject parent_instance;
-	GHashTable *buses;	 /* key (domain << 8 | bus) -> HiodPciBusEntry */
+	GHashTable *buses;	 /* &entry->key (domain << 8 | bus, 64-bit) -> HiodPciBusEntry */
 	GHashTable *nodes;	 /* address -> HiodPciNode */
 	GHashTable *attachments; /* HiodVfioDevice* -> HiodPciAttachment */
 	GMutex lock;
@@ -71,7 +72,8 @@ struct _HiodPciTopology {
 
 G_DEFINE_FINAL_TYPE(HiodPciTopology, hiod_pci_topology, G_TYPE_OBJECT)
 
-#define BUS_KEY(domain, bus) GUINT_TO_POINTER(((domain) << 8) | (bus))
+#define BUS_KEY_VALUE(domain, bus) ((((guint64)(domain)) << 8) | (guint64)(bus))
+#define BUS_KEY(domain, bus) (&(guint64){BUS_KEY_VALUE(domain, bus)})
 
 static void
 hiod_pci_bus_entry_free(HiodPciBusEntry *b)
@@ -94,32 +96,9 @@ hiod_pci_attachment_free(HiodPciAttachment *a)
 	g_free(a);
 }
 
-/* "DDDD:BB:SS.F" or "BB:SS.F" */
-static gboolean
-hiod_pci_parse_address(const gchar *address, guint *domain, guint *bus, guint *devfn,
-		       GError **error)
-{
-	guint d = 0, b, s, f;
-	gchar tail;
-	if (address == NULL ||
-	    (sscanf(address, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) != 4 &&
-	     (d = 0, sscanf(address, "%x:%x.%x%c", &b, &s, &f, &tail) != 3)) ||
-	    d > 0xffff || b > 0xff || s > 0x1f || f > 7) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "'%s' is not a PCI address (DDDD:BB:SS.F)", address ? address : "");
-		return FALSE;
-	}
-	*domain = d;
-	*bus = b;
-	*devfn = (s << 3) | f;
-	return TRUE;
-}
-
-static gchar *
-hiod_pci_format_address(guint domain, guint bus, guint devfn)
-{
-	return g_strdup_printf("%04x:%02x:%02x.%x", domain, bus, devfn >> 3, devfn & 7);
-}
+/* one rule for every PCI address (hiod-sysfs.c) */
+#define hiod_pci_parse_address hiod_pci_address_parse
+#define hiod_pci_format_address hiod_pci_address_format
 
 static gboolean
 hiod_pci_bridge_kind_is_express(HiodPciBridgeKind kind)
@@ -193,7 +172,8 @@ hiod_pci_topology_add_node_locked(HiodPciTopology *self, const gchar *address, g
 		b->number = secondary_bus;
 		b->express = hiod_pci_bridge_kind_is_express(kind);
 		b->parent_bridge = n;
-		g_hash_table_insert(self->buses, BUS_KEY(domain, secondary_bus), b);
+		b->key = BUS_KEY_VALUE(domain, secondary_bus);
+		g_hash_table_insert(self->buses, &b->key, b);
 	}
 	return n;
 }
@@ -219,7 +199,7 @@ hiod_pci_topology_add_root_bus(HiodPciTopology *self, guint domain, guint bus, g
 	HiodPciBusEntry *b;
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), FALSE);
-	if (domain > 0xffff || bus > 0xff) {
+	if (bus > 0xff) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "bus %x:%x is out of range", domain, bus);
 		return FALSE;
@@ -234,7 +214,8 @@ hiod_pci_topology_add_root_bus(HiodPciTopology *self, guint domain, guint bus, g
 	b->domain = domain;
 	b->number = bus;
 	b->express = express;
-	g_hash_table_insert(self->buses, BUS_KEY(domain, bus), b);
+	b->key = BUS_KEY_VALUE(domain, bus);
+	g_hash_table_insert(self->buses, &b->key, b);
 	return TRUE;
 }
 
@@ -576,8 +557,7 @@ hiod_pci_topology_add_sysfs_chain(HiodPciTopology *self, const gchar *devices_di
 	/* find the host bridge component "pciDDDD:BB" */
 	for (guint i = 0; i < n; i++) {
 		guint d, b;
-		gchar tail;
-		if (sscanf(parts[i], "pci%x:%x%c", &d, &b, &tail) == 2)
+		if (hiod_pci_host_bridge_parse(parts[i], &d, &b))
 			root = (gint)i;
 	}
 	if (root < 0) {
@@ -606,7 +586,8 @@ hiod_pci_topology_add_sysfs_chain(HiodPciTopology *self, const gchar *devices_di
 			rb->domain = d;
 			rb->number = b;
 			rb->express = TRUE;
-			g_hash_table_insert(self->buses, BUS_KEY(d, b), rb);
+			rb->key = BUS_KEY_VALUE(d, b);
+			g_hash_table_insert(self->buses, &rb->key, rb);
 		}
 		if (!g_hash_table_contains(self->nodes, canon)) {
 			guint nd, nb, ndf;
@@ -671,11 +652,18 @@ hiod_pci_topology_new_from_sysfs(HiodContext *ctx, GError **error)
 	self = hiod_pci_topology_new();
 	g_mutex_lock(&self->lock);
 	for (guint i = 0; i < names->len; i++) {
-		g_autofree gchar *link = g_build_filename(devices_dir, names->pdata[i], NULL);
-		g_autofree gchar *real = realpath(link, NULL);
+		g_autofree gchar *rel = g_build_filename("bus", "pci", "devices", names->pdata[i], NULL);
+		g_autoptr(GError) error_entry = NULL;
+		g_autofree gchar *real = hiod_sysfs_resolve(ctx, rel, &error_entry);
 		if (real == NULL) {
-			g_debug("cannot resolve %s; skipped", link);
-			continue;
+			if (g_error_matches(error_entry, HIOD_ERROR, HIOD_ERROR_NOT_FOUND)) {
+				g_debug("%s; skipped", error_entry->message); /* unplugged meanwhile */
+				continue;
+			}
+			g_mutex_unlock(&self->lock);
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_entry),
+						   "reading the PCI topology from sysfs: ");
+			return NULL;
 		}
 		if (!hiod_pci_topology_add_sysfs_chain(self, devices_dir, real, error)) {
 			g_mutex_unlock(&self->lock);
@@ -692,7 +680,7 @@ hiod_pci_topology_new_from_sysfs(HiodContext *ctx, GError **error)
 static gint
 hiod_pci_cmp_uint_keys(gconstpointer a, gconstpointer b)
 {
-	guint ua = GPOINTER_TO_UINT(a), ub = GPOINTER_TO_UINT(b);
+	guint64 ua = *(const guint64 *)a, ub = *(const guint64 *)b;
 	return ua < ub ? -1 : ua > ub;
 }
 
@@ -987,7 +975,7 @@ static void
 hiod_pci_topology_init(HiodPciTopology *self)
 {
 	g_mutex_init(&self->lock);
-	self->buses = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	self->buses = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 					    (GDestroyNotify)hiod_pci_bus_entry_free);
 	self->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					    (GDestroyNotify)hiod_pci_node_free);

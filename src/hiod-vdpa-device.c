@@ -7,6 +7,7 @@
 #include "hiod-context-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-host-iommu-device-vdpa.h"
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
@@ -128,7 +129,7 @@ hiod_vdpa_device_info_new(HiodContext *ctx, const gchar *name, GError **error)
 	info = g_new0(HiodVdpaDeviceInfo, 1);
 	info->name = g_strdup(name);
 	rel = g_build_filename("bus", "vdpa", "devices", name, "driver", NULL);
-	info->driver = hiod_context_read_sysfs_link_basename(ctx, rel, NULL);
+	info->driver = hiod_sysfs_read_link_name(ctx, rel, NULL);
 	/* the device's parent in the device tree is its management device */
 	target = g_file_read_link(dir, NULL);
 	if (target != NULL) {

@@ -556,6 +556,59 @@ hiodctl_render_generic_node(JsonNode *node, guint indent, GString *text)
 	}
 }
 
+/*
+ * Text output shows what sysfs and the kernel said, and those strings are not
+ * ours: a driver or device name with terminal escapes must not reach the
+ * terminal raw. Every control character (C0, DEL, C1) and every byte of
+ * invalid UTF-8 is shown as \xNN (C1 as \u00NN); --json keeps the JSON
+ * escaping.
+ */
+static gchar *
+hiodctl_escape_text(const gchar *s)
+{
+	GString *out = g_string_new(NULL);
+	const gchar *end = NULL;
+	gboolean valid = g_utf8_validate(s, -1, &end);
+	for (const gchar *p = s; *p != '\0';) {
+		guchar c = (guchar)*p;
+		if (c < 0x20 || c == 0x7f || (!valid && c >= 0x80)) {
+			g_string_append_printf(out, "\\x%02x", c);
+			p++;
+		} else if (c >= 0x80) {
+			gunichar u = g_utf8_get_char(p);
+			const gchar *next = g_utf8_next_char(p);
+			if (u >= 0x80 && u <= 0x9f)
+				g_string_append_printf(out, "\\u%04x", u);
+			else
+				g_string_append_len(out, p, next - p);
+			p = next;
+		} else {
+			g_string_append_c(out, (gchar)c);
+			p++;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* every string value of the document, escaped for the terminal */
+static void
+hiodctl_escape_node(JsonNode *node)
+{
+	if (JSON_NODE_HOLDS_OBJECT(node)) {
+		JsonObject *o = json_node_get_object(node);
+		g_autoptr(GList) members = json_object_get_members(o);
+		for (GList *l = members; l != NULL; l = l->next)
+			hiodctl_escape_node(json_object_get_member(o, l->data));
+	} else if (JSON_NODE_HOLDS_ARRAY(node)) {
+		JsonArray *a = json_node_get_array(node);
+		for (guint i = 0; i < json_array_get_length(a); i++)
+			hiodctl_escape_node(json_array_get_element(a, i));
+	} else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+		g_autofree gchar *escaped = hiodctl_escape_text(json_node_get_string(node));
+		json_node_set_string(node, escaped);
+	}
+}
+
 static void
 hiodctl_print_json(JsonNode *root)
 {
@@ -600,7 +653,9 @@ hiodctl_fail(HiodctlCtx *c, const gchar *command, GError *error)
 		root = json_builder_get_root(b);
 		hiodctl_print_json(root);
 	} else {
-		g_printerr("hiodctl %s: %s\n", command, error->message);
+		g_autofree gchar *cmd = hiodctl_escape_text(command);
+		g_autofree gchar *msg = hiodctl_escape_text(error->message);
+		g_printerr("hiodctl %s: %s\n", cmd, msg);
 	}
 	return hiodctl_exit_code(error);
 }
@@ -695,6 +750,7 @@ main(int argc, char **argv)
 		hiodctl_print_json(root);
 	} else {
 		g_autoptr(GString) text = g_string_new(NULL);
+		hiodctl_escape_node(root);
 		if (cmd->render != NULL)
 			cmd->render(json_node_get_object(root), text);
 		else

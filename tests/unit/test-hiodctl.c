@@ -115,6 +115,41 @@ test_no_sysfs(void)
 			==, "not-found");
 }
 
+/* names from sysfs reach the terminal escaped: a driver named with terminal
+ * escapes (and a C1 control) shows as \xNN, never raw; --json keeps it */
+static void
+test_text_escapes(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *text[] = {"list", NULL};
+	const gchar *json[] = {"list", "--json", NULL};
+	const gchar *bad[] = {"info", "0000:00:04.0\033]0;owned\007", NULL};
+	const gchar *evil = "evil\033]0;owned\007\033[2J\302\233";
+	JsonObject *dev;
+
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, evil, 3, NULL);
+	g_assert_cmpint(run_hiodctl(t, text, &out, &err), ==, 0);
+	g_assert_null(strchr(out, '\033'));
+	g_assert_null(strchr(out, '\007'));
+	g_assert_null(strstr(out, "\302\233"));
+	g_assert_nonnull(strstr(out, "evil\\x1b]0;owned\\x07\\x1b[2J\\u009b"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run_hiodctl(t, json, &out, &err), ==, 0);
+	dev = json_array_get_object_element(
+	    json_object_get_array_member(parse(out, parser), "devices"), 0);
+	g_assert_cmpstr(json_object_get_string_member(dev, "driver"), ==, evil);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	/* an error message quoting the argument */
+	g_assert_cmpint(run_hiodctl(t, bad, &out, &err), ==, 2 + HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_null(strchr(err, '\033'));
+	g_assert_null(strchr(err, '\007'));
+	g_assert_nonnull(strstr(err, "is not a PCI address"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,5 +158,6 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/hiodctl/list-text-no-vfio", test_list_text_no_vfio);
 	g_test_add_func("/hiod/hiodctl/errors", test_errors);
 	g_test_add_func("/hiod/hiodctl/no-sysfs", test_no_sysfs);
+	g_test_add_func("/hiod/hiodctl/text-escapes", test_text_escapes);
 	return g_test_run();
 }

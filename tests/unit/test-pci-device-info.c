@@ -2,6 +2,8 @@
 /* PCI device identity from a sysfs snapshot. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "hiod-test-common.h"
 
 static HiodTestTree *
@@ -97,6 +99,110 @@ test_no_sysfs(void)
 	g_assert_false(hiod_context_has_iommufd(ctx));
 }
 
+/* one device in a fresh tree, then one of its sysfs files replaced by @value
+ * (a link when @link): the device info and the listing refuse it, naming
+ * the file */
+static void
+assert_sysfs_refused(const gchar *file, const gchar *value, gboolean link)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	g_autoptr(GPtrArray) devs = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *rel = g_build_filename("bus/pci/devices/0000:00:04.0", file, NULL);
+	g_autofree gchar *full = g_build_filename(t->sys, rel, NULL);
+
+	g_test_message("%s = '%s'", file, value);
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, "vfio0");
+	hiod_test_tree_touch_dev(t, "vfio/abc");
+	g_assert_cmpint(unlink(full), ==, 0);
+	if (link)
+		hiod_test_tree_link(t, rel, value);
+	else
+		hiod_test_tree_write(t, rel, value);
+	ctx = hiod_test_tree_context(t);
+	info = hiod_pci_device_info_new(ctx, "0000:00:04.0", &error);
+	g_assert_null(info);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, full));
+	g_clear_error(&error);
+	devs = hiod_context_list_pci_devices(ctx, &error);
+	g_assert_null(devs);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, file));
+}
+
+/* sysfs values the kernel would never print are refused, not misread */
+static void
+test_sysfs_strict(void)
+{
+	assert_sysfs_refused("vendor", "garbage\n", FALSE);		/* was 0000 */
+	assert_sysfs_refused("vendor", "0x12345\n", FALSE);
+	assert_sysfs_refused("vendor", " 0x1234\n", FALSE);
+	assert_sysfs_refused("vendor", "0x-123\n", FALSE);
+	assert_sysfs_refused("vendor", "", FALSE);
+	assert_sysfs_refused("device", "0x123456789\n", FALSE);	/* was 6789 */
+	assert_sysfs_refused("class", "0x1000000\n", FALSE);
+	assert_sysfs_refused("iommu_group", "../../../kernel/iommu_groups/abc", TRUE); /* was 0 */
+	assert_sysfs_refused("iommu_group", "../../../kernel/iommu_groups/99999999999", TRUE);
+	assert_sysfs_refused("iommu_group", "../../../kernel/iommu_groups/-1", TRUE);
+	assert_sysfs_refused("iommu_group", "../../../kernel/iommu_groups/+3", TRUE);
+	assert_sysfs_refused("iommu_group", "../../../kernel/iommu_groups/03", TRUE);
+}
+
+/* a bus/pci/devices entry that leads out of sysfs is no device */
+static void
+test_sysfs_entry_outside(void)
+{
+	g_autoptr(HiodTestTree) t = make_tree();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	g_autoptr(GPtrArray) devs = NULL;
+	g_autoptr(GError) error = NULL;
+
+	hiod_test_tree_link(t, "bus/pci/devices/0000:00:07.0", "/etc");
+	ctx = hiod_test_tree_context(t);
+	info = hiod_pci_device_info_new(ctx, "0000:00:07.0", &error);
+	g_assert_null(info);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, "outside sysfs"));
+	g_clear_error(&error);
+	devs = hiod_context_list_pci_devices(ctx, &error);
+	g_assert_null(devs);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, "0000:00:07.0"));
+	g_clear_error(&error);
+	/* an entry not named as the kernel names devices */
+	{
+		g_autofree gchar *entry = g_build_filename(t->sys, "bus/pci/devices/0000:00:07.0", NULL);
+		g_assert_cmpint(unlink(entry), ==, 0);
+	}
+	hiod_test_tree_add_pci(t, "0:0:7.0", 0x1234, 0x11e8, 0x00ff00, NULL, -1, NULL);
+	devs = hiod_context_list_pci_devices(ctx, &error);
+	g_assert_null(devs);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, "0:0:7.0"));
+}
+
+/* the group node is made from the group number, not from the link's text */
+static void
+test_sysfs_group_node(void)
+{
+	g_autoptr(HiodTestTree) t = make_tree();
+	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = hiod_pci_device_info_new(ctx, "0000:00:04.0", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(hiod_pci_device_info_get_iommu_group(info), ==, 3);
+	g_assert_true(g_str_has_suffix(hiod_pci_device_info_get_vfio_group_node(info), "/vfio/3"));
+	g_clear_object(&info);
+	info = hiod_pci_device_info_new(ctx, "0000:00:00.0", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(hiod_pci_device_info_get_iommu_group(info), ==, -1);
+	g_assert_null(hiod_pci_device_info_get_vfio_group_node(info));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -104,5 +210,8 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/pci-device-info/list", test_list);
 	g_test_add_func("/hiod/pci-device-info/lookup", test_lookup);
 	g_test_add_func("/hiod/pci-device-info/no-sysfs", test_no_sysfs);
+	g_test_add_func("/hiod/pci-device-info/sysfs-strict", test_sysfs_strict);
+	g_test_add_func("/hiod/pci-device-info/sysfs-entry-outside", test_sysfs_entry_outside);
+	g_test_add_func("/hiod/pci-device-info/sysfs-group-node", test_sysfs_group_node);
 	return g_test_run();
 }

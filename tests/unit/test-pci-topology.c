@@ -214,12 +214,104 @@ test_pci_topology_declared(void)
 	g_assert_false(hiod_pci_topology_has_device(topo, "0000:02:04.0"));
 }
 
+/* Addresses that differ from the kernel's own spelling: refused by the
+ * topology as by the device info (one rule, hiod_pci_address_parse). */
+static const gchar *const malformed_addresses[] = {
+    "0000:00:04.0\n", "0:0:4.0",	 "+000:00:04.0",	 " 0000:00:04.0",
+    "0000:00:04.0 ",   "000:00:04.0",	 "000000000:00:04.0", "0000:0:04.0",
+    "0000:00:4.0",     "0000:00:04.00", "0000:00:04.0x",	 "0000:00:20.0",
+    "0000:00:04.8",    "-000:00:04.0",	 "0x00:00:04.0",	 "0000:+0:04.0",
+    "0000:00:04.-0",   "",		 "0000:00:04",	 "00:04.0\n",
+};
+
+static void
+test_pci_topology_address_one_rule(void)
+{
+	g_autoptr(HiodPciTopology) topo = hiod_pci_topology_new();
+	g_autoptr(GError) error = NULL;
+	HiodPciRid rid;
+
+	g_assert_true(hiod_pci_topology_add_root_bus(topo, 0, 0, TRUE, &error));
+	g_assert_true(hiod_pci_topology_add_device(topo, "0000:00:04.0", &error));
+	g_assert_no_error(error);
+	for (gsize i = 0; i < G_N_ELEMENTS(malformed_addresses); i++) {
+		const gchar *bad = malformed_addresses[i];
+		g_test_message("'%s'", bad);
+		g_assert_false(hiod_pci_address_normalize(bad, NULL, NULL));
+		g_assert_false(hiod_pci_topology_has_device(topo, bad));
+		g_assert_false(hiod_pci_topology_lookup(topo, bad, &rid, NULL, &error));
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+		g_assert_false(hiod_pci_topology_add_device(topo, bad, &error));
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+	}
+	/* the short form, as the device info takes it */
+	g_assert_true(hiod_pci_topology_has_device(topo, "00:04.0"));
+	/* a VMD domain (5 hex digits) and an 8-digit one */
+	g_assert_true(hiod_pci_topology_add_root_bus(topo, 0x10000, 0, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_pci_topology_add_device(topo, "10000:00:04.0", &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_pci_topology_lookup(topo, "10000:00:04.0", &rid, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(rid.domain, ==, 0x10000);
+	g_assert_true(hiod_pci_topology_add_root_bus(topo, 0xfffffff0, 0x12, TRUE, &error));
+	g_assert_true(hiod_pci_topology_add_device(topo, "FFFFFFF0:12:1f.7", &error));
+	g_assert_no_error(error);
+	/* domain 0x10000 bus 0 is not domain 0 bus 0 (keys do not collide) */
+	g_assert_false(hiod_pci_topology_has_device(topo, "10000:00:05.0"));
+	g_assert_true(hiod_pci_topology_add_device(topo, "0000:00:05.0", &error));
+	g_assert_false(hiod_pci_topology_has_device(topo, "10000:00:05.0"));
+}
+
+/* A device behind a VMD (domain 10000): sysfs names it 10000:00:04.0 below
+ * pci10000:00; the topology knows it as the device info does. */
+static void
+test_pci_topology_sysfs_vmd_domain(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(HiodPciTopology) topo = NULL;
+	g_autoptr(HiodPciDeviceInfo) info = NULL;
+	g_autoptr(GError) error = NULL;
+	guint domain = 0, bus = 1;
+	HiodPciRid rid;
+	guint8 cfg[256] = {0x86, 0x80};
+
+	hiod_test_tree_write(t, "devices/pci10000:00/10000:00:04.0/vendor", "0x8086\n");
+	hiod_test_tree_write(t, "devices/pci10000:00/10000:00:04.0/device", "0x0a54\n");
+	hiod_test_tree_write(t, "devices/pci10000:00/10000:00:04.0/class", "0x010802\n");
+	{
+		g_autofree gchar *p =
+		    g_build_filename(t->sys, "devices/pci10000:00/10000:00:04.0/config", NULL);
+		g_assert_true(g_file_set_contents(p, (const gchar *)cfg, sizeof(cfg), NULL));
+	}
+	hiod_test_tree_link(t, "bus/pci/devices/10000:00:04.0",
+			    "../../../devices/pci10000:00/10000:00:04.0");
+	ctx = hiod_test_tree_context(t);
+	info = hiod_pci_device_info_new(ctx, "10000:00:04.0", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(hiod_pci_device_info_get_address(info), ==, "10000:00:04.0");
+	topo = hiod_pci_topology_new_from_sysfs(ctx, &error);
+	g_assert_no_error(error);
+	g_assert_true(hiod_pci_topology_get_root_bus(topo, "10000:00:04.0", &domain, &bus, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(domain, ==, 0x10000);
+	g_assert_cmphex(bus, ==, 0);
+	g_assert_true(hiod_pci_topology_lookup(topo, "10000:00:04.0", &rid, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(rid.devfn, ==, DEVFN(4, 0));
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hiod/pci-topology/sysfs", test_pci_topology_sysfs);
 	g_test_add_func("/hiod/pci-topology/sysfs-short-config", test_pci_topology_sysfs_short_config);
+	g_test_add_func("/hiod/pci-topology/address-one-rule", test_pci_topology_address_one_rule);
+	g_test_add_func("/hiod/pci-topology/sysfs-vmd-domain", test_pci_topology_sysfs_vmd_domain);
 	g_test_add_func("/hiod/pci-topology/declared", test_pci_topology_declared);
 	return g_test_run();
 }

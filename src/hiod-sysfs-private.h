@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sysfs, read strictly and written safely. Every PCI address (BDF) hiod
+ * parses goes through hiod_pci_address_parse(): one rule for the CLI, the
+ * device info and the topology. Every sysfs attribute hiod reads is parsed
+ * whole (a value sysfs would never print is refused with the file named),
+ * and every sysfs write goes through hiod_sysfs_write(): the kernel
+ * chokepoint, O_NOFOLLOW, a regular file only.
+ */
+#pragma once
+
+#include "hiod-context.h"
+
+G_BEGIN_DECLS
+
+/*
+ * A PCI address as the kernel prints it ("%04x:%02x:%02x.%d"): DDDD:BB:DD.F
+ * with a domain of 4 to 8 hex digits (VMD domains are 10000 and up), or the
+ * short BB:DD.F (domain 0). Bus 2 hex digits, device 2 hex digits below 0x20,
+ * function one digit below 8. No sign, space, prefix or trailing character.
+ */
+gboolean hiod_pci_address_parse(const gchar *text, guint *domain, guint *bus, guint *devfn,
+				GError **error);
+gchar *hiod_pci_address_format(guint domain, guint bus, guint devfn);
+/* A PCI host bridge's sysfs name, "pciDDDD:BB". */
+gboolean hiod_pci_host_bridge_parse(const gchar *text, guint *domain, guint *bus);
+
+/* Reads @rel below the sysfs root; the one trailing newline sysfs adds is
+ * dropped. NULL with HIOD_ERROR_NOT_FOUND when absent. */
+gchar *hiod_sysfs_read(HiodContext *ctx, const gchar *rel, GError **error);
+/* Reads a hex attribute ("0x1234\n", as the kernel prints vendor, device,
+ * class) no larger than @max; anything else is refused, naming the file. */
+gboolean hiod_sysfs_read_hex(HiodContext *ctx, const gchar *rel, guint64 max, guint64 *value,
+			     GError **error);
+/* The basename of the link @rel; NULL with HIOD_ERROR_NOT_FOUND when absent. */
+gchar *hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error);
+/* A device's iommu_group link: the group number (decimal, 0..G_MAXINT), -1
+ * when there is no link; a link that names no group number is refused. */
+gboolean hiod_sysfs_read_iommu_group(HiodContext *ctx, const gchar *rel, gint *group,
+				     GError **error);
+/* Resolves @rel and checks that it lands inside the sysfs root (a
+ * bus/pci/devices entry that points elsewhere is refused). */
+gchar *hiod_sysfs_resolve(HiodContext *ctx, const gchar *rel, GError **error);
+/* Writes @value to the attribute @rel below the sysfs root: through the
+ * kernel chokepoint, never following a symlink, a regular file only. */
+gboolean hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value,
+			  GError **error);
+
+G_END_DECLS

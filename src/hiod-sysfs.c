@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hiod-context-private.h"
+#include "hiod-error.h"
+#include "hiod-kernel-private.h"
+#include "hiod-sysfs-private.h"
+
+/* PCI addresses ------------------------------------------------------------------- */
+
+/* exactly @n hex digits at @s (n <= 8) */
+static gboolean
+hiod_parse_hex_digits(const gchar *s, guint n, guint *value)
+{
+	guint v = 0;
+	for (guint i = 0; i < n; i++) {
+		if (!g_ascii_isxdigit(s[i]))
+			return FALSE;
+		v = (v << 4) | (guint)g_ascii_xdigit_value(s[i]);
+	}
+	*value = v;
+	return TRUE;
+}
+
+static gsize
+hiod_count_hex_digits(const gchar *s)
+{
+	gsize n = 0;
+	while (g_ascii_isxdigit(s[n]))
+		n++;
+	return n;
+}
+
+/* "BB:DD.F" and nothing after it */
+static gboolean
+hiod_pci_parse_bus_dev_fn(const gchar *s, guint *bus, guint *devfn)
+{
+	guint b, d, f;
+	if (!hiod_parse_hex_digits(s, 2, &b) || s[2] != ':' || !hiod_parse_hex_digits(s + 3, 2, &d) ||
+	    s[5] != '.' || s[6] < '0' || s[6] > '7' || s[7] != '\0' || d > 0x1f)
+		return FALSE;
+	f = (guint)(s[6] - '0');
+	*bus = b;
+	*devfn = (d << 3) | f;
+	return TRUE;
+}
+
+gboolean
+hiod_pci_address_parse(const gchar *text, guint *domain, guint *bus, guint *devfn, GError **error)
+{
+	guint d = 0, b = 0, df = 0;
+	gboolean ok = FALSE;
+
+	if (text != NULL) {
+		gsize n = hiod_count_hex_digits(text);
+		if (n == 2 && text[2] == ':') {
+			/* the short form BB:DD.F, domain 0 */
+			ok = hiod_pci_parse_bus_dev_fn(text, &b, &df);
+		} else if (n >= 4 && n <= 8 && text[n] == ':') {
+			ok = hiod_parse_hex_digits(text, (guint)n, &d) &&
+			     hiod_pci_parse_bus_dev_fn(text + n + 1, &b, &df);
+		}
+	}
+	if (!ok) {
+		g_autofree gchar *shown = text != NULL ? g_strescape(text, NULL) : g_strdup("(null)");
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not a PCI address (expected DDDD:BB:DD.F with a domain of 4 to 8 "
+			    "hex digits, bus and device 2 hex digits (device below 20), function 0-7; "
+			    "e.g. 0000:00:04.0)",
+			    shown);
+		return FALSE;
+	}
+	if (domain != NULL)
+		*domain = d;
+	if (bus != NULL)
+		*bus = b;
+	if (devfn != NULL)
+		*devfn = df;
+	return TRUE;
+}
+
+gchar *
+hiod_pci_address_format(guint domain, guint bus, guint devfn)
+{
+	return g_strdup_printf("%04x:%02x:%02x.%u", domain, bus, devfn >> 3, devfn & 7);
+}
+
+gboolean
+hiod_pci_host_bridge_parse(const gchar *text, guint *domain, guint *bus)
+{
+	gsize n;
+	guint d, b;
+	if (text == NULL || !g_str_has_prefix(text, "pci"))
+		return FALSE;
+	text += 3;
+	n = hiod_count_hex_digits(text);
+	if (n < 4 || n > 8 || text[n] != ':' || !hiod_parse_hex_digits(text, (guint)n, &d) ||
+	    !hiod_parse_hex_digits(text + n + 1, 2, &b) || text[n + 3] != '\0')
+		return FALSE;
+	*domain = d;
+	*bus = b;
+	return TRUE;
+}
+
+/* reading ------------------------------------------------------------------------- */
+
+static gint
+hiod_sysfs_error_code(const GError *error)
+{
+	if (error->domain != G_FILE_ERROR)
+		return HIOD_ERROR_IO;
+	switch (error->code) {
+	case G_FILE_ERROR_NOENT:
+		return HIOD_ERROR_NOT_FOUND;
+	case G_FILE_ERROR_ACCES:
+	case G_FILE_ERROR_PERM:
+		return HIOD_ERROR_PERMISSION_DENIED;
+	default:
+		return HIOD_ERROR_IO;
+	}
+}
+
+gchar *
+hiod_sysfs_read(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autofree gchar *contents = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(full, &contents, &len, &error_local)) {
+		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
+			    error_local->message);
+		return NULL;
+	}
+	if (len > 0 && contents[len - 1] == '\n')
+		contents[len - 1] = '\0';
+	return g_steal_pointer(&contents);
+}
+
+gboolean
+hiod_sysfs_read_hex(HiodContext *ctx, const gchar *rel, guint64 max, guint64 *value,
+		    GError **error)
+{
+	g_autofree gchar *text = hiod_sysfs_read(ctx, rel, error);
+	g_autofree gchar *full = NULL;
+	g_autofree gchar *shown = NULL;
+	guint64 v = 0;
+
+	if (text == NULL)
+		return FALSE;
+	if ((g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X")) &&
+	    g_ascii_string_to_unsigned(text + 2, 16, 0, max, &v, NULL)) {
+		*value = v;
+		return TRUE;
+	}
+	full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	shown = g_strescape(text, NULL);
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+		    "%s says '%s': not a hex number of at most 0x%" G_GINT64_MODIFIER
+		    "x as the kernel prints it",
+		    full, shown, max);
+	return FALSE;
+}
+
+gchar *
+hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autofree gchar *target = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	target = g_file_read_link(full, &error_local);
+	if (target == NULL) {
+		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
+			    error_local->message);
+		return NULL;
+	}
+	return g_path_get_basename(target);
+}
+
+gboolean
+hiod_sysfs_read_iommu_group(HiodContext *ctx, const gchar *rel, gint *group, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *name = hiod_sysfs_read_link_name(ctx, rel, &error_local);
+	guint64 v = 0;
+
+	if (name == NULL) {
+		if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_FOUND)) {
+			*group = -1; /* no IOMMU */
+			return TRUE;
+		}
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	/* decimal as the kernel names groups: no sign, no leading zero, fits a gint */
+	if (!g_ascii_string_to_unsigned(name, 10, 0, G_MAXINT, &v, NULL) ||
+	    (name[0] == '0' && name[1] != '\0')) {
+		g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+		g_autofree gchar *shown = g_strescape(name, NULL);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+			    "%s links to '%s': not an IOMMU group number", full, shown);
+		return FALSE;
+	}
+	*group = (gint)v;
+	return TRUE;
+}
+
+/* @path is @root or below it */
+static gboolean
+hiod_path_is_below(const gchar *path, const gchar *root)
+{
+	gsize n = strlen(root);
+	if (n > 0 && root[n - 1] == '/')
+		n--;
+	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+gchar *
+hiod_sysfs_resolve(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autofree gchar *root = realpath(hiod_context_get_sysfs_root(ctx), NULL);
+	g_autofree gchar *real = realpath(full, NULL);
+
+	if (root == NULL || real == NULL) {
+		gint errnum = errno;
+		g_set_error(error, HIOD_ERROR,
+			    errnum == ENOENT ? HIOD_ERROR_NOT_FOUND : HIOD_ERROR_IO,
+			    "cannot resolve %s: %s", full, g_strerror(errnum));
+		return NULL;
+	}
+	if (!hiod_path_is_below(real, root)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+			    "%s leads to %s, outside sysfs (%s): refused", full, real, root);
+		return NULL;
+	}
+	return g_steal_pointer(&real);
+}
+
+/* writing ------------------------------------------------------------------------- */
+
+gboolean
+hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value, GError **error)
+{
+	g_autofree gchar *path = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autofree gchar *parent = g_path_get_dirname(rel);
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *shown = g_strescape(value, NULL);
+	gboolean ok;
+	gint fd;
+
+	/* the directory must be inside sysfs, and the attribute itself no link */
+	dir = hiod_sysfs_resolve(ctx, parent, error);
+	if (dir == NULL) {
+		g_prefix_error(error, "writing '%s' to %s: ", shown, path);
+		return FALSE;
+	}
+	fd = hiod_kernel_open(ctx, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, error);
+	if (fd < 0)
+		return FALSE;
+	ok = hiod_kernel_write(ctx, fd, value, strlen(value), error);
+	hiod_kernel_close(ctx, fd);
+	if (!ok)
+		g_prefix_error(error, "writing '%s' to %s: ", shown, path);
+	return ok;
+}
