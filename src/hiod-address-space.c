@@ -38,6 +38,7 @@
 struct _HiodAddressSpace {
 	GObject parent_instance;
 	HiodContext *ctx;
+	gboolean ctx_given; /* made with a context (else it follows each device's) */
 	GMutex lock;		 /* sections, containers */
 	HiodIntervalMap *sections; /* [start, last] -> HiodSection */
 	GPtrArray *containers;	 /* HiodContainer, owned */
@@ -71,9 +72,13 @@ hiod_section_new(gpointer vaddr, HiodDmaFlags flags)
 
 /**
  * hiod_address_space_new:
- * @ctx: (nullable): a #HiodContext, or %NULL for the default roots
+ * @ctx: (nullable): a #HiodContext, or %NULL to follow each device's
  *
- * Returns an empty address space.
+ * Returns an empty address space. A space made with @ctx attaches only
+ * devices of @ctx (hiod_address_space_attach_device() refuses others with
+ * %HIOD_ERROR_INVALID_ARGUMENT); one made with %NULL makes the containers of
+ * its attach flow with the context of the device being attached, so that a
+ * device's fds are always opened, counted and closed through one context.
  *
  * Returns: (transfer full): an empty address space
  *
@@ -600,19 +605,31 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_autoptr(HiodContainer) fresh = NULL;
 	HiodContainer *container = NULL;
+	HiodContext *ctx;
 
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), NULL);
 	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+	/* the device's fds are opened and closed through its own context */
+	ctx = hiod_vfio_device_get_context(device);
+	if (self->ctx_given && ctx != self->ctx) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "attaching %s: the device was made with another HiodContext than the address "
+			    "space; make both with one context (or the space with NULL, to follow the "
+			    "device's)",
+			    hiod_vfio_device_get_name(device));
+		return NULL;
+	}
 	locker = g_mutex_locker_new(&self->lock);
-	kind = hiod_backend_kind_resolve(self->ctx, kind, device);
+	kind = hiod_backend_kind_resolve(ctx, kind, device);
 
 	/* a member of the same backend that will take the device */
 	for (guint i = 0; i < self->containers->len && container == NULL; i++) {
 		HiodContainer *c = g_ptr_array_index(self->containers, i);
 		g_autoptr(GError) local = NULL;
-		if (!hiod_backend_kind_matches(hiod_container_get_backend_kind(c), kind))
+		if (!hiod_backend_kind_matches(hiod_container_get_backend_kind(c), kind) ||
+		    hiod_container_get_context(c) != ctx)
 			continue;
 		if (hiod_vfio_device_attach(device, c, viommu_flags, &local)) {
 			container = c;
@@ -625,7 +642,7 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 
 	/* else a container of its own, which gets every section replayed */
 	if (container == NULL) {
-		fresh = hiod_container_new(self->ctx, kind, device, error);
+		fresh = hiod_container_new(ctx, kind, device, error);
 		if (fresh == NULL) {
 			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
 			return NULL;
@@ -725,6 +742,7 @@ hiod_address_space_constructed(GObject *object)
 {
 	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
 	G_OBJECT_CLASS(hiod_address_space_parent_class)->constructed(object);
+	self->ctx_given = self->ctx != NULL;
 	if (self->ctx == NULL)
 		self->ctx = hiod_context_new();
 }
@@ -763,7 +781,9 @@ hiod_address_space_class_init(HiodAddressSpaceClass *klass)
 	/**
 	 * HiodAddressSpace:context:
 	 *
-	 * The context the space's containers are made with.
+	 * The context the space's containers are made with, and the only one
+	 * whose devices it attaches. Made with %NULL, the space has a context of
+	 * its own here but its attach flow follows each device's context.
 	 *
 	 * Since: 0.1
 	 */

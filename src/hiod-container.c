@@ -537,6 +537,10 @@ hiod_container_set_dirty_tracking_supported(HiodContainer *self, gboolean suppor
  *
  * Attaches @device through this backend. The first device also runs setup.
  * On failure nothing is left behind: no fd, no kernel object, no bookkeeping.
+ * The device and the container must have been made with the same
+ * #HiodContext (the device's fd is opened and counted through the
+ * container's and closed through the device's): another one is refused with
+ * %HIOD_ERROR_INVALID_ARGUMENT.
  * Most callers want hiod_address_space_attach_device(), which also finds or
  * makes the container and realizes the host IOMMU device.
  *
@@ -563,6 +567,14 @@ hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device, guint6
 	if (hiod_vfio_device_get_container(device) != NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_BUSY, "%s is already attached to a container",
 			    hiod_vfio_device_get_name(device));
+		return FALSE;
+	}
+	if (hiod_vfio_device_get_context(device) != priv->ctx) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s was made with another HiodContext than the %s: its fds would be counted "
+			    "in one and closed through the other; make the device and the container "
+			    "with one context",
+			    hiod_vfio_device_get_name(device), G_OBJECT_TYPE_NAME(self));
 		return FALSE;
 	}
 	if (klass->attach_device == NULL)

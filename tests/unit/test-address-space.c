@@ -214,11 +214,17 @@ test_copy_container_class_init(TestCopyContainerClass *klass)
 }
 
 static HiodContainer *
-test_container_new(GType type)
+test_container_new_with(GType type, HiodContext *ctx)
 {
-	HiodContainer *c = g_object_new(type, NULL);
+	HiodContainer *c = g_object_new(type, "context", ctx, NULL);
 	g_assert_true(hiod_container_setup(c, NULL));
 	return c;
+}
+
+static HiodContainer *
+test_container_new(GType type)
+{
+	return test_container_new_with(type, NULL);
 }
 
 /* what the fake kernel holds, as text: "iova+size@vaddr/flags;..." */
@@ -810,13 +816,16 @@ test_address_space_attach(void)
 	g_autoptr(HiodContext) ctx = NULL;
 	g_autoptr(HiodAddressSpace) as = NULL;
 	g_autoptr(HiodVfioDevice) dev = NULL;
-	g_autoptr(HiodContainer) refusing = test_container_new(TEST_TYPE_CONTAINER);
-	g_autoptr(HiodContainer) taking = test_container_new(TEST_TYPE_CONTAINER);
+	g_autoptr(HiodContainer) refusing = NULL;
+	g_autoptr(HiodContainer) taking = NULL;
 	g_autoptr(GError) error = NULL;
 	HiodContainer *got;
 
 	hiod_test_tree_add_pci(tree, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, NULL);
 	ctx = hiod_test_tree_context(tree);
+	/* the members share the device's context (a container of another refuses it) */
+	refusing = test_container_new_with(TEST_TYPE_CONTAINER, ctx);
+	taking = test_container_new_with(TEST_TYPE_CONTAINER, ctx);
 	as = hiod_address_space_new(ctx);
 	dev = hiod_vfio_device_new(ctx, "0000:00:04.0", &error);
 	g_assert_no_error(error);

@@ -853,6 +853,67 @@ test_double_release(Fixture *f, gconstpointer data)
 	hiod_vfio_device_detach(a);
 }
 
+/* Defect 11: a device of one context attached to a container of another had
+ * its fd counted in the container's context and closed through the
+ * device's (a critical warning). Now refused before anything is opened. */
+static void
+test_two_contexts(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContext) ctx2 = hiod_test_tree_context(f->tree);
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = NULL;
+	g_autoptr(HiodAddressSpace) as = NULL;
+
+	hiod_context_set_kernel_ops(ctx2, &fake_ops, f->k); /* the same fake kernel behind both */
+	c = hiod_legacy_container_new(ctx2);
+	g_assert_false(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "another HiodContext"));
+	g_clear_error(&error);
+	g_assert_null(hiod_vfio_device_get_container(a));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx2), ==, 0);
+	assert_empty(f, c);
+
+	/* an address space made with a context attaches only its devices */
+	as = hiod_address_space_new(ctx2);
+	g_assert_null(hiod_address_space_attach_device(as, a, HIOD_BACKEND_KIND_LEGACY, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx2), ==, 0);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+}
+
+/* Defect 11: hiod_address_space_new(NULL) follows the device's context: its
+ * containers are made with it, so the fds are opened, counted and closed
+ * through one context (before, the space's own context made the container). */
+static void
+test_space_follows_device_context(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) b = device_new(f, "0000:00:05.0");
+	g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
+	HiodContainer *c;
+
+	c = hiod_address_space_attach_device(as, a, HIOD_BACKEND_KIND_LEGACY, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_get_context(c) == f->ctx);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3); /* container, group, device */
+	g_assert_true(hiod_address_space_add_section(as, 0x100000, 0x1000, GSIZE_TO_POINTER(0x10000), 0,
+						     &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_address_space_attach_device(as, b, HIOD_BACKEND_KIND_LEGACY, 0, &error) == c);
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 5);
+	hiod_address_space_detach_device(as, a);
+	hiod_address_space_detach_device(as, b);
+	g_assert_false(hiod_address_space_has_container(as, c));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(hiod_address_space_get_context(as)), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -869,5 +930,7 @@ main(int argc, char **argv)
 	ADD("unmap-dirty-huge-span", test_unmap_dirty_huge_span);
 	ADD("unmap-dirty-all-or-nothing", test_unmap_dirty_all_or_nothing);
 	ADD("double-release", test_double_release);
+	ADD("two-contexts", test_two_contexts);
+	ADD("space-follows-device-context", test_space_follows_device_context);
 	return g_test_run();
 }
