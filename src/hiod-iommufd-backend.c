@@ -502,6 +502,14 @@ hiod_iommufd_backend_get_iova_ranges(HiodIommufdBackend *self, guint32 ioas_id, 
 		if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_IOVA_RANGES), &arg,
 				      sizeof(arg), &error_local) == 0)
 			break;
+		if (errno == EMSGSIZE && pass == 0 && arg.num_iovas > HIOD_KERNEL_MAX_IOVA_RANGES) {
+			hiod_kernel_set_bad_reply(error, "IOMMU_IOAS_IOVA_RANGES",
+						  "it asks for room for %u ranges, more than the %u "
+						  "hiod takes",
+						  arg.num_iovas, HIOD_KERNEL_MAX_IOVA_RANGES);
+			g_prefix_error(error, "reading the IOVA ranges of IOAS %u: ", ioas_id);
+			return NULL;
+		}
 		if (errno != EMSGSIZE || pass > 0 || arg.num_iovas <= capacity) {
 			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
 						   "reading the IOVA ranges of IOAS %u: ", ioas_id);
@@ -509,9 +517,20 @@ hiod_iommufd_backend_get_iova_ranges(HiodIommufdBackend *self, guint32 ioas_id, 
 		}
 		capacity = arg.num_iovas;
 	}
+	if (arg.num_iovas > capacity) {
+		hiod_kernel_set_bad_reply(error, "IOMMU_IOAS_IOVA_RANGES",
+					  "it reports %u ranges in room for %u", arg.num_iovas, capacity);
+		g_prefix_error(error, "reading the IOVA ranges of IOAS %u: ", ioas_id);
+		return NULL;
+	}
 	out = hiod_iova_ranges_new();
-	for (guint32 i = 0; i < MIN(arg.num_iovas, capacity); i++)
+	for (guint32 i = 0; i < arg.num_iovas; i++)
 		g_ptr_array_add(out, hiod_iova_range_new(ranges[i].start, ranges[i].last));
+	if (!hiod_kernel_check_iova_ranges(out, "IOMMU_IOAS_IOVA_RANGES", error)) {
+		g_prefix_error(error, "reading the IOVA ranges of IOAS %u: ", ioas_id);
+		g_ptr_array_unref(out);
+		return NULL;
+	}
 	if (alignment != NULL)
 		*alignment = arg.out_iova_alignment;
 	return out;

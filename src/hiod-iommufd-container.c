@@ -636,6 +636,14 @@ hiod_iommufd_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *d
 		if (hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO), info, sz,
 				      &error_local) == 0)
 			break;
+		if (errno == ENOSPC && pass == 0 && info->count > HIOD_KERNEL_MAX_RESET_DEVICES) {
+			hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+						  "it asks for room for %u devices, more than a PCI "
+						  "segment has (%u)",
+						  info->count, HIOD_KERNEL_MAX_RESET_DEVICES);
+			g_prefix_error(error, "hot reset of %s: ", name);
+			return FALSE;
+		}
 		if (errno != ENOSPC || pass > 0 || info->count <= count) {
 			if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_FOUND))
 				g_prefix_error(&error_local, "(no slot or bus reset can reach it alone: "

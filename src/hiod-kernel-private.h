@@ -56,6 +56,32 @@ const gchar *hiod_errno_name(gint errnum);
 /* Sets @error from @errnum with the kernel's words, and a context prefix. */
 void hiod_kernel_set_error(GError **error, gint errnum, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
+/* Kernel replies ----------------------------------------------------------
+ * What the kernel writes back is checked before hiod uses it: a count or size
+ * beyond these limits is refused rather than allocated or walked. */
+
+/* The most bytes hiod gives a VFIO *_GET_INFO reply with its capability chain. */
+#define HIOD_KERNEL_MAX_INFO_ARGSZ (1u << 20)
+/* The most devices a hot reset can affect: every function of every bus of a PCI segment. */
+#define HIOD_KERNEL_MAX_RESET_DEVICES 65536u
+/* The most IOVA ranges hiod takes from one reply (IOMMU_IOAS_IOVA_RANGES). */
+#define HIOD_KERNEL_MAX_IOVA_RANGES 65536u
+
+/* Sets @error (HIOD_ERROR_IO): the kernel's @request reply is malformed, and why. */
+void hiod_kernel_set_bad_reply(GError **error, const gchar *request, const gchar *format, ...)
+	G_GNUC_PRINTF(3, 4);
+/* Checks IOVA ranges (HiodIovaRange) a kernel reported: each start <= last, and once
+ * sorted by start, none overlapping. Sorts @ranges; FALSE with a bad-reply error. */
+gboolean hiod_kernel_check_iova_ranges(GPtrArray *ranges, const gchar *request, GError **error);
+/* Walks a VFIO capability chain: @offset is the current capability's offset (the
+ * info's cap_offset first). TRUE when the capability at @offset is whole in a reply
+ * of @len bytes: at least @min_size bytes, 8-byte aligned, after @header_size
+ * bytes of info and after @prev (the previous capability, 0 at the first); FALSE
+ * with a bad-reply error otherwise. */
+gboolean hiod_kernel_vfio_cap_check(gsize len, gsize header_size, guint32 prev,
+				    guint32 offset, gsize min_size, const gchar *request,
+				    GError **error);
+
 /* Test seams ------------------------------------------------------------- */
 void hiod_context_set_kernel_ops(HiodContext *self, const HiodKernelOps *ops, gpointer user_data);
 /* Fail the @nth call (1 = the next one) of any kind through the chokepoint with @errnum. */

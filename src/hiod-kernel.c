@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "hiod-error.h"
+#include "hiod-iova-range.h"
+#include "hiod-uapi-private.h"
 #include "hiod-kernel-private.h"
 #include "hiod-context-private.h"
 
@@ -146,6 +148,84 @@ hiod_kernel_set_error(GError **error, gint errnum, const gchar *format, ...)
 	va_end(args);
 	g_set_error(error, HIOD_ERROR, hiod_error_from_errno(errnum), "%s: %s (errno %d, %s)",
 		    what, g_strerror(errnum), errnum, hiod_errno_name(errnum));
+}
+
+/* kernel replies ---------------------------------------------------------- */
+
+void
+hiod_kernel_set_bad_reply(GError **error, const gchar *request, const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *why = NULL;
+
+	if (error == NULL)
+		return;
+	va_start(args, format);
+	why = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+		    "the kernel's %s reply is malformed: %s; hiod does not use it (a kernel or "
+		    "driver bug: report it with the kernel version)",
+		    request, why);
+}
+
+static gint
+hiod_iova_range_cmp(gconstpointer a, gconstpointer b)
+{
+	const HiodIovaRange *ra = *(HiodIovaRange *const *)a;
+	const HiodIovaRange *rb = *(HiodIovaRange *const *)b;
+	return ra->start < rb->start ? -1 : ra->start > rb->start;
+}
+
+gboolean
+hiod_kernel_check_iova_ranges(GPtrArray *ranges, const gchar *request, GError **error)
+{
+	for (guint i = 0; i < ranges->len; i++) {
+		const HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		if (r->start > r->last) {
+			hiod_kernel_set_bad_reply(error, request,
+						  "IOVA range %u starts at 0x%" G_GINT64_MODIFIER
+						  "x, after its end 0x%" G_GINT64_MODIFIER "x",
+						  i, r->start, r->last);
+			return FALSE;
+		}
+	}
+	g_ptr_array_sort(ranges, hiod_iova_range_cmp);
+	for (guint i = 1; i < ranges->len; i++) {
+		const HiodIovaRange *p = g_ptr_array_index(ranges, i - 1);
+		const HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		if (r->start <= p->last) {
+			hiod_kernel_set_bad_reply(error, request,
+						  "IOVA ranges [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+						  "x] and [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+						  "x] overlap",
+						  p->start, p->last, r->start, r->last);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+hiod_kernel_vfio_cap_check(gsize len, gsize header_size, guint32 prev,
+			   guint32 offset, gsize min_size, const gchar *request, GError **error)
+{
+	const gchar *why = NULL;
+
+	if (offset < header_size)
+		why = "it points into the info itself";
+	else if (offset % 8 != 0)
+		why = "it is not 8-byte aligned";
+	else if (prev != 0 && offset <= prev)
+		why = "it does not come after the previous capability (a loop)";
+	else if (offset > len || len - offset < MAX(min_size, sizeof(struct hiod_vfio_info_cap_header)))
+		why = "it does not fit in the reply";
+	if (why == NULL)
+		return TRUE;
+	hiod_kernel_set_bad_reply(error, request,
+				  "a capability at offset %u of %" G_GSIZE_FORMAT " bytes: %s", offset,
+				  len, why);
+	return FALSE;
 }
 
 /* the seam ----------------------------------------------------------------- */

@@ -498,34 +498,44 @@ hiod_legacy_container_release(HiodContainer *container)
 	hiod_legacy_container_maybe_close(self);
 }
 
-/* Walks the capability chain of a VFIO_IOMMU_GET_INFO answer. */
-static void
+/* Walks the capability chain of a VFIO_IOMMU_GET_INFO answer of @len bytes:
+ * every capability whole, aligned and after the one before it, or an error. */
+static gboolean
 hiod_legacy_parse_info_caps(HiodLegacyContainer *self, const guint8 *buf, gsize len,
-			    GPtrArray *ranges, guint *avail, gboolean *dirty)
+			    GPtrArray *ranges, guint *avail, gboolean *dirty, GError **error)
 {
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	const struct hiod_vfio_iommu_type1_info *info = (const void *)buf;
-	guint32 off = info->cap_offset;
-	guint hops = 0;
+	const gchar *request = "VFIO_IOMMU_GET_INFO";
+	guint32 off = info->cap_offset, prev = 0;
 
-	while (off != 0 && off + sizeof(struct hiod_vfio_info_cap_header) <= len && hops++ < 64) {
+	while (off != 0) {
 		const struct hiod_vfio_info_cap_header *h = (const void *)(buf + off);
+		if (!hiod_kernel_vfio_cap_check(len, sizeof(*info), prev, off, sizeof(*h), request, error))
+			return FALSE;
 		switch (h->id) {
 		case HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
 			const struct hiod_vfio_iommu_type1_info_cap_iova_range *c = (const void *)h;
-			if (off + sizeof(*c) > len)
-				break;
-			for (guint32 i = 0; i < c->nr_iovas &&
-					    off + sizeof(*c) + (i + 1) * sizeof(c->iova_ranges[0]) <= len;
-			     i++)
+			if (!hiod_kernel_vfio_cap_check(len, sizeof(*info), prev, off, sizeof(*c), request,
+							error))
+				return FALSE;
+			if (c->nr_iovas > (len - off - sizeof(*c)) / sizeof(c->iova_ranges[0])) {
+				hiod_kernel_set_bad_reply(error, request,
+							  "the IOVA range capability at offset %u holds %u "
+							  "ranges, more than its %" G_GSIZE_FORMAT " bytes",
+							  off, c->nr_iovas, len - off);
+				return FALSE;
+			}
+			for (guint32 i = 0; i < c->nr_iovas; i++)
 				g_ptr_array_add(ranges, hiod_iova_range_new(c->iova_ranges[i].start,
 									    c->iova_ranges[i].end));
 			break;
 		}
 		case HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
 			const struct hiod_vfio_iommu_type1_info_cap_migration *c = (const void *)h;
-			if (off + sizeof(*c) > len)
-				break;
+			if (!hiod_kernel_vfio_cap_check(len, sizeof(*info), prev, off, sizeof(*c), request,
+							error))
+				return FALSE;
 			*dirty = TRUE;
 			priv->dirty_pgsizes = c->pgsize_bitmap;
 			priv->max_dirty_bitmap_size = c->max_dirty_bitmap_size;
@@ -533,16 +543,19 @@ hiod_legacy_parse_info_caps(HiodLegacyContainer *self, const guint8 *buf, gsize 
 		}
 		case HIOD_VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
 			const struct hiod_vfio_iommu_type1_info_dma_avail *c = (const void *)h;
-			if (off + sizeof(*c) > len)
-				break;
+			if (!hiod_kernel_vfio_cap_check(len, sizeof(*info), prev, off, sizeof(*c), request,
+							error))
+				return FALSE;
 			*avail = c->avail;
 			break;
 		}
 		default:
 			g_debug("VFIO_IOMMU_GET_INFO: skipping capability %u", h->id);
 		}
+		prev = off;
 		off = h->next;
 	}
+	return hiod_kernel_check_iova_ranges(ranges, request, error);
 }
 
 static gboolean
@@ -568,6 +581,13 @@ hiod_legacy_container_setup(HiodContainer *container, GError **error)
 		}
 		if (info->argsz <= len || tries == 3)
 			break;
+		if (info->argsz > HIOD_KERNEL_MAX_INFO_ARGSZ) {
+			hiod_kernel_set_bad_reply(error, "VFIO_IOMMU_GET_INFO",
+						  "it asks for %u bytes, more than the %u hiod gives it",
+						  info->argsz, HIOD_KERNEL_MAX_INFO_ARGSZ);
+			g_prefix_error(error, "reading the type1 IOMMU info: ");
+			return FALSE;
+		}
 		len = info->argsz; /* the capability chain did not fit: grow and ask again */
 	}
 	if (!(info->flags & HIOD_VFIO_IOMMU_INFO_PGSIZES) || info->iova_pgsizes == 0) {
@@ -577,8 +597,12 @@ hiod_legacy_container_setup(HiodContainer *container, GError **error)
 	}
 	priv->dirty_pgsizes = 0;
 	priv->max_dirty_bitmap_size = 0;
-	if (info->flags & HIOD_VFIO_IOMMU_INFO_CAPS)
-		hiod_legacy_parse_info_caps(self, buf, MIN(len, info->argsz), ranges, &avail, &dirty);
+	if ((info->flags & HIOD_VFIO_IOMMU_INFO_CAPS) &&
+	    !hiod_legacy_parse_info_caps(self, buf, MIN(len, info->argsz), ranges, &avail, &dirty,
+					 error)) {
+		g_prefix_error(error, "reading the type1 IOMMU info: ");
+		return FALSE;
+	}
 	if (ranges->len == 0) /* an old kernel: the whole 64-bit space */
 		g_ptr_array_add(ranges, hiod_iova_range_new(0, G_MAXUINT64));
 	hiod_container_set_iova_ranges(container, ranges);
@@ -886,6 +910,14 @@ hiod_legacy_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *de
 			break;
 		if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NO_SPACE) && tries < 3 &&
 		    info->count > count) {
+			if (info->count > HIOD_KERNEL_MAX_RESET_DEVICES) {
+				hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+							  "it asks for room for %u devices, more than "
+							  "a PCI segment has (%u)",
+							  info->count, HIOD_KERNEL_MAX_RESET_DEVICES);
+				g_prefix_error(error, "hot reset of %s: ", name);
+				return FALSE;
+			}
 			count = info->count;
 			continue;
 		}
@@ -893,6 +925,14 @@ hiod_legacy_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *de
 			g_prefix_error(&error_local, "(no slot or bus reset can reach it alone: on a root "
 						     "bus, or sharing its bus) ");
 		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "hot reset of %s: ", name);
+		return FALSE;
+	}
+	/* the kernel fills at most the room it was given; a count beyond it is not ours to read */
+	if (info->count > count) {
+		hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+					  "it reports %u affected devices in room for %u", info->count,
+					  count);
+		g_prefix_error(error, "hot reset of %s: ", name);
 		return FALSE;
 	}
 	for (guint32 i = 0; i < info->count; i++) {
@@ -924,6 +964,13 @@ hiod_legacy_container_pci_hot_reset(HiodContainer *container, HiodVfioDevice *de
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_BUSY,
 			    "hot reset of %s alone is impossible: it would also reset %s", name,
 			    others->str);
+		return FALSE;
+	}
+	if (fds->len == 0) {
+		/* the device itself is always affected: no group at all is a broken reply */
+		hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+					  "it reports no affected device, not even %s", name);
+		g_prefix_error(error, "hot reset of %s: ", name);
 		return FALSE;
 	}
 	argsz = sizeof(*reset) + fds->len * sizeof(gint32);

@@ -471,6 +471,15 @@ hiod_vfio_device_get_region_info(HiodVfioDevice *self, guint index, HiodVfioRegi
 		g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
 		return FALSE;
 	}
+	/* the region is read and mapped at offset + [0, size): that must be a file range */
+	if (ri.offset > (guint64)G_MAXINT64 || ri.size > (guint64)G_MAXINT64 - ri.offset) {
+		hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_REGION_INFO",
+					  "region %u of 0x%" G_GINT64_MODIFIER "x bytes at offset 0x%"
+					  G_GINT64_MODIFIER "x ends beyond any file offset",
+					  index, (guint64)ri.size, (guint64)ri.offset);
+		g_prefix_error(error, "%s: ", hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
 	info->index = index;
 	info->flags = ri.flags;
 	info->size = ri.size;

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #include <glib/gstdio.h>
 
 #include "hiod-test-common.h"
+#include "hiod-uapi-private.h"
 
 HiodTestTree *
 hiod_test_tree_new(void)
@@ -123,4 +128,376 @@ HiodContext *
 hiod_test_tree_context(HiodTestTree *t)
 {
 	return hiod_context_new_with_roots(t->sys, t->dev);
+}
+
+/* the fake kernel for every backend ------------------------------------------------ */
+
+static int
+tk_fail(int errnum)
+{
+	errno = errnum;
+	return -1;
+}
+
+static int
+tk_open(gpointer data, const char *path, int flags)
+{
+	HiodTestKernel *k = data;
+	g_autofree gchar *base = g_path_get_basename(path);
+	HiodTestFdKind kind;
+	gint fd;
+
+	if (g_strcmp0(base, "vfio") == 0)
+		kind = HIOD_TEST_FD_CONTAINER;
+	else if (g_strcmp0(base, "iommu") == 0)
+		kind = HIOD_TEST_FD_IOMMUFD;
+	else if (g_str_has_prefix(base, "vhost-vdpa"))
+		kind = HIOD_TEST_FD_VDPA;
+	else if (strstr(path, "/vfio/devices/") != NULL)
+		kind = HIOD_TEST_FD_DEVICE;
+	else if (g_ascii_isdigit(base[0]))
+		kind = HIOD_TEST_FD_GROUP;
+	else
+		return tk_fail(ENOENT);
+	fd = k->next_fd++;
+	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(kind));
+	k->open_fds++;
+	return fd;
+}
+
+static int
+tk_close(gpointer data, int fd)
+{
+	HiodTestKernel *k = data;
+	if (!g_hash_table_remove(k->fds, GINT_TO_POINTER(fd)))
+		return tk_fail(EBADF);
+	k->open_fds--;
+	return 0;
+}
+
+static int
+tk_container(HiodTestKernel *k, gulong request, gpointer arg)
+{
+	switch (request) {
+	case HIOD_VFIO_GET_API_VERSION:
+		return 0;
+	case HIOD_VFIO_CHECK_EXTENSION:
+		switch ((gulong)arg) {
+		case HIOD_VFIO_TYPE1v2_IOMMU:
+		case HIOD_VFIO_TYPE1_IOMMU:
+		case HIOD_VFIO_UNMAP_ALL:
+			return !k->spapr;
+		case HIOD_VFIO_SPAPR_TCE_v2_IOMMU:
+		case HIOD_VFIO_SPAPR_TCE_IOMMU:
+			return k->spapr;
+		}
+		return 0;
+	case HIOD_VFIO_SET_IOMMU:
+		return 0;
+	}
+	if (k->spapr) {
+		switch (request) {
+		case HIOD_VFIO_IOMMU_SPAPR_TCE_GET_INFO: {
+			struct hiod_vfio_iommu_spapr_tce_info *i = arg;
+			i->flags = HIOD_VFIO_IOMMU_SPAPR_INFO_DDW;
+			i->dma32_window_start = 0;
+			i->dma32_window_size = 1u << 30;
+			i->ddw.pgsizes = (1u << 12) | (1u << 16) | (1u << 24);
+			i->ddw.max_dynamic_windows_supported = 2;
+			i->ddw.levels = 5;
+			return 0;
+		}
+		case HIOD_VFIO_IOMMU_SPAPR_TCE_CREATE: {
+			struct hiod_vfio_iommu_spapr_tce_create *c = arg;
+			c->start_addr = k->n_windows++ == 0 ? 0 : G_GUINT64_CONSTANT(1) << 59;
+			return 0;
+		}
+		case HIOD_VFIO_IOMMU_SPAPR_TCE_REMOVE:
+			if (k->n_windows > 0)
+				k->n_windows--;
+			return 0;
+		case HIOD_VFIO_IOMMU_SPAPR_REGISTER_MEMORY:
+		case HIOD_VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY:
+		case HIOD_VFIO_IOMMU_ENABLE:
+		case HIOD_VFIO_IOMMU_DISABLE:
+		case HIOD_VFIO_IOMMU_MAP_DMA:
+		case HIOD_VFIO_IOMMU_UNMAP_DMA:
+			return 0;
+		}
+		return tk_fail(ENOTTY);
+	}
+	switch (request) {
+	case HIOD_VFIO_IOMMU_GET_INFO: {
+		struct hiod_vfio_iommu_type1_info *i = arg;
+		struct hiod_vfio_iommu_type1_info_cap_iova_range *r = (void *)(i + 1);
+		gsize need = sizeof(*i) + sizeof(*r) + 2 * sizeof(r->iova_ranges[0]);
+		i->flags = HIOD_VFIO_IOMMU_INFO_PGSIZES | HIOD_VFIO_IOMMU_INFO_CAPS;
+		i->iova_pgsizes = 0x40201000;
+		if (i->argsz < need) {
+			i->argsz = need;
+			return 0;
+		}
+		i->cap_offset = sizeof(*i);
+		r->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+		r->header.version = 1;
+		r->header.next = 0;
+		r->nr_iovas = 2;
+		r->iova_ranges[0].start = 0;
+		r->iova_ranges[0].end = 0xfedfffff;
+		r->iova_ranges[1].start = 0xfef00000;
+		r->iova_ranges[1].end = G_GUINT64_CONSTANT(0x7fffffffff);
+		return 0;
+	}
+	case HIOD_VFIO_IOMMU_MAP_DMA:
+	case HIOD_VFIO_IOMMU_UNMAP_DMA:
+	case HIOD_VFIO_IOMMU_DIRTY_PAGES:
+		return 0;
+	}
+	return tk_fail(ENOTTY);
+}
+
+static int
+tk_group(HiodTestKernel *k, gulong request, gpointer arg)
+{
+	gint fd;
+	switch (request) {
+	case HIOD_VFIO_GROUP_GET_STATUS:
+		((struct hiod_vfio_group_status *)arg)->flags = HIOD_VFIO_GROUP_FLAGS_VIABLE;
+		return 0;
+	case HIOD_VFIO_GROUP_SET_CONTAINER:
+	case HIOD_VFIO_GROUP_UNSET_CONTAINER:
+		return 0;
+	case HIOD_VFIO_GROUP_GET_DEVICE_FD:
+		fd = k->next_fd++;
+		g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(HIOD_TEST_FD_DEVICE));
+		k->open_fds++;
+		return fd;
+	}
+	return tk_fail(ENOTTY);
+}
+
+static int
+tk_device(HiodTestKernel *k, gulong request, gpointer arg)
+{
+	switch (request) {
+	case HIOD_VFIO_DEVICE_GET_INFO: {
+		struct hiod_vfio_device_info *i = arg;
+		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI | HIOD_VFIO_DEVICE_FLAGS_RESET;
+		i->num_regions = 9;
+		i->num_irqs = 5;
+		return 0;
+	}
+	case HIOD_VFIO_DEVICE_GET_REGION_INFO: {
+		struct hiod_vfio_region_info *r = arg;
+		r->flags = HIOD_VFIO_REGION_INFO_FLAG_READ | HIOD_VFIO_REGION_INFO_FLAG_WRITE |
+			   HIOD_VFIO_REGION_INFO_FLAG_MMAP;
+		r->size = 4096;
+		r->offset = (guint64)r->index << 40;
+		return 0;
+	}
+	case HIOD_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: {
+		struct hiod_vfio_pci_hot_reset_info *i = arg;
+		if (i->argsz < sizeof(*i) + sizeof(i->devices[0])) {
+			i->count = 1;
+			return tk_fail(ENOSPC);
+		}
+		i->flags = 0;
+		i->count = 1;
+		i->devices[0] = (struct hiod_vfio_pci_dependent_device){.group_id = 3, .devfn = 4 << 3};
+		return 0;
+	}
+	case HIOD_VFIO_DEVICE_BIND_IOMMUFD:
+		((struct hiod_vfio_device_bind_iommufd *)arg)->out_devid = k->next_id++;
+		return 0;
+	case HIOD_VFIO_DEVICE_PCI_HOT_RESET:
+	case HIOD_VFIO_DEVICE_RESET:
+	case HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+	case HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		return 0;
+	}
+	return tk_fail(ENOTTY);
+}
+
+static int
+tk_iommufd(HiodTestKernel *k, gulong request, gpointer arg)
+{
+	switch (request) {
+	case HIOD_IOMMU_IOAS_ALLOC:
+		((struct hiod_iommu_ioas_alloc *)arg)->out_ioas_id = k->next_id++;
+		return 0;
+	case HIOD_IOMMU_HWPT_ALLOC:
+		((struct hiod_iommu_hwpt_alloc *)arg)->out_hwpt_id = k->next_id++;
+		return 0;
+	case HIOD_IOMMU_IOAS_IOVA_RANGES: {
+		struct hiod_iommu_ioas_iova_ranges *r = arg;
+		struct hiod_iommu_iova_range *out = (gpointer)(guintptr)r->allowed_iovas;
+		r->out_iova_alignment = 4096;
+		if (r->num_iovas < 2) {
+			r->num_iovas = 2;
+			return tk_fail(EMSGSIZE);
+		}
+		r->num_iovas = 2;
+		out[0] = (struct hiod_iommu_iova_range){0, 0xfedfffff};
+		out[1] = (struct hiod_iommu_iova_range){0xfef00000, G_GUINT64_CONSTANT(0x7fffffffff)};
+		return 0;
+	}
+	case HIOD_IOMMU_GET_HW_INFO: {
+		struct hiod_iommu_hw_info *h = arg;
+		struct hiod_iommu_hw_info_vtd vtd = {.flags = 0,
+						     .cap_reg = G_GUINT64_CONSTANT(0x00d2008c22260286),
+						     .ecap_reg = 0xf00f4a};
+		memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
+		h->data_len = sizeof(vtd);
+		h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD;
+		h->out_capabilities = 0;
+		return 0;
+	}
+	case HIOD_IOMMU_DESTROY:
+	case HIOD_IOMMU_IOAS_MAP:
+	case HIOD_IOMMU_IOAS_UNMAP:
+	case HIOD_IOMMU_IOAS_COPY:
+	case HIOD_IOMMU_HWPT_SET_DIRTY_TRACKING:
+	case HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP:
+	case HIOD_IOMMU_HWPT_INVALIDATE:
+		return 0;
+	}
+	return tk_fail(ENOTTY);
+}
+
+static int
+tk_vdpa(HiodTestKernel *k, gulong request, gpointer arg)
+{
+	switch (request) {
+	case HIOD_VHOST_VDPA_GET_DEVICE_ID:
+		*(guint32 *)arg = 1;
+		return 0;
+	case HIOD_VHOST_GET_BACKEND_FEATURES:
+		*(guint64 *)arg = (1u << HIOD_VHOST_BACKEND_F_IOTLB_MSG_V2) |
+				  (1u << HIOD_VHOST_BACKEND_F_IOTLB_BATCH) |
+				  (1u << HIOD_VHOST_BACKEND_F_IOTLB_ASID);
+		return 0;
+	case HIOD_VHOST_VDPA_GET_IOVA_RANGE: {
+		struct hiod_vhost_vdpa_iova_range *r = arg;
+		r->first = 0;
+		r->last = G_MAXUINT64;
+		return 0;
+	}
+	case HIOD_VHOST_SET_OWNER:
+	case HIOD_VHOST_SET_BACKEND_FEATURES:
+		return 0;
+	}
+	return tk_fail(ENOTTY);
+}
+
+int
+hiod_test_kernel_default_ioctl(HiodTestKernel *k, HiodTestFdKind kind, gulong request, gpointer arg)
+{
+	switch (kind) {
+	case HIOD_TEST_FD_CONTAINER:
+		return tk_container(k, request, arg);
+	case HIOD_TEST_FD_GROUP:
+		return tk_group(k, request, arg);
+	case HIOD_TEST_FD_DEVICE:
+		return tk_device(k, request, arg);
+	case HIOD_TEST_FD_IOMMUFD:
+		return tk_iommufd(k, request, arg);
+	default:
+		return tk_vdpa(k, request, arg);
+	}
+}
+
+static int
+tk_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+{
+	HiodTestKernel *k = data;
+	gpointer v;
+
+	k->n_ioctls++;
+	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v))
+		return tk_fail(EBADF);
+	errno = 0;
+	if (k->reply != NULL)
+		return k->reply(k->reply_data, GPOINTER_TO_INT(v), request, arg);
+	return hiod_test_kernel_default_ioctl(k, GPOINTER_TO_INT(v), request, arg);
+}
+
+static void *
+tk_mmap(gpointer data, size_t len, int prot, int flags, int fd, off_t offset)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static int
+tk_munmap(gpointer data, void *addr, size_t len)
+{
+	return munmap(addr, len);
+}
+
+static ssize_t
+tk_pread(gpointer data, int fd, void *buf, size_t len, off_t offset)
+{
+	memset(buf, 0, len);
+	return (ssize_t)len;
+}
+
+static ssize_t
+tk_pwrite(gpointer data, int fd, const void *buf, size_t len, off_t offset)
+{
+	return (ssize_t)len;
+}
+
+static ssize_t
+tk_read(gpointer data, int fd, void *buf, size_t len)
+{
+	return tk_fail(EAGAIN);
+}
+
+static ssize_t
+tk_write(gpointer data, int fd, const void *buf, size_t len)
+{
+	return (ssize_t)len;
+}
+
+static const HiodKernelOps tk_ops = {
+    .open = tk_open,
+    .close = tk_close,
+    .ioctl = tk_ioctl,
+    .mmap = tk_mmap,
+    .munmap = tk_munmap,
+    .pread = tk_pread,
+    .pwrite = tk_pwrite,
+    .read = tk_read,
+    .write = tk_write,
+};
+
+HiodTestKernel *
+hiod_test_kernel_new(HiodContext *ctx)
+{
+	HiodTestKernel *k = g_new0(HiodTestKernel, 1);
+	k->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+	k->next_fd = 100;
+	k->next_id = 1;
+	hiod_context_set_kernel_ops(ctx, &tk_ops, k);
+	return k;
+}
+
+void
+hiod_test_kernel_free(HiodTestKernel *k)
+{
+	g_hash_table_unref(k->fds);
+	g_free(k);
+}
+
+void
+hiod_test_tree_add_fake_kernel_devices(HiodTestTree *t)
+{
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, "vfio0");
+	hiod_test_tree_write(t, "kernel/iommu_groups/3/devices/0000:00:04.0", "");
+	hiod_test_tree_touch_dev(t, "vfio/vfio");
+	hiod_test_tree_touch_dev(t, "vfio/devices/vfio0");
+	hiod_test_tree_touch_dev(t, "iommu");
+	hiod_test_tree_write(t, "devices/vdpasim_net/vdpa0/vhost-vdpa-0/dev", "238:0\n");
+	hiod_test_tree_link(t, "bus/vdpa/devices/vdpa0", "../../../devices/vdpasim_net/vdpa0");
+	hiod_test_tree_link(t, "devices/vdpasim_net/vdpa0/driver", "../../../bus/vdpa/drivers/vhost_vdpa");
+	hiod_test_tree_touch_dev(t, "vhost-vdpa-0");
 }

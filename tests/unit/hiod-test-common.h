@@ -31,3 +31,50 @@ HiodContext *hiod_test_tree_context(HiodTestTree *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodTestTree, hiod_test_tree_free)
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A fake kernel for every backend (VFIO type1 and sPAPR containers, groups,
+ * devices; VFIO cdevs and iommufd; vhost-vdpa) that answers like a small,
+ * healthy host: one device 0000:00:04.0 in group 3 (cdev vfio0), an Intel
+ * VT-d behind iommufd, a vdpa device. The @reply hook, when set, answers
+ * every ioctl instead (usually by calling hiod_test_kernel_default_ioctl()
+ * and rewriting the reply): that is how the kernel-reply regression tests
+ * and the fuzz harnesses play a misbehaving kernel. */
+typedef enum {
+	HIOD_TEST_FD_CONTAINER = 1,
+	HIOD_TEST_FD_GROUP,
+	HIOD_TEST_FD_DEVICE, /* a group's device, or a VFIO cdev */
+	HIOD_TEST_FD_IOMMUFD,
+	HIOD_TEST_FD_VDPA,
+} HiodTestFdKind;
+
+/* Returns the ioctl's result (-1 with errno set to fail). */
+typedef int (*HiodTestReplyFunc)(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg);
+
+typedef struct {
+	gboolean spapr;	     /* the container offers sPAPR TCE v2/v1 instead of type1 */
+	HiodTestReplyFunc reply;
+	gpointer reply_data;
+	/* read back by tests */
+	guint open_fds;
+	guint n_ioctls;
+	/* private */
+	GHashTable *fds; /* fd -> HiodTestFdKind */
+	gint next_fd;
+	guint32 next_id;
+	guint n_windows;
+} HiodTestKernel;
+
+/* Installs the fake kernel behind @ctx (which must outlive it). */
+HiodTestKernel *hiod_test_kernel_new(HiodContext *ctx);
+void hiod_test_kernel_free(HiodTestKernel *k);
+/* The healthy host's answer (-1 with errno set to fail). */
+int hiod_test_kernel_default_ioctl(HiodTestKernel *k, HiodTestFdKind kind, gulong request, gpointer arg);
+/* The sysfs/dev tree the fake kernel's devices need: 0000:00:04.0 (vfio-pci,
+ * group 3, cdev vfio0), /dev/iommu, /dev/vfio/vfio, vdpa0 (vhost-vdpa-0). */
+void hiod_test_tree_add_fake_kernel_devices(HiodTestTree *t);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodTestKernel, hiod_test_kernel_free)
+
+G_END_DECLS
