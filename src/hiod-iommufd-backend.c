@@ -591,8 +591,11 @@ hiod_iommufd_backend_alloc_hwpt(HiodIommufdBackend *self, guint32 dev_id, guint3
 	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_HWPT_ALLOC), &arg, sizeof(arg),
 			      &error_local) < 0) {
 		if (errno == EOPNOTSUPP && (flags != 0 || data_len > 0)) {
+			/* Linux 6.6 knows no flags: it answers EOPNOTSUPP to any */
 			g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-				    "allocating %s for device %u on %u: not supported by the host IOMMU (%s)",
+				    "allocating %s for device %u on %u: not supported by the host IOMMU, "
+				    "or by this kernel (Linux 6.7 added nesting parents, dirty tracking "
+				    "and nested data) (%s)",
 				    what, dev_id, pt_id, error_local->message);
 			return FALSE;
 		}

@@ -51,6 +51,11 @@ gboolean hiod_kernel_pwrite(HiodContext *ctx, gint fd, gconstpointer buf, gsize 
 gssize hiod_kernel_read(HiodContext *ctx, gint fd, gpointer buf, gsize len, GError **error);
 gboolean hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GError **error);
 
+/* The mainline kernel ("6.7") that added an ioctl request, by its name
+ * ("IOMMU_HWPT_GET_DIRTY_BITMAP"); %NULL when not known. An ENOTTY answer to
+ * such a request says so in its error. */
+const gchar *hiod_kernel_first_version(const gchar *request);
+
 /* The errno's symbolic name ("EBUSY"). */
 const gchar *hiod_errno_name(gint errnum);
 /* Sets @error from @errnum with the kernel's words, and a context prefix. */

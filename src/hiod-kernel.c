@@ -128,6 +128,55 @@ hiod_kernel_free(HiodKernel *k)
 
 /* errors ------------------------------------------------------------------- */
 
+/*
+ * The first mainline kernel with each request hiod sends that is newer than
+ * the oldest kernel it may meet (iommufd came in 6.2, the VFIO cdev in 6.6).
+ * hiod never guesses from the version string: it sends the request, and when
+ * the kernel does not know it (ENOTTY) the error names the kernel that added
+ * it. The versions are those of the UAPI headers' history (kernel-uapi.md
+ * section 1.5); distributions may backport a request to an older series.
+ */
+static const struct {
+	const gchar *request;
+	const gchar *version;
+} hiod_kernel_first_versions[] = {
+    {"IOMMU_DESTROY", "6.2"},
+    {"IOMMU_IOAS_ALLOC", "6.2"},
+    {"IOMMU_IOAS_ALLOW_IOVAS", "6.2"},
+    {"IOMMU_IOAS_COPY", "6.2"},
+    {"IOMMU_IOAS_IOVA_RANGES", "6.2"},
+    {"IOMMU_IOAS_MAP", "6.2"},
+    {"IOMMU_IOAS_UNMAP", "6.2"},
+    {"IOMMU_OPTION", "6.2"},
+    {"IOMMU_VFIO_IOAS", "6.2"},
+    {"IOMMU_HWPT_ALLOC", "6.6"},
+    {"IOMMU_GET_HW_INFO", "6.6"},
+    {"VFIO_DEVICE_BIND_IOMMUFD", "6.6"},
+    {"VFIO_DEVICE_ATTACH_IOMMUFD_PT", "6.6"},
+    {"VFIO_DEVICE_DETACH_IOMMUFD_PT", "6.6"},
+    {"IOMMU_HWPT_SET_DIRTY_TRACKING", "6.7"},
+    {"IOMMU_HWPT_GET_DIRTY_BITMAP", "6.7"},
+    {"IOMMU_HWPT_INVALIDATE", "6.8"},
+    {"IOMMU_FAULT_QUEUE_ALLOC", "6.11"},
+    {"IOMMU_VIOMMU_ALLOC", "6.13"},
+    {"IOMMU_VDEVICE_ALLOC", "6.13"},
+    {"IOMMU_IOAS_CHANGE_PROCESS", "6.13"},
+    {"IOMMU_VEVENTQ_ALLOC", "6.15"},
+};
+
+/* The mainline kernel that first has @request, or %NULL when hiod does not know. */
+const gchar *
+hiod_kernel_first_version(const gchar *request)
+{
+	if (request == NULL)
+		return NULL;
+	for (guint i = 0; i < G_N_ELEMENTS(hiod_kernel_first_versions); i++) {
+		if (g_strcmp0(hiod_kernel_first_versions[i].request, request) == 0)
+			return hiod_kernel_first_versions[i].version;
+	}
+	return NULL;
+}
+
 const gchar *
 hiod_errno_name(gint errnum)
 {
@@ -419,7 +468,20 @@ hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong 
 	g_debug("ioctl fd=%d %s (0x%lx) = %d%s%s", fd, name, request, rc, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
-		hiod_kernel_set_error(error, errnum, "%s", name);
+		const gchar *since = errnum == ENOTTY ? hiod_kernel_first_version(name) : NULL;
+		/* ENOTTY: the kernel does not know the request at all */
+		if (since != NULL)
+			hiod_kernel_set_error(error, errnum,
+					      "%s: not supported by this kernel (Linux %s added it)", name,
+					      since);
+		/* iommufd's E2BIG: a non-zero field past the end of the kernel's struct */
+		else if (errnum == E2BIG && g_str_has_prefix(name, "IOMMU_"))
+			hiod_kernel_set_error(error, errnum,
+					      "%s: this kernel's struct ends before a field hiod set (a "
+					      "field newer than this kernel)",
+					      name);
+		else
+			hiod_kernel_set_error(error, errnum, "%s", name);
 		errno = errnum;
 		return -1;
 	}

@@ -47,6 +47,7 @@ typedef struct {
 	gboolean refuse_user_hwpt; /* devices take only autodomains (6.12, first-stage-only VT-d) */
 	guint32 busy_ioas; /* a device attached to it or to a HWPT on it: EADDRINUSE (a reserved
 			    * region of the device clashes with a mapping the IOAS holds) */
+	gboolean linux_6_6;	   /* HWPT_ALLOC takes no flags; no dirty-tracking ioctls */
 	guint hwpt_allocs;
 	guint closes_of_passed_fd;
 	guint32 hot_reset_flags;
@@ -332,6 +333,8 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			return fake_fail(EINVAL);
 		if (a->pt_id == f->busy_ioas)
 			return fake_fail(EADDRINUSE);
+		if (f->linux_6_6 && a->flags != 0)
+			return fake_fail(EOPNOTSUPP);
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT) && !f->nest_ok)
 			return fake_fail(EOPNOTSUPP);
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
@@ -347,6 +350,8 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 	case HIOD_IOMMU_HWPT_SET_DIRTY_TRACKING: {
 		struct hiod_iommu_hwpt_set_dirty_tracking *d = arg;
 		FakeObj *o = fake_obj(f, d->hwpt_id, OBJ_HWPT);
+		if (f->linux_6_6)
+			return fake_fail(ENOTTY);
 		if (o == NULL)
 			return fake_fail(ENOENT);
 		if (!(o->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
@@ -357,6 +362,8 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 	case HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP: {
 		struct hiod_iommu_hwpt_get_dirty_bitmap *g = arg;
 		FakeObj *o = fake_obj(f, g->hwpt_id, OBJ_HWPT);
+		if (f->linux_6_6)
+			return fake_fail(ENOTTY);
 		if (o == NULL)
 			return fake_fail(ENOENT);
 		/* each HWPT marks one page: bit (hwpt id) */
@@ -1055,6 +1062,64 @@ test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 }
 
+/* A Linux 6.6 kernel: it answers ENOTTY to the requests 6.7 and 6.8 added
+ * and EOPNOTSUPP to any HWPT flag; each error names the kernel that added
+ * the request (hiod probes by asking, never by the version string). */
+static void
+test_old_kernel_errors(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	guint64 bitmap[1] = {0};
+	guint32 entries = 1;
+	guint32 hwpt;
+
+	fx->fake->linux_6_6 = TRUE;
+	fx->fake->nest_ok = TRUE;
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	hwpt = hiod_vfio_device_get_hwpt_id(d0);
+
+	g_assert_false(hiod_iommufd_backend_get_dirty_bitmap(be, hwpt, 0, 0x10000, 4096, bitmap, FALSE,
+							     &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "IOMMU_HWPT_GET_DIRTY_BITMAP: not supported by this "
+						"kernel (Linux 6.7 added it)"));
+	g_assert_nonnull(strstr(error->message, "ENOTTY"));
+	g_clear_error(&error);
+	g_assert_false(hiod_iommufd_backend_set_dirty_tracking(be, hwpt, TRUE, &error));
+	g_assert_nonnull(strstr(error->message, "IOMMU_HWPT_SET_DIRTY_TRACKING: not supported by this "
+						"kernel (Linux 6.7 added it)"));
+	g_clear_error(&error);
+	g_assert_false(hiod_iommufd_backend_invalidate_cache(be, hwpt, 0, 16, &entries, bitmap, &error));
+	g_assert_nonnull(strstr(error->message, "IOMMU_HWPT_INVALIDATE: not supported by this kernel "
+						"(Linux 6.8 added it)"));
+	g_clear_error(&error);
+
+	/* a nesting parent: EOPNOTSUPP to the flag, which 6.7 added */
+	g_assert_false(hiod_vfio_device_attach(d1, c, HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "Linux 6.7 added nesting parents"));
+	g_clear_error(&error);
+
+	/* a request hiod has no version for keeps the plain kernel words */
+	hiod_context_inject_fault_match(fx->ctx, "IOMMU_IOAS_IOVA_RANGES", EOPNOTSUPP, 1);
+	g_assert_null(hiod_iommufd_backend_get_iova_ranges(
+	    be, hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), NULL, &error));
+	g_assert_null(strstr(error->message, "added it"));
+	hiod_context_clear_faults(fx->ctx);
+	g_assert_cmpstr(hiod_kernel_first_version("IOMMU_HWPT_GET_DIRTY_BITMAP"), ==, "6.7");
+	g_assert_cmpstr(hiod_kernel_first_version("IOMMU_HWPT_INVALIDATE"), ==, "6.8");
+	g_assert_null(hiod_kernel_first_version("VFIO_IOMMU_MAP_DMA"));
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
 static void
 test_hot_reset(Fixture *fx, gconstpointer data)
 {
@@ -1144,6 +1209,7 @@ main(int argc, char **argv)
 	ADD("hwpt-refused-falls-back-to-ioas", test_hwpt_refused_falls_back, NULL);
 	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
 	ADD("space-falls-back-to-new-ioas", test_space_falls_back_to_new_ioas, NULL);
+	ADD("old-kernel-errors", test_old_kernel_errors, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	return g_test_run();
 }
