@@ -16,9 +16,10 @@
  * process-global state, so several contexts (and the containers, address
  * spaces and devices made from them) coexist in one process.
  *
- * The roots default to "/sys" and "/dev", or to the environment variables
- * `HIOD_SYSFS_ROOT` and `HIOD_DEV_ROOT` when they are set (tests use them to
- * point hiodctl at a sysfs snapshot).
+ * The roots are "/sys" and "/dev" unless hiod_context_new_with_roots() names
+ * others (tests point them at a sysfs snapshot). They are never taken from
+ * the environment: a privileged process must not have its sysfs writes
+ * redirected by whoever set its environment.
  *
  * Since: 0.1
  */
@@ -43,8 +44,8 @@ G_DEFINE_FINAL_TYPE(HiodContext, hiod_context, G_TYPE_OBJECT)
 /**
  * hiod_context_new:
  *
- * Makes a context on the host's own /sys and /dev (or the roots named by
- * `HIOD_SYSFS_ROOT` and `HIOD_DEV_ROOT`).
+ * Makes a context on the host's own /sys and /dev (whatever the environment
+ * says).
  *
  * Returns: (transfer full): a new #HiodContext
  *
@@ -246,21 +247,16 @@ static void
 hiod_context_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
 	HiodContext *self = HIOD_CONTEXT(object);
-	const gchar *env;
 	switch (prop_id) {
 	case PROP_SYSFS_ROOT:
-		env = g_getenv("HIOD_SYSFS_ROOT");
 		g_free(self->sysfs_root);
 		self->sysfs_root = g_strdup(g_value_get_string(value) != NULL ? g_value_get_string(value)
-						: env != NULL		       ? env
-										       : "/sys");
+										: "/sys");
 		break;
 	case PROP_DEV_ROOT:
-		env = g_getenv("HIOD_DEV_ROOT");
 		g_free(self->dev_root);
 		self->dev_root = g_strdup(g_value_get_string(value) != NULL ? g_value_get_string(value)
-					  : env != NULL			    ? env
-									    : "/dev");
+									      : "/dev");
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);

@@ -11,6 +11,7 @@
 #include "hiod-error.h"
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device-private.h"
 
@@ -761,38 +762,22 @@ hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder)
 
 /* explicit driver binding ------------------------------------------------------------ */
 
-/* sysfs attributes are not device nodes: a plain write, no temp file. */
+/* a sysfs attribute below bus/pci: through hiod_sysfs_write (the kernel
+ * chokepoint, O_NOFOLLOW, inside the sysfs root) */
 static gboolean
-hiod_sysfs_write(HiodContext *ctx, const gchar *value, GError **error, const gchar *first, ...)
+hiod_pci_sysfs_write(HiodContext *ctx, const gchar *value, GError **error, const gchar *first, ...)
 {
-	g_autofree gchar *path = NULL;
 	g_autoptr(GPtrArray) parts = g_ptr_array_new();
+	g_autofree gchar *rel = NULL;
 	va_list args;
-	gssize len = strlen(value), n;
-	gint fd;
 
 	va_start(args, first);
 	for (const gchar *p = first; p != NULL; p = va_arg(args, const gchar *))
 		g_ptr_array_add(parts, (gpointer)p);
 	va_end(args);
-	g_ptr_array_insert(parts, 0, (gpointer)hiod_context_get_sysfs_root(ctx));
 	g_ptr_array_add(parts, NULL);
-	path = g_build_filenamev((gchar **)parts->pdata);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		hiod_kernel_set_error(error, errno, "opening %s", path);
-		return FALSE;
-	}
-	n = write(fd, value, len);
-	if (n != len) {
-		gint errnum = n < 0 ? errno : EIO;
-		g_autofree gchar *shown = g_strchomp(g_strdup(value));
-		close(fd);
-		hiod_kernel_set_error(error, errnum, "writing '%s' to %s", shown, path);
-		return FALSE;
-	}
-	close(fd);
-	return TRUE;
+	rel = g_build_filenamev((gchar **)parts->pdata);
+	return hiod_sysfs_write(ctx, rel, value, error);
 }
 
 static HiodPciDeviceInfo *
@@ -838,12 +823,12 @@ hiod_pci_bind_vfio(HiodContext *ctx, const gchar *address, GError **error)
 		return TRUE;
 	driver = hiod_pci_device_info_get_driver(info);
 	if (driver != NULL &&
-	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
+	    !hiod_pci_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
 		g_prefix_error(error, "binding %s to vfio-pci: unbinding %s: ", bdf, driver);
 		return FALSE;
 	}
-	if (!hiod_sysfs_write(ctx, "vfio-pci", error, "bus", "pci", "devices", bdf, "driver_override", NULL) ||
-	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "drivers_probe", NULL)) {
+	if (!hiod_pci_sysfs_write(ctx, "vfio-pci", error, "bus", "pci", "devices", bdf, "driver_override", NULL) ||
+	    !hiod_pci_sysfs_write(ctx, bdf, error, "bus", "pci", "drivers_probe", NULL)) {
 		g_prefix_error(error, "binding %s to vfio-pci: ", bdf);
 		return FALSE;
 	}
@@ -893,11 +878,11 @@ hiod_pci_unbind_vfio(HiodContext *ctx, const gchar *address, GError **error)
 		return FALSE;
 	}
 	if (driver != NULL &&
-	    !hiod_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
+	    !hiod_pci_sysfs_write(ctx, bdf, error, "bus", "pci", "devices", bdf, "driver", "unbind", NULL)) {
 		g_prefix_error(error, "unbinding %s from vfio-pci: ", bdf);
 		return FALSE;
 	}
-	if (!hiod_sysfs_write(ctx, "\n", error, "bus", "pci", "devices", bdf, "driver_override", NULL)) {
+	if (!hiod_pci_sysfs_write(ctx, "\n", error, "bus", "pci", "devices", bdf, "driver_override", NULL)) {
 		g_prefix_error(error, "unbinding %s from vfio-pci: clearing driver_override: ", bdf);
 		return FALSE;
 	}

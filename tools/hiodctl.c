@@ -672,6 +672,7 @@ hiodctl_usage(void)
 	g_string_append(s, "\nOptions:\n"
 			   "  --json                           print one JSON document (errors too)\n"
 			   "  --verbose                        trace every kernel call on stderr\n"
+			   "  --sysfs-root DIR, --dev-root DIR read DIR as /sys, /dev (a snapshot)\n"
 			   "  --help                           show this help\n");
 	return g_string_free(s, FALSE);
 }
@@ -685,10 +686,30 @@ main(int argc, char **argv)
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autoptr(JsonNode) root = NULL;
 	gint first = 1;
+	const gchar *sysfs_root = NULL, *dev_root = NULL;
 
 	setlocale(LC_ALL, "");
 	/* options may come before or after the command */
 	for (gint i = 1; i < argc; i++) {
+		const gchar *root_opts[] = {"--sysfs-root", "--dev-root"};
+		const gchar **root_vals[] = {&sysfs_root, &dev_root};
+		gboolean taken = FALSE;
+		for (guint o = 0; o < G_N_ELEMENTS(root_opts); o++) {
+			gsize n = strlen(root_opts[o]);
+			if (strncmp(argv[i], root_opts[o], n) == 0 && argv[i][n] == '=') {
+				*root_vals[o] = argv[i] + n + 1;
+			} else if (g_strcmp0(argv[i], root_opts[o]) == 0 && i + 1 < argc) {
+				*root_vals[o] = argv[i + 1];
+				argv[i++] = NULL;
+			} else {
+				continue;
+			}
+			taken = TRUE;
+		}
+		if (taken) {
+			argv[i] = NULL;
+			continue;
+		}
 		if (g_strcmp0(argv[i], "--json") == 0) {
 			c.json = TRUE;
 		} else if (g_strcmp0(argv[i], "--verbose") == 0 || g_strcmp0(argv[i], "-v") == 0) {
@@ -732,7 +753,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	c.ctx = hiod_context_new();
+	/* the roots come from the command line only, never from the environment */
+	c.ctx = hiod_context_new_with_roots(sysfs_root, dev_root);
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "schema_version");

@@ -16,11 +16,13 @@ run_hiodctl(HiodTestTree *t, const gchar *const *args, gchar **out, gchar **err)
 	gint status = 0;
 
 	g_ptr_array_add(argv, (gpointer)g_getenv("HIODCTL"));
+	g_ptr_array_add(argv, (gpointer) "--sysfs-root");
+	g_ptr_array_add(argv, t->sys);
+	g_ptr_array_add(argv, (gpointer) "--dev-root");
+	g_ptr_array_add(argv, t->dev);
 	for (guint i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
-	envp = g_environ_setenv(envp, "HIOD_SYSFS_ROOT", t->sys, TRUE);
-	envp = g_environ_setenv(envp, "HIOD_DEV_ROOT", t->dev, TRUE);
 	g_assert_true(g_spawn_sync(NULL, (gchar **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
 				   out, err, &status, &error));
 	g_assert_no_error(error);
@@ -150,6 +152,27 @@ test_text_escapes(void)
 	g_assert_nonnull(strstr(err, "is not a PCI address"));
 }
 
+/* HIOD_SYSFS_ROOT / HIOD_DEV_ROOT in the environment move nothing: only
+ * --sysfs-root / --dev-root on the command line do */
+static void
+test_roots_not_from_environment(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) envp = g_get_environ();
+	g_autofree gchar *out = NULL, *err = NULL;
+	const gchar *argv[] = {g_getenv("HIODCTL"), "list", "--json", NULL};
+	gint status = 0;
+
+	hiod_test_tree_add_pci(t, "abcd:ef:1f.7", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, NULL);
+	envp = g_environ_setenv(envp, "HIOD_SYSFS_ROOT", t->sys, TRUE);
+	envp = g_environ_setenv(envp, "HIOD_DEV_ROOT", t->dev, TRUE);
+	g_assert_true(g_spawn_sync(NULL, (gchar **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out,
+				   &err, &status, &error));
+	g_assert_no_error(error);
+	g_assert_null(strstr(out, "abcd:ef:1f.7"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -159,5 +182,6 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/hiodctl/errors", test_errors);
 	g_test_add_func("/hiod/hiodctl/no-sysfs", test_no_sysfs);
 	g_test_add_func("/hiod/hiodctl/text-escapes", test_text_escapes);
+	g_test_add_func("/hiod/hiodctl/roots-not-from-environment", test_roots_not_from_environment);
 	return g_test_run();
 }

@@ -203,6 +203,89 @@ test_sysfs_group_node(void)
 	g_assert_null(hiod_pci_device_info_get_vfio_group_node(info));
 }
 
+/* A device bound to e1000e in a fake tree, with the files a bind writes. */
+static HiodTestTree *
+make_bind_tree(void)
+{
+	HiodTestTree *t = hiod_test_tree_new();
+	g_autofree gchar *drv = NULL;
+	hiod_test_tree_add_pci(t, "0000:00:04.0", 0x8086, 0x10d3, 0x020000, "e1000e", 3, NULL);
+	/* the device directory is a real one here: the driver link must resolve from it */
+	drv = g_build_filename(t->sys, "bus/pci/devices/0000:00:04.0/driver", NULL);
+	g_assert_cmpint(unlink(drv), ==, 0);
+	hiod_test_tree_link(t, "bus/pci/devices/0000:00:04.0/driver", "../../drivers/e1000e");
+	hiod_test_tree_write(t, "bus/pci/drivers/e1000e/unbind", "");
+	hiod_test_tree_write(t, "bus/pci/drivers/e1000e/bind", "");
+	hiod_test_tree_write(t, "bus/pci/drivers/vfio-pci/bind", "");
+	hiod_test_tree_write(t, "bus/pci/devices/0000:00:04.0/driver_override", "(null)\n");
+	hiod_test_tree_write(t, "bus/pci/drivers_probe", "");
+	return t;
+}
+
+/* The environment of a (privileged) process does not move its roots: only
+ * hiod_context_new_with_roots() does. */
+static void
+test_roots_not_from_environment(void)
+{
+	g_autoptr(HiodTestTree) t = make_tree();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(GPtrArray) devs = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_setenv("HIOD_SYSFS_ROOT", t->sys, TRUE);
+	g_setenv("HIOD_DEV_ROOT", t->dev, TRUE);
+	ctx = hiod_context_new();
+	g_unsetenv("HIOD_SYSFS_ROOT");
+	g_unsetenv("HIOD_DEV_ROOT");
+	g_assert_cmpstr(hiod_context_get_sysfs_root(ctx), ==, "/sys");
+	g_assert_cmpstr(hiod_context_get_dev_root(ctx), ==, "/dev");
+	g_clear_object(&ctx);
+	ctx = hiod_context_new_with_roots(t->sys, NULL);
+	g_assert_cmpstr(hiod_context_get_sysfs_root(ctx), ==, t->sys);
+	g_assert_cmpstr(hiod_context_get_dev_root(ctx), ==, "/dev");
+}
+
+/* sysfs writes follow no symlink: a drivers_probe that links elsewhere is
+ * refused and the file it points at is left alone */
+static void
+test_bind_write_no_symlink(void)
+{
+	g_autoptr(HiodTestTree) t = make_bind_tree();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *victim = g_build_filename(t->root, "victim", NULL);
+	g_autofree gchar *probe = g_build_filename(t->sys, "bus/pci/drivers_probe", NULL);
+	g_autofree gchar *after = NULL;
+
+	g_assert_true(g_file_set_contents(victim, "precious\n", -1, NULL));
+	g_assert_cmpint(unlink(probe), ==, 0);
+	g_assert_cmpint(symlink(victim, probe), ==, 0);
+	ctx = hiod_test_tree_context(t);
+	g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
+	g_assert_nonnull(error);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "drivers_probe"));
+	g_assert_true(g_file_get_contents(victim, &after, NULL, NULL));
+	g_assert_cmpstr(after, ==, "precious\n");
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+	g_clear_error(&error);
+	/* nor a directory that leads out of sysfs */
+	{
+		g_autofree gchar *outside = g_build_filename(t->root, "outside", NULL);
+		g_autofree gchar *unbind = g_build_filename(outside, "unbind", NULL);
+		g_autofree gchar *drv = g_build_filename(t->sys, "bus/pci/devices/0000:00:04.0/driver", NULL);
+		g_autofree gchar *got = NULL;
+		g_mkdir_with_parents(outside, 0755);
+		g_assert_true(g_file_set_contents(unbind, "", -1, NULL));
+		g_assert_cmpint(unlink(drv), ==, 0);
+		g_assert_cmpint(symlink(outside, drv), ==, 0);
+		g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
+		g_assert_nonnull(strstr(error->message, "outside sysfs"));
+		g_assert_true(g_file_get_contents(unbind, &got, NULL, NULL));
+		g_assert_cmpstr(got, ==, "");
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,5 +296,8 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/pci-device-info/sysfs-strict", test_sysfs_strict);
 	g_test_add_func("/hiod/pci-device-info/sysfs-entry-outside", test_sysfs_entry_outside);
 	g_test_add_func("/hiod/pci-device-info/sysfs-group-node", test_sysfs_group_node);
+	g_test_add_func("/hiod/pci-device-info/roots-not-from-environment",
+			test_roots_not_from_environment);
+	g_test_add_func("/hiod/pci-device-info/bind-write-no-symlink", test_bind_write_no_symlink);
 	return g_test_run();
 }
