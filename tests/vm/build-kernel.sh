@@ -1,30 +1,48 @@
 #!/usr/bin/env bash
 # Build (or reuse) the test kernel for the VM lane.
 #
-#   build-kernel.sh x86_64     -> prints the path of a cached bzImage
-#   build-kernel.sh ppc64le    -> prints the path of a cached vmlinux
-#   build-kernel.sh headers    -> prints the path of the kernel's installed UAPI
-#                                 headers (make headers_install), for ABI checks
+#   build-kernel.sh x86_64 [VERSION]   -> prints the path of a cached bzImage
+#   build-kernel.sh ppc64le [VERSION]  -> prints the path of a cached vmlinux
+#   build-kernel.sh headers [VERSION]  -> prints the path of the kernel's installed
+#                                         UAPI headers (make headers_install), for ABI checks
 #
-# The kernel comes from Debian's linux-source-6.12 package; the config fragment
-# lives next to this script. The result is cached outside the work tree in
-# $HIOD_CACHE_DIR (default /var/cache/hiod), keyed by the source package version,
-# the fragment and this script, so CI and later runs reuse it.
+# VERSION is 6.12 (the LTS platform, the default: Debian 12's linux-source-6.12)
+# or 7.3 (the current platform: linux-source-7.3 from trixie-backports, unpacked
+# by current-platform.sh). The config fragment kernel-ARCH.fragment lives next
+# to this script; kernel-ARCH-VERSION.fragment, when present, adds to it. The
+# result is cached outside the work tree in $HIOD_CACHE_DIR (default
+# /var/cache/hiod), keyed by the source package version, the fragments and the
+# recipe number, so CI and later runs reuse it.
 set -euo pipefail
 arch=${1:-x86_64}
+ver=${2:-6.12}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HIOD_CACHE_DIR:-/var/cache/hiod}
-src_tar=/usr/src/linux-source-6.12.tar.xz
 log() { echo "build-kernel: $*" >&2; }
 
-[ -r "$src_tar" ] || { log "missing $src_tar (apt-get install linux-source-6.12)"; exit 1; }
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %Y "$src_tar")
+case "$ver" in
+  6.12)
+    src_tar=/usr/src/linux-source-6.12.tar.xz
+    [ -r "$src_tar" ] || { log "missing $src_tar (apt-get install linux-source-6.12)"; exit 1; }
+    srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %Y "$src_tar") ;;
+  7.3)
+    src_tar=$("$here/current-platform.sh" linux-src) || { log "no linux-source-7.3 (current-platform.sh failed)"; exit 1; }
+    srcver=$("$here/current-platform.sh" versions | awk '$1 == "linux-source-7.3" { print $2 }') ;;
+  *) log "unknown kernel version $ver (6.12 or 7.3)"; exit 1 ;;
+esac
+srcdir=linux-source-$ver
 # Bump when the build recipe below changes in a way that changes the result.
 recipe=1
-if [ "$arch" = headers ]; then frag=/dev/null; else frag="$here/kernel-$arch.fragment"; fi
-[ -r "$frag" ] || { log "no config fragment $frag"; exit 1; }
-key=$( { echo "$srcver recipe=$recipe"; cat "$frag"; } | sha256sum | cut -c1-16)
-out="$cache/kernel-$arch-$key"
+frags=()
+if [ "$arch" != headers ]; then
+  frags=("$here/kernel-$arch.fragment")
+  [ -r "${frags[0]}" ] || { log "no config fragment ${frags[0]}"; exit 1; }
+  [ -r "$here/kernel-$arch-$ver.fragment" ] && frags+=("$here/kernel-$arch-$ver.fragment")
+fi
+# The 6.12 key is what it was before versions existed (the cache stays valid).
+if [ "$ver" = 6.12 ]; then tag=$arch; else tag=$arch-$ver; fi
+key=$( { echo "$srcver recipe=$recipe"; cat "${frags[@]}" /dev/null; } | sha256sum | cut -c1-16)
+out="$cache/kernel-$tag-$key"
 case "$arch" in
   x86_64)  image=bzImage; make_args=(); target=bzImage; built=arch/x86/boot/bzImage ;;
   headers) image=include/linux/vfio.h; make_args=(); target=headers_install; built= ;;
@@ -35,15 +53,15 @@ result() { if [ "$arch" = headers ]; then echo "$out/include"; else echo "$out/$
 if [ -s "$out/$image" ]; then result; exit 0; fi
 
 mkdir -p "$cache"
-exec 9>"$cache/.lock-$arch"
+exec 9>"$cache/.lock-$tag"
 flock 9
 if [ -s "$out/$image" ]; then result; exit 0; fi
 
-work="$cache/build-$arch-$key"
+work="$cache/build-$tag-$key"
 rm -rf "$work"; mkdir -p "$work"
 log "unpacking $src_tar (source $srcver) into $work"
 tar -C "$work" -xf "$src_tar"
-cd "$work"/linux-source-6.12
+cd "$work/$srcdir"
 if [ "$arch" = headers ]; then
   make headers_install INSTALL_HDR_PATH="$out.tmp" > "$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
   rm -rf "$out"; mv "$out.tmp" "$out"
@@ -65,7 +83,7 @@ while read -r what name; do
     "#"*|"") ;;
     *) log "bad fragment line: $what $name"; exit 1 ;;
   esac
-done < "$frag"
+done < <(cat "${frags[@]}")
 make "${make_args[@]}" olddefconfig >/dev/null
 # Check that every requested option survived olddefconfig.
 missing=0
@@ -73,7 +91,7 @@ while read -r what name; do
   case "$what" in
     y) grep -q "^CONFIG_$name=y" .config || { log "CONFIG_$name did not stay enabled"; missing=1; } ;;
   esac
-done < "$frag"
+done < <(cat "${frags[@]}")
 [ $missing = 0 ] || { log "config fragment not satisfiable"; exit 1; }
 log "building $target (this takes several minutes the first time)"
 make "${make_args[@]}" -j"$(( $(nproc) + 1 ))" "$target" > "$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
