@@ -22,6 +22,14 @@ fi
 mkdir -p /mnt/results
 # hostname and uname for the record
 uname -a > /mnt/results/uname
+# The platform vmrun.py booted (lts, current, lts-qemu11) and its QEMU version,
+# for guest programs whose expectation depends on them.
+for w in $(cat /proc/cmdline); do
+	case "$w" in
+	hiod.platform=*) export HIOD_PLATFORM=${w#hiod.platform=} ;;
+	hiod.qemu=*) export HIOD_QEMU_VERSION=${w#hiod.qemu=} ;;
+	esac
+done
 
 # Bind every edu (1234:11e8) to vfio-pci, as an administrator would.
 for dev in /sys/bus/pci/devices/*; do

@@ -7,7 +7,13 @@ with TCG, an emulated Intel VT-d with interrupt remapping, emulated edu PCI
 devices bound to vfio-pci and a vdpa_sim net device. The host's / is the
 guest's root (9p, read-only), so the guest runs the build tree as it is.
 
-  vmrun.py [--tap] [--topology NAME] [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
+  vmrun.py [--tap] [--platform P] [--topology NAME] [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
+
+Platforms (../shared/docs/platforms.md): "lts" is Linux 6.12 under Debian 12's
+QEMU 7.2 (the default); "current" is Linux 7.3 under QEMU 11.1 (from
+trixie-backports, run from the private tree current-platform.sh makes);
+"lts-qemu11" is the 6.12 kernel under QEMU 11.1, for the IOMMUs only the new
+QEMU emulates (what an LTS host meets on new hardware).
 
 With --tap every CMD must print TAP; the outputs are merged into one TAP
 stream (one line a subtest, named after the command), and a command that
@@ -50,15 +56,47 @@ TOPOLOGIES = {
     # a 48-bit VT-d
     "aw48": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=48",
              "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # QEMU 11 only: VT-d scalable mode, second-stage tables
+    "vtd-sm": ["-device", "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on",
+               "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # QEMU 11 only: VT-d scalable mode with first-stage tables only (ecap FLTS, no SLTS)
+    "vtd-fsts": ["-device", "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on,fsts=on",
+                 "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # QEMU 11 only: VT-d scalable mode with 20-bit PASIDs
+    "vtd-pasid": ["-device", "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on,pasid-bits=20",
+                  "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # QEMU 11 only (7.2's lacks a working dma-remap): AMD-Vi with interrupt remapping
+    "amd": ["-device", "amd-iommu,dma-remap=on,intremap=on",
+            "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+}
+# Topologies that need QEMU 11's emulation.
+NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "amd"}
+# platform -> (kernel version for build-kernel.sh, QEMU: "system" or "current")
+PLATFORMS = {
+    "lts": ("6.12", "system"),
+    "current": ("7.3", "current"),
+    "lts-qemu11": ("6.12", "current"),
 }
 
 
-def find_qemu():
+def find_qemu(which):
+    if which == "current":
+        return subprocess.check_output([os.path.join(HERE, "current-platform.sh"), "qemu", "x86_64"],
+                                       text=True).strip()
     for name in ("qemu-system-x86_64",):
         path = shutil.which(name)
         if path:
             return path
     sys.exit("vmrun: qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+
+
+def qemu_version(qemu):
+    try:
+        out = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=30).stdout
+        m = re.search(r"version (\S+)", out)
+        return "QEMU " + (m.group(1) if m else "?")
+    except (OSError, subprocess.SubprocessError):
+        return "QEMU ?"
 
 
 def tail(path, lines=40):
@@ -83,9 +121,11 @@ def run_guest(args, commands, workdir):
     append = ("console=ttyS0 intel_iommu=on panic=-1 oops=panic loglevel=4 no_timer_check "
               "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 "
               "ro init=" + os.path.join(HERE, "guest-init.sh"))
+    # what the guest's programs may ask: HIOD_PLATFORM, HIOD_QEMU_VERSION (guest-init.sh)
+    append += " hiod.platform=%s hiod.qemu=%s" % (args.platform, qemu_version(args.qemu).split()[-1])
     if args.append:
         append += " " + args.append
-    cmd = [find_qemu(), "-accel", "tcg", "-cpu", "max",
+    cmd = [args.qemu, "-accel", "tcg", "-cpu", "max",
            "-M", "q35,kernel-irqchip=split", "-m", args.memory, "-smp", "1",
            "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
            "-serial", "file:" + console, "-monitor", "none",
@@ -190,7 +230,8 @@ def report(results, tap, comments=()):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh x86_64)")
+    ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh x86_64 VERSION of the platform)")
+    ap.add_argument("--platform", default="lts", choices=sorted(PLATFORMS))
     ap.add_argument("--topology", default="default", choices=sorted(TOPOLOGIES))
     ap.add_argument("--qemu-arg", action="append", help="extra QEMU options (split on spaces)")
     ap.add_argument("--append", help="extra kernel command line")
@@ -202,11 +243,24 @@ def main():
     ap.add_argument("commands", nargs="+", help="commands to run in the guest, separated by --")
     args = ap.parse_args()
 
+    kver, qemu_kind = PLATFORMS[args.platform]
+    if args.topology in NEEDS_QEMU11 and qemu_kind != "current":
+        print("not ok 1 - vm: topology %s needs QEMU 11 (platform current or lts-qemu11), not %s"
+              % (args.topology, args.platform) if args.tap else "vmrun: topology needs QEMU 11")
+        print("1..1" if args.tap else "")
+        return 1
+    try:
+        args.qemu = find_qemu(qemu_kind)
+    except subprocess.CalledProcessError as e:
+        print("not ok 1 - vm: the QEMU 11 tree could not be made (exit %d)" % e.returncode if args.tap
+              else "vmrun: the QEMU 11 tree could not be made")
+        print("1..1" if args.tap else "")
+        return 1
     joined = " " + " ".join(args.commands) + " "
     commands = [c.strip() for c in joined.split(" -- ") if c.strip() and c.strip() != "--"]
     if not args.kernel:
         try:
-            args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), "x86_64"],
+            args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), "x86_64", kver],
                                                   text=True).strip()
         except subprocess.CalledProcessError as e:
             print("not ok 1 - the test kernel could not be built (exit %d)" % e.returncode if args.tap
@@ -233,7 +287,8 @@ def main():
             return 1
         results, elapsed = res
         return report(results, args.tap,
-                      ["# guest ran %d commands in %.1fs (topology %s)" % (len(results), elapsed, args.topology)])
+                      ["# guest ran %d commands in %.1fs (platform %s: Linux %s, %s; topology %s)" % (
+                          len(results), elapsed, args.platform, kver, qemu_version(args.qemu), args.topology)])
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
