@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Boot the ppc64le pseries test guest and run commands in it.
 
-The guest is a real Linux 6.12 kernel (build-kernel.sh ppc64le) on QEMU's
+The guest is a real Linux 6.12 or 7.3 kernel (build-kernel.sh ppc64le VER) on QEMU's
 pseries machine under TCG; its PAPR PCI host bridge's TCE tables are a real
 IOMMU, driven by the kernel's VFIO sPAPR TCE backend. One edu device sits at
 0000:00:00.0 (IOMMU group 0) and is bound to vfio-pci by the guest's init.
@@ -179,7 +179,7 @@ def run_guest(args, commands, workdir):
     initrd = os.path.join(workdir, "initramfs.cpio.gz")
     make_initramfs(args, commands, initrd)
     console = os.path.join(workdir, "console.log")
-    qemu = shutil.which("qemu-system-ppc64")
+    qemu = args.qemu or shutil.which("qemu-system-ppc64")
     if not qemu:
         return None, "qemu-system-ppc64 not found (apt-get install qemu-system-ppc)"
     append = "console=hvc0 quiet loglevel=1 panic=-1 oops=panic"
@@ -230,6 +230,7 @@ def main():
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", help="guest vmlinux (default: build-kernel.sh ppc64le)")
+    ap.add_argument("--qemu", help="qemu-system-ppc64 to run (default: the system's, QEMU 7.2)")
     ap.add_argument("--sysroot", required=True, help="the ppc64el sysroot (make-sysroot.sh)")
     ap.add_argument("--build", required=True, help="the ppc64le cross build directory")
     ap.add_argument("--timeout", type=int, default=300)
@@ -259,7 +260,10 @@ def main():
                 print("pseries-run: " + err, file=sys.stderr)
             return 1
         results, elapsed, con = res
-        comments = ["# pseries guest ran %d commands in %.1fs" % (len(results), elapsed)]
+        comments = ["# pseries guest ran %d commands in %.1fs (kernel %s, %s)" % (
+            len(results), elapsed, os.path.basename(os.path.dirname(args.kernel)),
+            subprocess.run([args.qemu or shutil.which("qemu-system-ppc64"), "--version"], capture_output=True,
+                           text=True).stdout.splitlines()[0])]
         comments += ["# " + line for line in con.splitlines() if line.startswith("hiod-guest:")]
         return report(results, args.tap, comments)
     finally:

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The ppc64le pseries lane as one TAP-printing test:
-#   run-lane.sh SRCDIR CROSS_BUILDDIR
+#   run-lane.sh SRCDIR CROSS_BUILDDIR [PLATFORM]
 # builds (or reuses) the guest kernel, the ppc64el sysroot and the ppc64le
 # cross build, then boots the pseries guest and runs the sPAPR tests there.
+# PLATFORM is lts (Linux 6.12 under QEMU 7.2, the default) or current (Linux
+# 7.3 under QEMU 11.1 from the private tree of ../current-platform.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$1
@@ -17,9 +19,19 @@ fail() {
 mkdir -p "$build"
 log="$build.lane.log"
 : > "$log"
-kernel=$("$here/../build-kernel.sh" ppc64le 2>>"$log") || fail "the guest kernel could not be built" "$log"
+platform=${3:-lts}
+qemu_args=()
+case "$platform" in
+  lts) kver=6.12 ;;
+  current)
+    kver=7.3
+    qemu=$("$here/../current-platform.sh" qemu ppc64 2>>"$log") || fail "the QEMU 11 tree could not be made" "$log"
+    qemu_args=(--qemu "$qemu") ;;
+  *) fail "unknown platform $platform" ;;
+esac
+kernel=$("$here/../build-kernel.sh" ppc64le "$kver" 2>>"$log") || fail "the guest kernel could not be built" "$log"
 out=$("$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
   fail "the ppc64le cross build failed" "$log"
 read -r sysroot xbuild <<< "$out"
-exec python3 "$here/pseries-run.py" --tap --kernel "$kernel" --sysroot "$sysroot" --build "$xbuild" -- \
+exec python3 "$here/pseries-run.py" --tap "${qemu_args[@]}" --kernel "$kernel" --sysroot "$sysroot" --build "$xbuild" -- \
   "HIODCTL=/hiod/tools/hiodctl /hiod/tests/vm/ppc64le/test-vm-spapr --tap"
