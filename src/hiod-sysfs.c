@@ -264,8 +264,7 @@ hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value, GError 
 	}
 	fd = hiod_kernel_open(ctx, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, error);
 	if (fd < 0) {
-		g_prefix_error(error, "writing '%s' (sysfs attributes are written, never a symlink): ",
-			       shown);
+		g_prefix_error(error, "writing '%s': ", shown);
 		return FALSE;
 	}
 	ok = hiod_kernel_write(ctx, fd, value, strlen(value), error);

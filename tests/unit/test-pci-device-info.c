@@ -2,6 +2,8 @@
 /* PCI device identity from a sysfs snapshot. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "hiod-test-common.h"
@@ -286,6 +288,145 @@ test_bind_write_no_symlink(void)
 	}
 }
 
+static gchar *
+tree_read(HiodTestTree *t, const gchar *rel)
+{
+	g_autofree gchar *full = g_build_filename(t->sys, rel, NULL);
+	gchar *contents = NULL;
+	g_assert_true(g_file_get_contents(full, &contents, NULL, NULL));
+	return contents;
+}
+
+/* The PCI core as far as a bind goes: writes land in the tree's files, and
+ * an unbind removes the device's driver link, a bind makes it, a probe binds
+ * nothing (vfio-pci "does not take" the device). */
+typedef struct {
+	HiodTestTree *t;
+	GHashTable *paths; /* fd -> path */
+} FakeSysfs;
+
+static int
+sysfs_open(gpointer data, const char *path, int flags)
+{
+	FakeSysfs *f = data;
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd >= 0)
+		g_hash_table_insert(f->paths, GINT_TO_POINTER(fd), g_strdup(path));
+	return fd;
+}
+
+static int
+sysfs_close(gpointer data, int fd)
+{
+	FakeSysfs *f = data;
+	g_hash_table_remove(f->paths, GINT_TO_POINTER(fd));
+	return close(fd);
+}
+
+static ssize_t
+sysfs_write(gpointer data, int fd, const void *buf, size_t len)
+{
+	FakeSysfs *f = data;
+	const gchar *path = g_hash_table_lookup(f->paths, GINT_TO_POINTER(fd));
+	g_autofree gchar *bdf = g_strndup(buf, len);
+	g_autofree gchar *link = g_build_filename(f->t->sys, "bus/pci/devices", bdf, "driver", NULL);
+	ssize_t n;
+	/* a sysfs write replaces the value */
+	g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+	n = pwrite(fd, buf, len, 0);
+	if (n < 0 || path == NULL)
+		return n;
+	if (g_str_has_suffix(path, "/unbind")) {
+		g_assert_cmpint(unlink(link), ==, 0);
+	} else if (g_str_has_suffix(path, "/bind")) {
+		g_autofree gchar *dir = g_path_get_dirname(path);
+		g_autofree gchar *drv = g_path_get_basename(dir);
+		g_autofree gchar *target = g_build_filename("../../drivers", drv, NULL);
+		g_assert_cmpint(symlink(target, link), ==, 0);
+	}
+	return n;
+}
+
+static const HiodKernelOps sysfs_ops = {
+    .open = sysfs_open,
+    .close = sysfs_close,
+    .write = sysfs_write,
+};
+
+static gchar *
+tree_driver(HiodTestTree *t)
+{
+	g_autofree gchar *link = g_build_filename(t->sys, "bus/pci/devices/0000:00:04.0/driver", NULL);
+	g_autofree gchar *target = g_file_read_link(link, NULL);
+	return target != NULL ? g_path_get_basename(target) : NULL;
+}
+
+/* A bind that fails after the unbind puts the device back: driver_override
+ * as it was and the old driver bound again (here vfio-pci "does not take it":
+ * the fake tree's driver link does not change; then the probe itself fails;
+ * then an override was set before). */
+static void
+test_bind_failure_rolls_back(void)
+{
+	for (guint round = 0; round < 3; round++) {
+		g_autoptr(HiodTestTree) t = make_bind_tree();
+		g_autoptr(HiodContext) ctx = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *override = NULL;
+		g_autofree gchar *bound = NULL;
+		g_autofree gchar *unbound = NULL;
+		g_autoptr(GHashTable) paths = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+		FakeSysfs f = {t, paths};
+		g_autofree gchar *driver = NULL;
+
+		if (round == 2)
+			hiod_test_tree_write(t, "bus/pci/devices/0000:00:04.0/driver_override",
+					     "e1000e\n");
+		ctx = hiod_test_tree_context(t);
+		hiod_context_set_kernel_ops(ctx, &sysfs_ops, &f);
+		if (round == 1)
+			hiod_context_inject_fault_match(ctx, "open:*drivers_probe", ENODEV, 1);
+		g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
+		g_assert_nonnull(error);
+		g_test_message("%s", error->message);
+		g_assert_nonnull(strstr(error->message, "rolled back"));
+		unbound = tree_read(t, "bus/pci/drivers/e1000e/unbind");
+		g_assert_cmpstr(unbound, ==, "0000:00:04.0");
+		override = tree_read(t, "bus/pci/devices/0000:00:04.0/driver_override");
+		g_assert_cmpstr(override, ==, round == 2 ? "e1000e\n" : "\n");
+		bound = tree_read(t, "bus/pci/drivers/e1000e/bind");
+		g_assert_cmpstr(bound, ==, "0000:00:04.0");
+		driver = tree_driver(t);
+		g_assert_cmpstr(driver, ==, "e1000e");
+		g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+		g_clear_object(&ctx);
+	}
+}
+
+/* when putting it back fails too, the error says the device has no driver
+ * and how to bind it again */
+static void
+test_bind_rollback_failure_explained(void)
+{
+	g_autoptr(HiodTestTree) t = make_bind_tree();
+	g_autoptr(GHashTable) paths = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	FakeSysfs f = {t, paths};
+	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *driver = NULL;
+
+	hiod_context_set_kernel_ops(ctx, &sysfs_ops, &f);
+	hiod_context_inject_fault_match(ctx, "open:*drivers_probe", ENODEV, 1);
+	hiod_context_inject_fault_match(ctx, "open:*e1000e/bind", ENODEV, 1);
+	g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "WITHOUT A DRIVER"));
+	g_assert_nonnull(strstr(error->message, "echo 0000:00:04.0 > /sys/bus/pci/drivers/e1000e/bind"));
+	driver = tree_driver(t);
+	g_assert_null(driver);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,5 +440,8 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/pci-device-info/roots-not-from-environment",
 			test_roots_not_from_environment);
 	g_test_add_func("/hiod/pci-device-info/bind-write-no-symlink", test_bind_write_no_symlink);
+	g_test_add_func("/hiod/pci-device-info/bind-failure-rolls-back", test_bind_failure_rolls_back);
+	g_test_add_func("/hiod/pci-device-info/bind-rollback-failure-explained",
+			test_bind_rollback_failure_explained);
 	return g_test_run();
 }
