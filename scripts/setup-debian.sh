@@ -7,6 +7,8 @@ pkgs=(
   gcc g++ meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
   python3 python3-gi gi-docgen python3-jsonschema
+  # the fuzz lane (libFuzzer, ASan, UBSan)
+  clang libclang-rt-14-dev
   # the x86 VM lane: test kernel and emulator
   qemu-system-x86 linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync
   iproute2 cpio xz-utils kmod

@@ -230,7 +230,9 @@ tk_container(HiodTestKernel *k, gulong request, gpointer arg)
 	case HIOD_VFIO_IOMMU_GET_INFO: {
 		struct hiod_vfio_iommu_type1_info *i = arg;
 		struct hiod_vfio_iommu_type1_info_cap_iova_range *r = (void *)(i + 1);
-		gsize need = sizeof(*i) + sizeof(*r) + 2 * sizeof(r->iova_ranges[0]);
+		struct hiod_vfio_iommu_type1_info_cap_migration *m =
+		    (void *)((guint8 *)(r + 1) + 2 * sizeof(r->iova_ranges[0]));
+		gsize need = sizeof(*i) + sizeof(*r) + 2 * sizeof(r->iova_ranges[0]) + sizeof(*m);
 		i->flags = HIOD_VFIO_IOMMU_INFO_PGSIZES | HIOD_VFIO_IOMMU_INFO_CAPS;
 		i->iova_pgsizes = 0x40201000;
 		if (i->argsz < need) {
@@ -240,7 +242,12 @@ tk_container(HiodTestKernel *k, gulong request, gpointer arg)
 		i->cap_offset = sizeof(*i);
 		r->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 		r->header.version = 1;
-		r->header.next = 0;
+		r->header.next = (guint32)((guint8 *)m - (guint8 *)i);
+		m->header.id = HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+		m->header.version = 1;
+		m->header.next = 0;
+		m->pgsize_bitmap = 0x1000;
+		m->max_dirty_bitmap_size = 1 << 20;
 		r->nr_iovas = 2;
 		r->iova_ranges[0].start = 0;
 		r->iova_ranges[0].end = 0xfedfffff;
