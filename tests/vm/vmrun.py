@@ -34,14 +34,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Topologies: QEMU device options beside the fixed machine. Each edu is given a
 # 64-bit DMA mask (QEMU 7.2's edu masks DMA addresses to 28 bits otherwise).
+# VT-d's address width is given where a topology means it: QEMU 7.2's default
+# is 39 bits, QEMU 11's 48 (its default is what vtd-sm, vtd-fsts and vtd-pasid
+# leave it at).
 EDU = "edu,dma_mask=0xffffffffffffffff"
 TOPOLOGIES = {
     # two edu devices on the root bus, each alone in its IOMMU group
-    "default": ["-device", "intel-iommu,intremap=on,caching-mode=on",
+    "default": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=39",
                 "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
     # edu alone behind a PCIe root port (bus reset works: hot reset), and edu
     # behind a conventional PCI bridge (requester ID aliased to the bridge)
-    "bridges": ["-device", "intel-iommu,intremap=on,caching-mode=on",
+    "bridges": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=39",
                 "-device", EDU + ",addr=04.0",
                 "-device", "pcie-root-port,id=rp1,chassis=1,slot=1,addr=06.0",
                 "-device", EDU + ",bus=rp1",
