@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include "hiod-container-private.h"
@@ -228,6 +229,8 @@ hiod_spapr_container_get_n_registrations(HiodSpaprContainer *self)
 
 /* kernel calls (self->lock held) ------------------------------------------------ */
 
+/* Creates a window with @levels TCE table levels, or more (up to the host's
+ * most) while the host has no memory for tables that large in one piece. */
 static gboolean
 hiod_spapr_create_window(HiodSpaprContainer *self, guint64 want_start, guint64 size,
 			 guint page_shift, guint levels, GError **error)
@@ -235,15 +238,26 @@ hiod_spapr_create_window(HiodSpaprContainer *self, guint64 want_start, guint64 s
 	struct hiod_vfio_iommu_spapr_tce_create create = {
 	    .page_shift = page_shift,
 	    .window_size = size,
-	    .levels = levels,
+	    .levels = MAX(levels, 1),
 	};
 	g_autofree gchar *pg = hiod_spapr_format_size(G_GUINT64_CONSTANT(1) << page_shift);
 	HiodSpaprHostWindow hw = {0};
 
-	if (hiod_kernel_ioctl(CTX(self), FD(self), HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_CREATE), &create,
-			      sizeof(create), error) < 0) {
-		g_prefix_error(error, "creating a DMA window of 0x%" G_GINT64_MODIFIER "x bytes with %s pages: ",
-			       size, pg);
+	for (;;) {
+		g_autoptr(GError) local = NULL;
+		if (hiod_kernel_ioctl(CTX(self), FD(self), HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_CREATE), &create,
+				      sizeof(create), &local) >= 0)
+			break;
+		if (errno == ENOMEM && create.levels < MAX(self->info.levels, 1)) {
+			g_debug("%s with %u levels; trying %u", local->message, create.levels,
+				create.levels + 1);
+			create.levels++;
+			continue;
+		}
+		g_propagate_prefixed_error(error, g_steal_pointer(&local),
+					   "creating a DMA window of 0x%" G_GINT64_MODIFIER
+					   "x bytes with %s pages (%u TCE levels): ",
+					   size, pg, create.levels);
 		return FALSE;
 	}
 	if (create.start_addr != want_start) {
@@ -311,38 +325,78 @@ hiod_spapr_memory_ioctl(HiodSpaprContainer *self, gboolean reg, guint64 vaddr, g
 	return TRUE;
 }
 
-/* v2: takes a reference on the registration of [vaddr, vaddr + size), host pages. */
+static gboolean
+hiod_spapr_overlaps(const HiodSpaprRegistration *r, guint64 vaddr, guint64 end)
+{
+	return r->vaddr < end && vaddr < r->vaddr + r->size;
+}
+
+/* v2: takes a reference on every registration [vaddr, vaddr + size) (host pages)
+ * needs. The kernel refuses a registration that overlaps another without being
+ * equal to it (EINVAL), and finds each IOMMU page of a mapping in whichever
+ * registration holds it: so the ones that overlap the span are shared, and only
+ * the gaps between them are registered anew. */
 static gboolean
 hiod_spapr_register(HiodSpaprContainer *self, guint64 vaddr, guint64 size, GError **error)
 {
-	HiodSpaprRegistration r = {.vaddr = vaddr, .size = size, .refs = 1};
+	g_autoptr(GArray) added = g_array_new(FALSE, FALSE, sizeof(guint64));
+	guint64 end = vaddr + size, at = vaddr;
+
+	while (at < end) {
+		guint64 next = end;
+		gboolean covered = FALSE;
+		for (guint i = 0; i < self->regs->len && !covered; i++) {
+			const HiodSpaprRegistration *o = &g_array_index(self->regs, HiodSpaprRegistration, i);
+			if (o->vaddr <= at && at < o->vaddr + o->size) {
+				at = o->vaddr + o->size;
+				covered = TRUE;
+			} else if (o->vaddr > at && o->vaddr < next) {
+				next = o->vaddr;
+			}
+		}
+		if (covered)
+			continue;
+		if (!hiod_spapr_memory_ioctl(self, TRUE, at, next - at, error)) {
+			for (guint i = 0; i < added->len; i++) {
+				guint64 v = g_array_index(added, guint64, i);
+				for (guint j = self->regs->len; j > 0; j--) {
+					HiodSpaprRegistration *o = &g_array_index(self->regs, HiodSpaprRegistration, j - 1);
+					if (o->vaddr != v)
+						continue;
+					if (!hiod_spapr_memory_ioctl(self, FALSE, o->vaddr, o->size, NULL))
+						g_debug("rolling back the registration at 0x%" G_GINT64_MODIFIER "x", v);
+					g_array_remove_index(self->regs, j - 1);
+				}
+			}
+			return FALSE;
+		}
+		{
+			HiodSpaprRegistration r = {.vaddr = at, .size = next - at, .refs = 0};
+			g_array_append_val(self->regs, r);
+			g_array_append_val(added, at);
+		}
+		at = next;
+	}
 	for (guint i = 0; i < self->regs->len; i++) {
 		HiodSpaprRegistration *o = &g_array_index(self->regs, HiodSpaprRegistration, i);
-		if (o->vaddr == vaddr && o->size == size) {
+		if (hiod_spapr_overlaps(o, vaddr, end))
 			o->refs++;
-			return TRUE;
-		}
 	}
-	if (!hiod_spapr_memory_ioctl(self, TRUE, vaddr, size, error))
-		return FALSE;
-	g_array_append_val(self->regs, r);
 	return TRUE;
 }
 
+/* Drops the references hiod_spapr_register() took for [vaddr, vaddr + size). */
 static void
 hiod_spapr_unregister(HiodSpaprContainer *self, guint64 vaddr, guint64 size)
 {
-	for (guint i = 0; i < self->regs->len; i++) {
-		HiodSpaprRegistration *o = &g_array_index(self->regs, HiodSpaprRegistration, i);
+	for (guint i = self->regs->len; i > 0; i--) {
+		HiodSpaprRegistration *o = &g_array_index(self->regs, HiodSpaprRegistration, i - 1);
 		g_autoptr(GError) error = NULL;
-		if (o->vaddr != vaddr || o->size != size)
+		if (!hiod_spapr_overlaps(o, vaddr, vaddr + size) || --o->refs > 0)
 			continue;
-		if (--o->refs > 0)
-			return;
-		if (!hiod_spapr_memory_ioctl(self, FALSE, vaddr, size, &error))
+		if (!hiod_spapr_memory_ioctl(self, FALSE, o->vaddr, o->size, &error))
 			g_debug("%s", error->message);
-		g_array_remove_index(self->regs, i);
-		return;
+		g_array_remove_index(self->regs, i - 1);
 	}
 }
 
@@ -359,8 +413,8 @@ hiod_spapr_undo_steps(HiodSpaprContainer *self, GArray *done)
 		} else {
 			gboolean was_default = s->start == self->info.dma32_start &&
 					       s->size == self->info.dma32_size;
-			if (!hiod_spapr_create_window(self, s->start, s->size, s->page_shift,
-						      MAX(s->levels, 1), &error))
+			if (!hiod_spapr_create_window(self, s->start, s->size, s->page_shift, s->levels,
+						      &error))
 				g_debug("rolling back: %s", error->message);
 			else if (was_default)
 				g_array_index(self->windows, HiodSpaprHostWindow, self->windows->len - 1).created = FALSE;
@@ -622,7 +676,9 @@ hiod_spapr_container_add_window(HiodContainer *container, guint64 iova, guint64 
 		return FALSE;
 	}
 	return hiod_spapr_create_window(self, iova, size, g_bit_nth_lsf(page_size, -1),
-					MAX(self->info.levels, 1), error);
+					hiod_spapr_window_levels(size, g_bit_nth_lsf(page_size, -1),
+								 self->info.max_page_size, self->info.levels),
+					error);
 }
 
 static gboolean

@@ -66,6 +66,14 @@ GArray *hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWin
 				guint n_windows, const HiodSpaprSection *sections, guint n_sections,
 				GError **error);
 
+/* The TCE table levels a window of @window_size bytes with 1 << @page_shift
+ * pages asks for: the fewest whose every level fits in 256 host pages (a
+ * table level the host can allocate in one piece, as QEMU guesses), between 1
+ * and @max_levels (the host's most; 0 counts as 1). A CREATE that fails for
+ * want of memory (ENOMEM) tries again with one level more, up to @max_levels. */
+guint hiod_spapr_window_levels(guint64 window_size, guint page_shift, guint64 host_page_size,
+			       guint max_levels);
+
 /* "4K", "64K", "2M", "16M", "0x3000" */
 gchar *hiod_spapr_format_size(guint64 size);
 

@@ -30,6 +30,19 @@ hiod_spapr_format_size(guint64 size)
 	return g_strdup_printf("0x%" G_GINT64_MODIFIER "x", size);
 }
 
+guint
+hiod_spapr_window_levels(guint64 window_size, guint page_shift, guint64 host_page_size,
+			 guint max_levels)
+{
+	guint64 entries = MAX(page_shift < 64 ? window_size >> page_shift : 0, 1);
+	/* log2 of the table's bytes (8 per TCE), rounded up; each level indexes an
+	 * equal share of those bits and must fit in 256 host pages */
+	guint bits_total = entries > (G_MAXUINT64 >> 3) ? 64 : g_bit_storage(entries * 8 - 1);
+	guint bits_per_level = g_bit_nth_lsf(host_page_size != 0 ? host_page_size : 4096, -1) + 8;
+	guint levels = MAX((bits_total + bits_per_level - 1) / bits_per_level, 1);
+	return MIN(levels, MAX(max_levels, 1));
+}
+
 static guint64
 hiod_pow2_ceil(guint64 v)
 {
@@ -214,20 +227,22 @@ hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWindow *win
 		}
 		{
 			HiodSpaprStep create = {.kind = HIOD_SPAPR_STEP_CREATE, .start = base,
-						.page_shift = g_bit_nth_lsf(page, -1),
-						.levels = MAX(info->levels, 1)};
+						.page_shift = g_bit_nth_lsf(page, -1)};
+			guint max_levels = MAX(info->levels, 1);
 			HiodSpaprWindow nw = {.start = base, .page_shift = create.page_shift};
 			guint n_after = win->len + 1 - (existing >= 0 ? 1 : 0);
 			create.size = slot == 0 && info->low_slot_default_only
 					  ? info->dma32_size
 					  : hiod_pow2_ceil(MAX(end - base + 1, HIOD_SPAPR_MIN_WINDOW_SIZE));
-			if (create.size == 0 || create.size / page > HIOD_SPAPR_MAX_TCES_PER_LEVEL * create.levels) {
+			create.levels = hiod_spapr_window_levels(create.size, create.page_shift,
+								 info->max_page_size, max_levels);
+			if (create.size == 0 || create.size / page > HIOD_SPAPR_MAX_TCES_PER_LEVEL * max_levels) {
 				g_autofree gchar *pgs = hiod_spapr_format_size(page);
 				g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
 					    "the sections up to 0x%" G_GINT64_MODIFIER "x cannot fit in any DMA window: "
 					    "a window from 0x%" G_GINT64_MODIFIER "x that reaches them would need more "
 					    "than %" G_GUINT64_FORMAT " TCEs of %s",
-					    end, base, HIOD_SPAPR_MAX_TCES_PER_LEVEL * create.levels, pgs);
+					    end, base, HIOD_SPAPR_MAX_TCES_PER_LEVEL * max_levels, pgs);
 				return NULL;
 			}
 			if (info->max_windows > 0 && n_after > info->max_windows) {
@@ -243,6 +258,8 @@ hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWindow *win
 				HiodSpaprStep rm = {.kind = HIOD_SPAPR_STEP_REMOVE, .start = base};
 				rm.size = g_array_index(win, HiodSpaprWindow, existing).size;
 				rm.page_shift = g_array_index(win, HiodSpaprWindow, existing).page_shift;
+				rm.levels = hiod_spapr_window_levels(rm.size, rm.page_shift, info->max_page_size,
+								     max_levels);
 				g_array_append_val(steps, rm);
 				g_array_remove_index(win, existing);
 			}

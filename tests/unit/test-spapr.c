@@ -148,6 +148,12 @@ typedef struct {
 	guint left_windows, left_regs, left_maps;
 	gboolean left_enabled;
 	guint n_disable;
+	/* TCE table levels: the host's most (GET_INFO; CREATE refuses more with EINVAL, as
+	 * pnv_pci_ioda2_create_table does), fewer than @enomem_below fail with ENOMEM (no
+	 * memory for levels that large in one piece); the levels of each CREATE */
+	guint host_levels;
+	guint enomem_below;
+	GArray *create_levels; /* guint */
 } FakeSpapr;
 
 static void
@@ -236,7 +242,7 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 			info->flags = HIOD_VFIO_IOMMU_SPAPR_INFO_DDW;
 			info->ddw.pgsizes = 0x1211000;
 			info->ddw.max_dynamic_windows_supported = 2;
-			info->ddw.levels = 1;
+			info->ddw.levels = k->host_levels;
 		}
 		return 0;
 	}
@@ -287,6 +293,15 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 		FakeWindow w = {0, c->window_size, c->page_shift};
 		if (k->type != HIOD_VFIO_SPAPR_TCE_v2_IOMMU)
 			break;
+		g_array_append_val(k->create_levels, c->levels);
+		if (c->levels == 0 || c->levels > k->host_levels) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (c->levels < k->enomem_below) {
+			errno = ENOMEM;
+			return -1;
+		}
 		if (k->windows->len >= 2 || !((0x1211000 >> c->page_shift) & 1)) {
 			errno = k->windows->len >= 2 ? ENOSPC : EINVAL;
 			return -1;
@@ -330,10 +345,19 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 			errno = ENXIO;
 			return -1;
 		}
-		for (guint i = 0; i < k->regs->len; i++) {
-			FakeMap *o = &g_array_index(k->regs, FakeMap, i);
-			if (m->vaddr >= o->vaddr && m->vaddr + m->size <= o->vaddr + o->size)
-				registered = TRUE;
+		/* each IOMMU page is looked up in the registrations on its own
+		 * (tce_iommu_prereg_ua_to_hpa): every host page must be in one */
+		if (!registered) {
+			guint64 pg = (guint64)sysconf(_SC_PAGESIZE);
+			registered = TRUE;
+			for (guint64 p = m->vaddr & ~(pg - 1); p < m->vaddr + m->size && registered; p += pg) {
+				gboolean in = FALSE;
+				for (guint i = 0; i < k->regs->len; i++) {
+					FakeMap *o = &g_array_index(k->regs, FakeMap, i);
+					in |= p >= o->vaddr && p + pg <= o->vaddr + o->size;
+				}
+				registered = in;
+			}
 		}
 		if (!registered) {
 			errno = EINVAL;
@@ -419,6 +443,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->k.windows = g_array_new(FALSE, TRUE, sizeof(FakeWindow));
 	f->k.regs = g_array_new(FALSE, TRUE, sizeof(FakeMap));
 	f->k.maps = g_array_new(FALSE, TRUE, sizeof(FakeMap));
+	f->k.create_levels = g_array_new(FALSE, TRUE, sizeof(guint));
+	f->k.host_levels = 1;
 	fake_reset(&f->k);
 	hiod_context_set_kernel_ops(f->ctx, &fake_ops, &f->k);
 	f->mem_size = M(4);
@@ -436,6 +462,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_array_unref(f->k.windows);
 	g_array_unref(f->k.regs);
 	g_array_unref(f->k.maps);
+	g_array_unref(f->k.create_levels);
 }
 
 static HiodVfioDevice *
@@ -775,6 +802,103 @@ test_map_faults(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->k.left_maps, ==, 0);
 }
 
+/* A window asks for the TCE levels its size needs (QEMU's vfio_spapr_create_window
+ * guess: each level within 256 host pages), not the host's most; with more only
+ * while the host has no memory for the levels in one piece */
+static void
+test_window_levels(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
+	g_autoptr(HiodVfioDevice) dev = NULL;
+	/* a 1 GiB window with host-page TCEs: 1 GiB / 4K * 8 = 2 MiB of table, two 1 MiB
+	 * levels on a 4K host; 1 GiB / 64K * 8 = 128 KiB, one level on a 64K host */
+	guint want = host_page() == K(4) ? 2 : 1;
+
+	f->k.host_levels = 5;
+	dev = attach(f, c);
+	g_assert_true(hiod_container_dma_map(c, HI, K(64), f->mem, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.create_levels->len, ==, 1);
+	g_assert_cmpuint(g_array_index(f->k.create_levels, guint, 0), ==, want);
+	g_assert_cmpuint(hiod_spapr_window_levels(G(1), 16, K(64), 5), ==, 1);
+	g_assert_cmpuint(hiod_spapr_window_levels(G(64), 12, K(4), 5), ==, 2);
+	g_assert_cmpuint(hiod_spapr_window_levels(G(1) << 20, 12, K(4), 5), ==, 3);
+	g_assert_cmpuint(hiod_spapr_window_levels(G(1) << 20, 12, K(4), 2), ==, 2);
+	g_assert_true(hiod_container_dma_unmap(c, HI, K(64), &error));
+	g_assert_true(hiod_container_del_window(c, HI, &error));
+	g_assert_no_error(error);
+
+	/* a fragmented host: fewer than 4 levels fail for want of memory; more are tried */
+	f->k.enomem_below = 4;
+	g_array_set_size(f->k.create_levels, 0);
+	g_assert_true(hiod_container_dma_map(c, HI, K(64), f->mem, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.create_levels->len, ==, 4 - want + 1);
+	g_assert_cmpuint(g_array_index(f->k.create_levels, guint, f->k.create_levels->len - 1), ==, 4);
+	g_assert_true(hiod_container_dma_unmap(c, HI, K(64), &error));
+	/* ... and never more than the host has */
+	f->k.enomem_below = 6;
+	g_array_set_size(f->k.create_levels, 0);
+	g_assert_true(hiod_container_del_window(c, HI, &error));
+	g_assert_false(hiod_container_dma_map(c, HI, K(64), f->mem, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_assert_nonnull(strstr(error->message, "5 TCE levels"));
+	g_assert_cmpuint(g_array_index(f->k.create_levels, guint, f->k.create_levels->len - 1), ==, 5);
+	hiod_container_detach_device(c, dev);
+	g_assert_cmpuint(f->k.left_windows, ==, 0);
+}
+
+/* Two mappings of host memory that overlaps without being the same span: the
+ * kernel refuses a registration that overlaps another (EINVAL), so the second
+ * shares the first one's registration and registers only what lies beyond it */
+static void
+test_overlapping_registrations(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
+	g_autoptr(HiodVfioDevice) dev = attach(f, c);
+	HiodSpaprContainer *sc = HIOD_SPAPR_CONTAINER(c);
+	gsize p = host_page();
+
+	g_assert_true(hiod_container_dma_map(c, M(1), 2 * p, f->mem, 0, &error));
+	g_assert_no_error(error);
+	/* [p, 3p): half in the first registration */
+	g_assert_true(hiod_container_dma_map(c, M(2), 2 * p, f->mem + p, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.regs->len, ==, 2);
+	/* [p, 2p): inside the first one, nothing new */
+	g_assert_true(hiod_container_dma_map(c, M(3), p, f->mem + p, 0, &error));
+	g_assert_no_error(error);
+	/* [0, 4p): around both, only [3p, 4p) is new */
+	g_assert_true(hiod_container_dma_map(c, M(4), 4 * p, f->mem, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.regs->len, ==, 3);
+	g_assert_cmpuint(hiod_spapr_container_get_n_registrations(sc), ==, 3);
+	g_assert_cmpuint(f->k.maps->len, ==, 4);
+	/* the registrations go with the last mapping that needs them */
+	g_assert_true(hiod_container_dma_unmap(c, M(1), 2 * p, &error));
+	g_assert_cmpuint(f->k.regs->len, ==, 3);
+	g_assert_true(hiod_container_dma_unmap(c, M(4), 4 * p, &error));
+	g_assert_cmpuint(f->k.regs->len, ==, 2);
+	g_assert_true(hiod_container_dma_unmap(c, M(2), 2 * p, &error));
+	g_assert_cmpuint(f->k.regs->len, ==, 1);
+	g_assert_true(hiod_container_dma_unmap(c, M(3), p, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.regs->len, ==, 0);
+	g_assert_cmpuint(hiod_spapr_container_get_n_registrations(sc), ==, 0);
+	/* a failing registration of a gap leaves the shared ones as they were */
+	g_assert_true(hiod_container_dma_map(c, M(1), 2 * p, f->mem, 0, &error));
+	hiod_context_inject_fault_match(f->ctx, "VFIO_IOMMU_SPAPR_REGISTER_MEMORY", EIO, 1);
+	g_assert_false(hiod_container_dma_map(c, M(2), 2 * p, f->mem + p, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	hiod_context_clear_faults(f->ctx);
+	g_assert_cmpuint(f->k.regs->len, ==, 1);
+	g_assert_cmpuint(f->k.maps->len, ==, 1);
+	hiod_container_detach_device(c, dev);
+	g_assert_cmpuint(f->k.left_regs, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -799,5 +923,9 @@ main(int argc, char **argv)
 		   test_pseries_placement, fixture_teardown);
 	g_test_add("/hiod/spapr/container/map-faults", Fixture, GINT_TO_POINTER(2), fixture_setup, test_map_faults,
 		   fixture_teardown);
+	g_test_add("/hiod/spapr/container/window-levels", Fixture, GINT_TO_POINTER(2), fixture_setup,
+		   test_window_levels, fixture_teardown);
+	g_test_add("/hiod/spapr/container/overlapping-registrations", Fixture, GINT_TO_POINTER(2),
+		   fixture_setup, test_overlapping_registrations, fixture_teardown);
 	return g_test_run();
 }
