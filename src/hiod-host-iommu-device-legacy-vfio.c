@@ -13,15 +13,19 @@
  * (QEMU's TYPE_HOST_IOMMU_DEVICE_LEGACY_VFIO). type1 tells nothing about the
  * IOMMU hardware, so the caps' IOMMU type is %HIOD_IOMMU_TYPE_UNKNOWN; it is
  * realized after attach from what the container reported: the address width
- * from the highest usable IOVA, the usable IOVA ranges and the page-size mask.
+ * from the highest usable IOVA. The usable IOVA ranges and the page-size mask
+ * are the container's at the time they are asked for (as in QEMU): a group
+ * that joins the container later narrows them, and a vIOMMU that asks again
+ * sees it. Once the device has left its container, what it had at realize.
  *
  * Since: 0.1
  */
 
 struct _HiodHostIommuDeviceLegacyVfio {
 	HiodHostIommuDevice parent_instance;
-	GPtrArray *ranges;
-	guint64 page_size_mask;
+	HiodVfioDevice *device; /* weak */
+	GPtrArray *ranges;	/* at realize */
+	guint64 page_size_mask; /* at realize */
 };
 
 G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceLegacyVfio, hiod_host_iommu_device_legacy_vfio,
@@ -55,21 +59,33 @@ hiod_host_iommu_device_legacy_vfio_realize(HiodHostIommuDevice *hiod, HiodAssign
 	g_clear_pointer(&self->ranges, g_ptr_array_unref);
 	self->ranges = g_steal_pointer(&ranges);
 	self->page_size_mask = hiod_container_get_page_size_mask(container);
+	g_set_weak_pointer(&self->device, HIOD_VFIO_DEVICE(agent));
 	return TRUE;
+}
+
+/* The container the device is attached to now, or NULL. */
+static HiodContainer *
+hiod_host_iommu_device_legacy_vfio_container(HiodHostIommuDeviceLegacyVfio *self)
+{
+	HiodContainer *c = self->device != NULL ? hiod_vfio_device_get_container(self->device) : NULL;
+	return c != NULL && hiod_container_is_setup(c) ? c : NULL;
 }
 
 static GPtrArray *
 hiod_host_iommu_device_legacy_vfio_get_iova_ranges(HiodHostIommuDevice *hiod, GError **error)
 {
 	HiodHostIommuDeviceLegacyVfio *self = HIOD_HOST_IOMMU_DEVICE_LEGACY_VFIO(hiod);
-	return hiod_iova_ranges_copy(self->ranges);
+	HiodContainer *c = hiod_host_iommu_device_legacy_vfio_container(self);
+	return c != NULL ? hiod_container_get_iova_ranges(c) : hiod_iova_ranges_copy(self->ranges);
 }
 
 static gboolean
 hiod_host_iommu_device_legacy_vfio_get_page_size_mask(HiodHostIommuDevice *hiod, guint64 *mask,
 						      GError **error)
 {
-	*mask = HIOD_HOST_IOMMU_DEVICE_LEGACY_VFIO(hiod)->page_size_mask;
+	HiodHostIommuDeviceLegacyVfio *self = HIOD_HOST_IOMMU_DEVICE_LEGACY_VFIO(hiod);
+	HiodContainer *c = hiod_host_iommu_device_legacy_vfio_container(self);
+	*mask = c != NULL ? hiod_container_get_page_size_mask(c) : self->page_size_mask;
 	return TRUE;
 }
 
@@ -79,6 +95,7 @@ hiod_host_iommu_device_legacy_vfio_unrealize(HiodHostIommuDevice *hiod)
 	HiodHostIommuDeviceLegacyVfio *self = HIOD_HOST_IOMMU_DEVICE_LEGACY_VFIO(hiod);
 	g_clear_pointer(&self->ranges, g_ptr_array_unref);
 	self->page_size_mask = 0;
+	g_clear_weak_pointer(&self->device);
 }
 
 static void
@@ -91,6 +108,7 @@ hiod_host_iommu_device_legacy_vfio_finalize(GObject *object)
 {
 	HiodHostIommuDeviceLegacyVfio *self = HIOD_HOST_IOMMU_DEVICE_LEGACY_VFIO(object);
 	g_clear_pointer(&self->ranges, g_ptr_array_unref);
+	g_clear_weak_pointer(&self->device);
 	G_OBJECT_CLASS(hiod_host_iommu_device_legacy_vfio_parent_class)->finalize(object);
 }
 

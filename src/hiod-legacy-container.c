@@ -30,7 +30,10 @@
  *
  * After the first group is set, setup reads VFIO_IOMMU_GET_INFO and its
  * capability chain: usable IOVA ranges, page sizes, how many mappings the
- * host still allows, and the migration capability (dirty tracking). type1
+ * host still allows, and the migration capability (dirty tracking). The
+ * kernel narrows the usable ranges (and the page sizes) to what every group
+ * of the container allows, so they are read again whenever a group joins or
+ * leaves. type1
  * cannot see device writes: a dirty query reports every pinned page dirty,
  * and hiod passes that on as the kernel says it.
  *
@@ -430,6 +433,19 @@ fail:
 
 /* the class methods ---------------------------------------------------------------- */
 
+static gboolean hiod_legacy_container_refresh_info(HiodLegacyContainer *self, GError **error);
+
+/* Takes group @g out after its last device left (or its attach failed), and
+ * reads what the groups that stay allow. */
+static void
+hiod_legacy_group_leave(HiodLegacyContainer *self, HiodLegacyGroup *g)
+{
+	g_autoptr(GError) error = NULL;
+	hiod_legacy_group_remove(self, g);
+	if (!hiod_legacy_container_refresh_info(self, &error))
+		g_debug("%s", error->message);
+}
+
 static gboolean
 hiod_legacy_container_attach_device(HiodContainer *container, HiodVfioDevice *device,
 				    guint64 viommu_flags, GError **error)
@@ -448,6 +464,12 @@ hiod_legacy_container_attach_device(HiodContainer *container, HiodVfioDevice *de
 			g_prefix_error(error, "attaching %s: ", name);
 			return FALSE;
 		}
+		/* a group that joins narrows what the container allows: the host
+		 * IOMMU device realized next (and what the vIOMMU reads) must see it */
+		if (!hiod_legacy_container_refresh_info(self, error)) {
+			g_prefix_error(error, "attaching %s: group %d joined: ", name, id);
+			goto fail;
+		}
 	}
 	fd = hiod_kernel_ioctl(ctx, g->fd, HIOD_IOC(VFIO_GROUP_GET_DEVICE_FD), (gpointer)name, 0, error);
 	if (fd < 0) {
@@ -465,7 +487,7 @@ hiod_legacy_container_attach_device(HiodContainer *container, HiodVfioDevice *de
 
 fail:
 	if (new_group)
-		hiod_legacy_group_remove(self, g);
+		hiod_legacy_group_leave(self, g);
 	return FALSE;
 }
 
@@ -482,7 +504,7 @@ hiod_legacy_container_detach_device(HiodContainer *container, HiodVfioDevice *de
 	g->users--;
 	/* the last group stays until release: the mappings go first, through it */
 	if (g->users == 0 && priv->groups->len > 1)
-		hiod_legacy_group_remove(self, g);
+		hiod_legacy_group_leave(self, g);
 }
 
 static void
@@ -558,10 +580,15 @@ hiod_legacy_parse_info_caps(HiodLegacyContainer *self, const guint8 *buf, gsize 
 	return hiod_kernel_check_iova_ranges(ranges, request, error);
 }
 
+/* Reads VFIO_IOMMU_GET_INFO and records what it says. @refresh: a group
+ * joined or left a set-up container: the ranges and page sizes are what all
+ * its groups allow now (the kernel narrows them on join, widens them on
+ * leave); the mapping limit stays (DMA_AVAIL counts what is left, not the
+ * limit). */
 static gboolean
-hiod_legacy_container_setup(HiodContainer *container, GError **error)
+hiod_legacy_container_read_info(HiodLegacyContainer *self, gboolean refresh, GError **error)
 {
-	HiodLegacyContainer *self = HIOD_LEGACY_CONTAINER(container);
+	HiodContainer *container = HIOD_CONTAINER(self);
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	g_autoptr(GPtrArray) ranges = hiod_iova_ranges_new();
 	g_autofree guint8 *buf = NULL;
@@ -607,10 +634,33 @@ hiod_legacy_container_setup(HiodContainer *container, GError **error)
 		g_ptr_array_add(ranges, hiod_iova_range_new(0, G_MAXUINT64));
 	hiod_container_set_iova_ranges(container, ranges);
 	hiod_container_set_page_size_mask(container, info->iova_pgsizes);
-	hiod_container_set_max_mappings(container, avail);
+	if (!refresh)
+		hiod_container_set_max_mappings(container, avail);
 	/* dirty tracking needs v2 as well: a v1 container answers EACCES */
 	hiod_container_set_dirty_tracking_supported(container, dirty && priv->iommu_type ==
 									      HIOD_VFIO_TYPE1v2_IOMMU);
+	return TRUE;
+}
+
+static gboolean
+hiod_legacy_container_setup(HiodContainer *container, GError **error)
+{
+	return hiod_legacy_container_read_info(HIOD_LEGACY_CONTAINER(container), FALSE, error);
+}
+
+/* After a group joined or left a set-up type1 container (sPAPR reads its
+ * own info): the kernel's answer changed, read it again (defect 8). */
+static gboolean
+hiod_legacy_container_refresh_info(HiodLegacyContainer *self, GError **error)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	if (!hiod_container_is_setup(HIOD_CONTAINER(self)) || priv->groups->len == 0 ||
+	    (priv->iommu_type != HIOD_VFIO_TYPE1_IOMMU && priv->iommu_type != HIOD_VFIO_TYPE1v2_IOMMU))
+		return TRUE;
+	if (!hiod_legacy_container_read_info(self, TRUE, error)) {
+		g_prefix_error(error, "after a group change: ");
+		return FALSE;
+	}
 	return TRUE;
 }
 

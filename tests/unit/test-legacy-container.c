@@ -214,9 +214,13 @@ fake_get_info(FakeKernel *k, void *arg)
 	struct hiod_vfio_iommu_type1_info_dma_avail *a;
 	guint32 off;
 
+	/* each group after the first narrows the answer, as a group with its own
+	 * reserved regions (or an IOMMU without 1 GiB pages) would */
+	guint extra = MAX(g_hash_table_size(k->group_set), 1) - 1;
+
 	k->get_info_calls++;
 	info->flags = HIOD_VFIO_IOMMU_INFO_PGSIZES | HIOD_VFIO_IOMMU_INFO_CAPS;
-	info->iova_pgsizes = 0x40201000;
+	info->iova_pgsizes = extra == 0 ? 0x40201000 : 0x201000;
 	if (info->argsz < need) {
 		info->argsz = need;
 		info->cap_offset = 0;
@@ -241,7 +245,7 @@ fake_get_info(FakeKernel *k, void *arg)
 	r->iova_ranges[0].start = 0;
 	r->iova_ranges[0].end = 0xfedfffff;
 	r->iova_ranges[1].start = 0xfef00000;
-	r->iova_ranges[1].end = G_GUINT64_CONSTANT(0x7fffffffff);
+	r->iova_ranges[1].end = G_GUINT64_CONSTANT(0x7fffffffff) - extra * 0x100000;
 	r->header.next = 0;
 	return 0;
 }
@@ -853,6 +857,86 @@ test_double_release(Fixture *f, gconstpointer data)
 	hiod_vfio_device_detach(a);
 }
 
+/* the usable ranges' last IOVA, of the container and of @d's host IOMMU device */
+static guint64
+ranges_last(HiodContainer *c, HiodVfioDevice *d)
+{
+	g_autoptr(GPtrArray) r = hiod_container_get_iova_ranges(c);
+	g_autoptr(GPtrArray) hr = NULL;
+	guint64 mask = 0;
+	HiodHostIommuDevice *hiod = hiod_vfio_device_get_host_iommu_device(d);
+	hr = hiod_host_iommu_device_get_iova_ranges(hiod, NULL);
+	g_assert_true(hiod_host_iommu_device_get_page_size_mask(hiod, &mask, NULL));
+	g_assert_cmphex(mask, ==, hiod_container_get_page_size_mask(c));
+	g_assert_cmpuint(hr->len, ==, r->len);
+	g_assert_cmphex(((HiodIovaRange *)g_ptr_array_index(hr, hr->len - 1))->last, ==,
+			((HiodIovaRange *)g_ptr_array_index(r, r->len - 1))->last);
+	return ((HiodIovaRange *)g_ptr_array_index(r, r->len - 1))->last;
+}
+
+/* Defect 8: the kernel narrows the type1 IOVA ranges (and page sizes) to
+ * what every group of the container allows. They are read again when a
+ * group joins (before the joining device's host IOMMU device is realized:
+ * that is what a vIOMMU reads) and when one leaves; the fake narrows its
+ * answer for each group after the first. */
+static void
+test_group_join_rereads_info(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) a2 = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) b = device_new(f, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+	const guint64 one = G_GUINT64_CONSTANT(0x7fffffffff), two = one - 0x100000;
+	guint calls, fds;
+
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	g_assert_no_error(error);
+	calls = f->k->get_info_calls;
+	g_assert_cmphex(ranges_last(c, a), ==, one);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 0x40201000);
+
+	/* the kernel's read fails: the joining group is taken out again */
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	hiod_context_inject_fault_match(f->ctx, "VFIO_IOMMU_GET_INFO", EIO, 1);
+	g_assert_false(hiod_vfio_device_attach(b, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_test_message("%s", error->message);
+	g_clear_error(&error);
+	hiod_context_clear_faults(f->ctx);
+	g_assert_null(hiod_vfio_device_get_container(b));
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 1);
+	g_assert_cmphex(ranges_last(c, a), ==, one);
+
+	/* a second group joins: read again, and the host IOMMU devices of both
+	 * devices report what the kernel allows now */
+	calls = f->k->get_info_calls;
+	g_assert_true(hiod_vfio_device_attach(b, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k->get_info_calls, >, calls);
+	g_assert_cmphex(ranges_last(c, b), ==, two);
+	g_assert_cmphex(ranges_last(c, a), ==, two);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 0x201000);
+	g_assert_cmpuint(hiod_container_get_max_mappings(c), ==, 65535);
+
+	/* a second device of a group already in: nothing to read */
+	calls = f->k->get_info_calls;
+	g_assert_true(hiod_vfio_device_attach(a2, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k->get_info_calls, ==, calls);
+	hiod_vfio_device_detach(a2);
+	g_assert_cmpuint(f->k->get_info_calls, ==, calls);
+
+	/* the group leaves: the container allows what the other group allows */
+	hiod_vfio_device_detach(a);
+	g_assert_cmpuint(f->k->get_info_calls, >, calls);
+	g_assert_cmphex(ranges_last(c, b), ==, one);
+	g_assert_cmphex(hiod_container_get_page_size_mask(c), ==, 0x40201000);
+	hiod_vfio_device_detach(b);
+	assert_empty(f, c);
+}
+
 /* Defect 11: a device of one context attached to a container of another had
  * its fd counted in the container's context and closed through the
  * device's (a critical warning). Now refused before anything is opened. */
@@ -930,6 +1014,7 @@ main(int argc, char **argv)
 	ADD("unmap-dirty-huge-span", test_unmap_dirty_huge_span);
 	ADD("unmap-dirty-all-or-nothing", test_unmap_dirty_all_or_nothing);
 	ADD("double-release", test_double_release);
+	ADD("group-join-rereads-info", test_group_join_rereads_info);
 	ADD("two-contexts", test_two_contexts);
 	ADD("space-follows-device-context", test_space_follows_device_context);
 	return g_test_run();
