@@ -486,7 +486,8 @@ hiod_spapr_container_setup(HiodContainer *container, GError **error)
 	if (self->version == 2 && (info.flags & HIOD_VFIO_IOMMU_SPAPR_INFO_DDW)) {
 		self->info.ddw_pgsizes = info.ddw.pgsizes;
 		self->info.max_windows = info.ddw.max_dynamic_windows_supported;
-		self->info.levels = info.ddw.levels;
+		/* a bound on the ENOMEM retries of CREATE, whatever the kernel says */
+		self->info.levels = MIN(info.ddw.levels, HIOD_SPAPR_MAX_LEVELS);
 	}
 	if (self->version == 1) {
 		if (hiod_kernel_ioctl(CTX(self), FD(self), HIOD_IOC(VFIO_IOMMU_ENABLE), NULL, 0, error) < 0) {

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 #define HIOD_SPAPR_DDW64_START G_GUINT64_CONSTANT(0x800000000000000)
 /* The smallest window the planner makes, so that later sections rarely need another. */
 #define HIOD_SPAPR_MIN_WINDOW_SIZE (G_GUINT64_CONSTANT(1) << 30)
+/* The most TCE table levels hiod asks for, whatever the host reports (PowerNV has 5). */
+#define HIOD_SPAPR_MAX_LEVELS 8u
 /* The most TCEs the planner puts in one table level (16 Mi entries, a 128 MiB table). */
 #define HIOD_SPAPR_MAX_TCES_PER_LEVEL (G_GUINT64_CONSTANT(1) << 24)
 
