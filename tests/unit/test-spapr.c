@@ -849,6 +849,25 @@ test_window_levels(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->k.left_windows, ==, 0);
 }
 
+/* A kernel that reports absurd levels and never has the memory: a few tries, not millions */
+static void
+test_window_levels_bounded(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
+	g_autoptr(HiodVfioDevice) dev = NULL;
+
+	f->k.host_levels = 1000000;
+	f->k.enomem_below = 1000000;
+	dev = attach(f, c);
+	g_assert_false(hiod_container_dma_map(c, HI, K(64), f->mem, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_assert_cmpuint(f->k.create_levels->len, <=, HIOD_SPAPR_MAX_LEVELS);
+	g_assert_cmpuint(g_array_index(f->k.create_levels, guint, f->k.create_levels->len - 1), ==,
+			 HIOD_SPAPR_MAX_LEVELS);
+	hiod_container_detach_device(c, dev);
+}
+
 /* Two mappings of host memory that overlaps without being the same span: the
  * kernel refuses a registration that overlaps another (EINVAL), so the second
  * shares the first one's registration and registers only what lies beyond it */
@@ -925,6 +944,8 @@ main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/hiod/spapr/container/window-levels", Fixture, GINT_TO_POINTER(2), fixture_setup,
 		   test_window_levels, fixture_teardown);
+	g_test_add("/hiod/spapr/container/window-levels-bounded", Fixture, GINT_TO_POINTER(2), fixture_setup,
+		   test_window_levels_bounded, fixture_teardown);
 	g_test_add("/hiod/spapr/container/overlapping-registrations", Fixture, GINT_TO_POINTER(2),
 		   fixture_setup, test_overlapping_registrations, fixture_teardown);
 	return g_test_run();
