@@ -466,7 +466,7 @@ test_address_space_rollback_map(gconstpointer data)
 	GType type = GPOINTER_TO_SIZE(data);
 	HiodContainer *c[3];
 	g_autoptr(HiodAddressSpace) as = test_space_with(3, type, c);
-	g_autofree gchar *before[3] = {NULL};
+	g_auto(GStrv) before = g_new0(gchar *, 3 + 1);
 	guint n;
 
 	g_assert_true(hiod_address_space_add_section(as, 0x0, 4 * PAGE, VA(0), 0, NULL));
@@ -526,7 +526,7 @@ test_address_space_rollback_unmap(void)
 {
 	HiodContainer *c[3];
 	g_autoptr(HiodAddressSpace) as = test_space_with(3, TEST_TYPE_CONTAINER, c);
-	g_autofree gchar *before[3] = {NULL};
+	g_auto(GStrv) before = g_new0(gchar *, 3 + 1);
 	g_autofree gchar *space_before = NULL;
 	guint n;
 
