@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "hiod-context-private.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-vdpa.h"
 #include "hiod-json-private.h"
@@ -16,8 +17,9 @@
  * map: every section added to the space becomes an IOTLB UPDATE, every
  * removal an INVALIDATE. The base class checks each map (alignment to the
  * host page size, the device's IOVA range, overlap, vhost-vdpa's limit of
- * 2048 mappings) and splits partial unmaps, which the vhost IOTLB does not
- * do (an INVALIDATE drops whole mappings).
+ * IOTLB entries per address space: its max_iotlb_entries parameter, 2048
+ * unless set at boot) and splits partial unmaps, which the vhost IOTLB does
+ * not do (an INVALIDATE drops whole mappings).
  *
  * It has no VFIO devices: it is set up when made.
  *
@@ -74,23 +76,55 @@ hiod_vdpa_container_get_device(HiodVdpaContainer *self)
 	return self->device;
 }
 
+/* vhost-vdpa's max_iotlb_entries, the most IOTLB entries it keeps per address
+ * space (the vhost_vdpa module's parameter, read-only once loaded; 2048 unless
+ * given at boot or load). HIOD_VDPA_MAX_MAPPINGS when sysfs does not say. */
+static gboolean
+hiod_vdpa_max_iotlb_entries(HiodContext *ctx, guint *max, GError **error)
+{
+	g_autofree gchar *s = hiod_context_read_sysfs(ctx, "module/vhost_vdpa/parameters/max_iotlb_entries",
+						      NULL);
+	gchar *end = NULL;
+	gint64 v;
+
+	*max = HIOD_VDPA_MAX_MAPPINGS;
+	if (s == NULL)
+		return TRUE;
+	v = g_ascii_strtoll(s, &end, 10);
+	if (end == s || *end != '\0')
+		return TRUE;
+	if (v <= 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "vhost-vdpa's max_iotlb_entries is %" G_GINT64_FORMAT
+			    ", so it maps nothing: load vhost_vdpa with max_iotlb_entries > 0 "
+			    "(2048 by default; vhost_vdpa.max_iotlb_entries= on the kernel command line)",
+			    v);
+		return FALSE;
+	}
+	*max = (guint)MIN(v, (gint64)G_MAXUINT);
+	return TRUE;
+}
+
 static gboolean
 hiod_vdpa_container_setup(HiodContainer *container, GError **error)
 {
 	HiodVdpaContainer *self = HIOD_VDPA_CONTAINER(container);
 	g_autoptr(GPtrArray) ranges = hiod_iova_ranges_new();
 	guint64 first = 0, last = 0;
+	guint max_entries = 0;
 
 	if (self->device == NULL) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
 				    "a vDPA container needs its vDPA device");
 		return FALSE;
 	}
+	if (!hiod_vdpa_max_iotlb_entries(hiod_vdpa_device_get_context(self->device), &max_entries, error))
+		return FALSE;
 	hiod_vdpa_device_get_iova_range(self->device, &first, &last);
 	g_ptr_array_add(ranges, hiod_iova_range_new(first, last));
 	hiod_container_set_iova_ranges(container, ranges);
 	hiod_container_set_page_size_mask(container, (guint64)sysconf(_SC_PAGESIZE));
-	hiod_container_set_max_mappings(container, HIOD_VDPA_MAX_MAPPINGS);
+	hiod_container_set_max_mappings(container, max_entries);
 	hiod_container_set_dirty_tracking_supported(container, FALSE);
 	return TRUE;
 }

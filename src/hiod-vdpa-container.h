@@ -12,11 +12,13 @@
 
 G_BEGIN_DECLS
 
-/* The most mappings vhost-vdpa keeps per address space (its max_iotlb_entries). */
 /**
  * HIOD_VDPA_MAX_MAPPINGS:
  *
- * The most IOTLB entries vhost-vdpa keeps per address space.
+ * The most IOTLB entries vhost-vdpa keeps per address space by default (its
+ * max_iotlb_entries parameter). A #HiodVdpaContainer takes the running
+ * kernel's value from /sys/module/vhost_vdpa/parameters/max_iotlb_entries,
+ * and this one when sysfs does not say.
  *
  * Since: 0.1
  */

@@ -599,7 +599,8 @@ hiod_vdpa_device_send(HiodVdpaDevice *self, guint8 type, guint64 iova, guint64 s
 			       "%s: IOTLB UPDATE of IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 			       "x] to %p (%s) refused (vhost-vdpa reports every IOTLB failure as EFAULT: "
 			       "an IOVA outside [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
-			       "x], an overlap, more than 2048 mappings, or memory it cannot map): ",
+			       "x], an overlap, more entries than its max_iotlb_entries (2048 unless set at "
+			       "boot), or memory it cannot map): ",
 			       self->name, iova, iova + size - 1, vaddr,
 			       (flags & HIOD_DMA_FLAGS_READONLY) ? "read-only" : "read-write",
 			       self->iova_first, self->iova_last);

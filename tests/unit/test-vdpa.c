@@ -26,6 +26,7 @@ typedef struct {
 	gboolean owner;
 	gboolean in_batch;
 	guint commits; /* BATCH_END, or a message outside a batch */
+	guint limit;	   /* vhost-vdpa's max_iotlb_entries, 0 for none */
 	GArray *maps;	   /* FakeMap */
 	GString *log;	   /* one letter a message: B U I E */
 } FakeVdpa;
@@ -125,6 +126,10 @@ fake_write(gpointer data, int fd, const void *buf, size_t len)
 				errno = EFAULT;
 				return -1;
 			}
+		}
+		if (k->limit > 0 && k->maps->len >= k->limit) {
+			errno = EFAULT; /* ENOSPC inside */
+			return -1;
 		}
 		g_array_append_val(k->maps, ((FakeMap){m->iova, last, m->uaddr, m->perm}));
 		break;
@@ -575,6 +580,43 @@ test_list(Fixture *f, gconstpointer data)
 	g_assert_null(i1->node);
 }
 
+/* the container's mapping limit is the kernel's max_iotlb_entries (a vhost_vdpa
+ * parameter in sysfs), 2048 when sysfs does not say; 0 maps nothing */
+static void
+test_container_kernel_limit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVdpaDevice) dev = NULL;
+	g_autoptr(HiodContainer) c = NULL;
+
+	hiod_test_tree_write(f->tree, "module/vhost_vdpa/parameters/max_iotlb_entries", "16\n");
+	f->k.limit = 16;
+	dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
+	g_assert_no_error(error);
+	c = hiod_vdpa_container_new(dev, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_max_mappings(c), ==, 16);
+	for (guint i = 0; i < 16; i++) {
+		g_assert_true(hiod_container_dma_map(c, 0x10000 + i * 0x2000, 0x1000, page(f, i), 0, &error));
+		g_assert_no_error(error);
+	}
+	g_string_truncate(f->k.log, 0);
+	/* the 17th: refused clearly, before the kernel */
+	g_assert_false(hiod_container_dma_map(c, 0x80000, 0x1000, page(f, 16), 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_assert_cmpstr(f->k.log->str, ==, "");
+	g_assert_cmpuint(f->k.maps->len, ==, 16);
+	g_clear_error(&error);
+	g_clear_object(&c);
+
+	/* 0: vhost-vdpa maps nothing, the container says so */
+	hiod_test_tree_write(f->tree, "module/vhost_vdpa/parameters/max_iotlb_entries", "0\n");
+	c = hiod_vdpa_container_new(dev, &error);
+	g_assert_null(c);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "max_iotlb_entries is 0"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -589,6 +631,7 @@ main(int argc, char **argv)
 	ADD("/hiod/vdpa-device/list", test_list);
 	ADD("/hiod/vdpa-container/map-unmap", test_container);
 	ADD("/hiod/vdpa-container/faults", test_container_faults);
+	ADD("/hiod/vdpa-container/kernel-limit", test_container_kernel_limit);
 	ADD("/hiod/host-iommu-device-vdpa/realize", test_host_iommu_device);
 	return g_test_run();
 }
