@@ -3,10 +3,10 @@
 
 #include <unistd.h>
 
-#include "hiod-context-private.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-vdpa.h"
 #include "hiod-json-private.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-vdpa-container.h"
 
 /**
@@ -79,20 +79,28 @@ hiod_vdpa_container_get_device(HiodVdpaContainer *self)
 /* vhost-vdpa's max_iotlb_entries, the most IOTLB entries it keeps per address
  * space (the vhost_vdpa module's parameter, read-only once loaded; 2048 unless
  * given at boot or load). HIOD_VDPA_MAX_MAPPINGS when sysfs does not say. */
+#define HIOD_VDPA_MAX_IOTLB_PARAM "module/vhost_vdpa/parameters/max_iotlb_entries"
 static gboolean
 hiod_vdpa_max_iotlb_entries(HiodContext *ctx, guint *max, GError **error)
 {
-	g_autofree gchar *s = hiod_context_read_sysfs(ctx, "module/vhost_vdpa/parameters/max_iotlb_entries",
-						      NULL);
-	gchar *end = NULL;
-	gint64 v;
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *text = hiod_sysfs_read(ctx, HIOD_VDPA_MAX_IOTLB_PARAM, &error_local);
+	gint64 v = 0;
 
 	*max = HIOD_VDPA_MAX_MAPPINGS;
-	if (s == NULL)
-		return TRUE;
-	v = g_ascii_strtoll(s, &end, 10);
-	if (end == s || *end != '\0')
-		return TRUE;
+	if (text == NULL) {
+		if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_FOUND))
+			return TRUE;
+		g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+					   "reading vhost-vdpa's mapping limit: ");
+		return FALSE;
+	}
+	if (!g_ascii_string_to_signed(text, 10, G_MININT, G_MAXINT, &v, NULL)) {
+		g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, HIOD_VDPA_MAX_IOTLB_PARAM, NULL);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
+			    "%s: '%s' is not the number of entries vhost-vdpa would print", full, text);
+		return FALSE;
+	}
 	if (v <= 0) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
 			    "vhost-vdpa's max_iotlb_entries is %" G_GINT64_FORMAT
@@ -101,7 +109,7 @@ hiod_vdpa_max_iotlb_entries(HiodContext *ctx, guint *max, GError **error)
 			    v);
 		return FALSE;
 	}
-	*max = (guint)MIN(v, (gint64)G_MAXUINT);
+	*max = (guint)v;
 	return TRUE;
 }
 

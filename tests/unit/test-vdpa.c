@@ -615,6 +615,14 @@ test_container_kernel_limit(Fixture *f, gconstpointer data)
 	g_assert_null(c);
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
 	g_assert_nonnull(strstr(error->message, "max_iotlb_entries is 0"));
+	g_clear_error(&error);
+
+	/* what the kernel would never print is refused, naming the file */
+	hiod_test_tree_write(f->tree, "module/vhost_vdpa/parameters/max_iotlb_entries", "16k\n");
+	c = hiod_vdpa_container_new(dev, &error);
+	g_assert_null(c);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_assert_nonnull(strstr(error->message, "parameters/max_iotlb_entries"));
 }
 
 int
