@@ -1021,7 +1021,9 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
  * @error: return location for a #GError
  *
  * Starts or stops dirty tracking. A backend that cannot track still accepts
- * this: its queries then report every mapped page dirty.
+ * this: its queries then report every mapped page dirty. Where only some of
+ * the container's page tables can track (iommufd), those track from the
+ * start, so the queries are exact again once the others are gone.
  *
  * Returns: %TRUE on success
  *
@@ -1037,8 +1039,10 @@ hiod_container_set_dirty_tracking(HiodContainer *self, gboolean start, GError **
 	priv = GET_PRIVATE(self);
 	if (priv->dirty_started == start)
 		return TRUE;
-	if (priv->dirty_supported && klass->set_dirty_tracking != NULL &&
-	    !klass->set_dirty_tracking(self, start, error))
+	/* asked even when the container as a whole cannot track: what can track
+	 * (an iommufd HWPT beside one that cannot) tracks from now on, so its
+	 * bits are whole should the others leave */
+	if (klass->set_dirty_tracking != NULL && !klass->set_dirty_tracking(self, start, error))
 		return FALSE;
 	priv->dirty_started = start;
 	return TRUE;

@@ -93,7 +93,9 @@ G_DECLARE_DERIVABLE_TYPE(HiodContainer, hiod_container, HIOD, CONTAINER, GObject
  *   container, try another".
  * @detach_device: Mandatory. Undoes attach_device.
  * @set_dirty_tracking: Optional. Starts or stops container (IOMMU) dirty
- *   tracking; all or nothing.
+ *   tracking; all or nothing. Called whether or not the container reports
+ *   support: a backend starts what can track (and succeeds doing nothing
+ *   when nothing can).
  * @query_dirty_bitmap: Optional. Fills @bitmap (bit n = page @iova + n *
  *   @page_size; the caller zeroes it) from the IOMMU's dirty state.
  * @pci_hot_reset: Optional. Resets @device's bus or slot, proving ownership

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hiod-error.h"
 #include "hiod-iommufd-backend.h"
@@ -381,6 +382,54 @@ hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova
 	return TRUE;
 }
 
+/* Whether an area of @ioas_id meets [@iova, @iova + @size): 1 yes, 0 no, -1
+ * cannot tell. IOAS_MAP at the fixed IOVA checks for an overlap (EEXIST)
+ * before it touches the memory; it is given an inaccessible reservation, so
+ * with a page table attached it pins nothing (EFAULT), and without one the
+ * area it made is unmapped again at once. */
+static gint
+hiod_iommufd_backend_probe_mapped(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
+				  guint64 size)
+{
+	struct hiod_iommu_ioas_map arg = {
+	    .flags = HIOD_IOMMU_IOAS_MAP_FIXED_IOVA | HIOD_IOMMU_IOAS_MAP_READABLE,
+	    .ioas_id = ioas_id,
+	    .length = size,
+	    .iova = iova,
+	};
+	g_autoptr(GError) error_local = NULL;
+	gpointer probe;
+	gint rc, errnum, answer = -1;
+
+	if (size > G_GUINT64_CONSTANT(1) << 40)
+		return -1;
+	probe = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (probe == MAP_FAILED)
+		return -1;
+	arg.user_va = (guint64)(guintptr)probe;
+	rc = hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_MAP), &arg, sizeof(arg),
+			       &error_local);
+	errnum = errno;
+	if (rc == 0) {
+		struct hiod_iommu_ioas_unmap un = {.ioas_id = ioas_id, .iova = iova, .length = size};
+		g_autoptr(GError) error_unmap = NULL;
+		answer = 0;
+		if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_UNMAP), &un, sizeof(un),
+				      &error_unmap) < 0) {
+			g_debug("removing the probe area: %s", error_unmap->message);
+			answer = -1;
+		}
+	} else if (errnum == EEXIST) {
+		answer = 1;
+	} else if (errnum == EFAULT) {
+		answer = 0;
+	} else {
+		g_debug("probing IOVA 0x%" G_GINT64_MODIFIER "x: %s", iova, error_local->message);
+	}
+	munmap(probe, size);
+	return answer;
+}
+
 /**
  * hiod_iommufd_backend_unmap:
  * @self: a connected #HiodIommufdBackend
@@ -389,8 +438,18 @@ hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova
  * @size: bytes
  * @error: return location for a #GError
  *
- * IOMMU_IOAS_UNMAP. Unmapping a range where nothing is mapped (the kernel's
- * ENOENT) is not an error, as on type1.
+ * IOMMU_IOAS_UNMAP. iommufd unmaps whole areas (each IOAS_MAP or COPY is
+ * one) and never splits one. The kernel answers ENOENT both when nothing is
+ * mapped in the range and when the range cuts through an area; in the
+ * second case the areas wholly inside the range that come before the cut
+ * may already be unmapped (the kernel does not say how much). hiod then
+ * asks the kernel which it was:
+ *
+ * - nothing mapped there: success, as on type1;
+ * - the range cuts through an area: %HIOD_ERROR_INVALID_ARGUMENT, which
+ *   says so (unmap the whole area, or the areas the range meets exactly);
+ * - it cannot tell (a range over 1 TiB, or one over a reserved region):
+ *   %HIOD_ERROR_NOT_FOUND with both possibilities.
  *
  * Returns: %TRUE on success
  *
@@ -407,9 +466,28 @@ hiod_iommufd_backend_unmap(HiodIommufdBackend *self, guint32 ioas_id, guint64 io
 		return FALSE;
 	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_UNMAP), &arg, sizeof(arg),
 			      &error_local) < 0) {
-		if (errno == ENOENT) {
-			g_debug("unmap of IOVA 0x%" G_GINT64_MODIFIER "x: nothing mapped", iova);
-			return TRUE;
+		if (errno == ENOENT && size != 0 && iova + (size - 1) >= iova) {
+			switch (hiod_iommufd_backend_probe_mapped(self, ioas_id, iova, size)) {
+			case 0:
+				g_debug("unmap of IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+					"x: nothing mapped",
+					iova, size);
+				return TRUE;
+			case 1:
+				g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+					    "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+					    "x in IOAS %u: the range cuts through a mapped area, and iommufd "
+					    "unmaps whole areas only (those wholly in the range before the "
+					    "cut may be unmapped already): unmap whole areas",
+					    iova, size, ioas_id);
+				return FALSE;
+			default:
+				g_prefix_error(&error_local,
+					       "nothing is mapped there, or the range cuts through a mapped "
+					       "area (iommufd does not split; areas before the cut may be "
+					       "unmapped already; the kernel does not say which): ");
+				break;
+			}
 		}
 		g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
 					   "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER

@@ -727,6 +727,8 @@ hiod_legacy_container_set_dirty_tracking(HiodContainer *container, gboolean star
 	struct hiod_vfio_iommu_type1_dirty_bitmap db = {
 	    .flags = start ? HIOD_VFIO_IOMMU_DIRTY_PAGES_FLAG_START : HIOD_VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
 	};
+	if (!hiod_container_get_dirty_tracking_supported(container))
+		return TRUE; /* type1 v1 (EACCES) or no migration capability: nothing to start */
 	if (hiod_kernel_ioctl(CTX(self), GET_PRIVATE(self)->fd, HIOD_IOC(VFIO_IOMMU_DIRTY_PAGES), &db,
 			      sizeof(db), error) < 0) {
 		g_prefix_error(error, "%s type1 dirty tracking: ", start ? "starting" : "stopping");

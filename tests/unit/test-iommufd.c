@@ -26,6 +26,11 @@ typedef struct {
 } FakeObj;
 
 typedef struct {
+	guint32 ioas;
+	guint64 start, last;
+} FakeArea;
+
+typedef struct {
 	gchar *path;
 	gint kind; /* 0 iommufd, 1 device */
 	guint32 devid;
@@ -38,7 +43,12 @@ typedef struct {
 	GHashTable *bound_paths;
 	guint32 next_id;
 	gint next_fd;
-	guint n_maps; /* live IOAS mappings (all IOASes) */
+	guint n_maps; /* live IOAS areas (all IOASes) */
+	GArray *areas; /* FakeArea, the IOAS areas as the kernel keeps them */
+	GString *log;  /* "map IOVA+LEN;" "unmap IOVA+LEN;" as asked */
+	GHashTable *no_dirty_paths; /* cdev paths whose IOMMU cannot track dirty pages */
+	void (*on_dirty_read)(gpointer data); /* called in IOMMU_HWPT_GET_DIRTY_BITMAP */
+	gpointer on_dirty_read_data;
 	guint destroys;
 	guint64 hw_caps;
 	guint64 cap, ecap;
@@ -60,6 +70,9 @@ fake_new(void)
 	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	f->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
 	f->bound_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->areas = g_array_new(FALSE, FALSE, sizeof(FakeArea));
+	f->log = g_string_new(NULL);
+	f->no_dirty_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->next_id = 1;
 	f->next_fd = 100;
 	f->cap = G_GUINT64_CONSTANT(0x00d2008c22260286);
@@ -74,7 +87,85 @@ fake_free(Fake *f)
 	g_hash_table_unref(f->objs);
 	g_hash_table_unref(f->fds);
 	g_hash_table_unref(f->bound_paths);
+	g_array_unref(f->areas);
+	g_string_free(f->log, TRUE);
+	g_hash_table_unref(f->no_dirty_paths);
 	g_free(f);
+}
+
+static int fake_fail(int errnum);
+
+static gint
+fake_area_cmp(gconstpointer a, gconstpointer b)
+{
+	const FakeArea *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* IOAS_MAP/COPY at a fixed IOVA: a new area, EEXIST on overlap */
+static int
+fake_area_add(Fake *f, guint32 ioas, guint64 iova, guint64 len)
+{
+	FakeArea a = {.ioas = ioas, .start = iova, .last = iova + len - 1};
+	if (len == 0)
+		return fake_fail(EINVAL);
+	for (guint i = 0; i < f->areas->len; i++) {
+		FakeArea *o = &g_array_index(f->areas, FakeArea, i);
+		if (o->ioas == ioas && o->start <= a.last && o->last >= a.start)
+			return fake_fail(EEXIST);
+	}
+	g_array_append_val(f->areas, a);
+	g_array_sort(f->areas, fake_area_cmp);
+	f->n_maps = f->areas->len;
+	g_string_append_printf(f->log, "map %" G_GINT64_MODIFIER "x+%" G_GINT64_MODIFIER "x;", iova, len);
+	return 0;
+}
+
+/* IOAS_UNMAP as iopt_unmap_iova_range: the areas meeting the range in IOVA
+ * order; a cut one stops it with ENOENT (those before are gone); none: ENOENT */
+static int
+fake_area_unmap(Fake *f, guint32 ioas, guint64 iova, guint64 len, guint64 *unmapped)
+{
+	guint64 last = iova + len - 1, done = 0;
+	gboolean all = iova == 0 && len == G_MAXUINT64;
+	g_string_append_printf(f->log, "unmap %" G_GINT64_MODIFIER "x+%" G_GINT64_MODIFIER "x;", iova, len);
+	for (guint i = 0; i < f->areas->len;) {
+		FakeArea *o = &g_array_index(f->areas, FakeArea, i);
+		if (o->ioas != ioas || o->last < iova || o->start > last) {
+			i++;
+			continue;
+		}
+		if (o->start < iova || o->last > last) {
+			f->n_maps = f->areas->len;
+			return fake_fail(ENOENT);
+		}
+		done += o->last - o->start + 1;
+		g_array_remove_index(f->areas, i);
+	}
+	f->n_maps = f->areas->len;
+	*unmapped = done;
+	return done > 0 || all ? 0 : fake_fail(ENOENT);
+}
+
+static FakeFd *
+fake_fd_of_devid(Fake *f, guint32 devid)
+{
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, f->fds);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((FakeFd *)v)->devid == devid)
+			return v;
+	return NULL;
+}
+
+static guint64
+fake_caps_of(Fake *f, guint32 devid)
+{
+	FakeFd *ffd = fake_fd_of_devid(f, devid);
+	if (ffd != NULL && g_hash_table_contains(f->no_dirty_paths, ffd->path))
+		return f->hw_caps & ~(guint64)HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
+	return f->hw_caps;
 }
 
 static FakeObj *
@@ -218,6 +309,12 @@ fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
 			fake_gc_autodomains(f);
 			return fake_fail(EINVAL);
 		}
+		/* a device whose IOMMU cannot track does not join a tracking HWPT */
+		if ((o->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+		    !(fake_caps_of(f, ffd->devid) & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING)) {
+			fake_gc_autodomains(f);
+			return fake_fail(EINVAL);
+		}
 		ffd->hwpt = a->pt_id;
 		fake_gc_autodomains(f);
 		return 0;
@@ -299,18 +396,20 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		out[1] = (struct hiod_iommu_iova_range){0xfef00000, G_GUINT64_CONSTANT(0x7fffffffff)};
 		return 0;
 	}
-	case HIOD_IOMMU_IOAS_MAP:
-	case HIOD_IOMMU_IOAS_COPY:
-		f->n_maps++;
-		return 0;
+	case HIOD_IOMMU_IOAS_MAP: {
+		struct hiod_iommu_ioas_map *m = arg;
+		return fake_area_add(f, m->ioas_id, m->iova, m->length);
+	}
+	case HIOD_IOMMU_IOAS_COPY: {
+		struct hiod_iommu_ioas_copy *c = arg;
+		return fake_area_add(f, c->dst_ioas_id, c->dst_iova, c->length);
+	}
 	case HIOD_IOMMU_IOAS_UNMAP: {
 		struct hiod_iommu_ioas_unmap *u = arg;
-		if (f->n_maps == 0)
-			return fake_fail(ENOENT);
-		if (u->iova == 0 && u->length == G_MAXUINT64)
-			f->n_maps = 0;
-		else
-			f->n_maps--;
+		guint64 unmapped = 0;
+		if (fake_area_unmap(f, u->ioas_id, u->iova, u->length, &unmapped) < 0)
+			return -1; /* the kernel does not write length back on failure */
+		u->length = unmapped;
 		return 0;
 	}
 	case HIOD_IOMMU_GET_HW_INFO: {
@@ -321,7 +420,7 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
 		h->data_len = sizeof(vtd);
 		h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD;
-		h->out_capabilities = f->hw_caps;
+		h->out_capabilities = fake_caps_of(f, h->dev_id);
 		return 0;
 	}
 	case HIOD_IOMMU_HWPT_ALLOC: {
@@ -338,7 +437,7 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT) && !f->nest_ok)
 			return fake_fail(EOPNOTSUPP);
 		if ((a->flags & HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-		    !(f->hw_caps & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING))
+		    !(fake_caps_of(f, a->dev_id) & HIOD_IOMMU_HW_CAP_DIRTY_TRACKING))
 			return fake_fail(EOPNOTSUPP);
 		a->out_hwpt_id = fake_add(f, OBJ_HWPT);
 		f->hwpt_allocs++;
@@ -366,8 +465,12 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			return fake_fail(ENOTTY);
 		if (o == NULL)
 			return fake_fail(ENOENT);
-		/* each HWPT marks one page: bit (hwpt id) */
-		((guint64 *)(guintptr)g->data)[0] |= G_GUINT64_CONSTANT(1) << (g->hwpt_id % 64);
+		if (f->on_dirty_read != NULL)
+			f->on_dirty_read(f->on_dirty_read_data);
+		/* each HWPT with tracking on marks one page: bit (hwpt id); off, 6.12
+		 * reports a clean bitmap (the driver's EINVAL is dropped) */
+		if (o->dirty_on)
+			((guint64 *)(guintptr)g->data)[0] |= G_GUINT64_CONSTANT(1) << (g->hwpt_id % 64);
 		return 0;
 	}
 	default:
@@ -1189,6 +1292,156 @@ test_vtd_decode(void)
 	}
 }
 
+/* Defect 4: tracking started while one HWPT cannot track; when its device
+ * leaves, the HWPT that stays must have been tracking all along. */
+static void
+test_dirty_partial_hwpt(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	gpointer buf = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guint32 h0;
+	FakeObj *o;
+	guint64 bitmap[1] = {0};
+
+	fx->fake->hw_caps = HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
+	g_hash_table_add(fx->fake->no_dirty_paths, g_strdup(hiod_vfio_device_get_cdev_path(d1)));
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_true(hiod_vfio_device_attach(d1, c, 0, &error));
+	g_assert_no_error(error);
+	h0 = hiod_vfio_device_get_hwpt_id(d0);
+	g_assert_cmpuint(h0, !=, hiod_vfio_device_get_hwpt_id(d1));
+	g_assert_false(hiod_container_get_dirty_tracking_supported(c));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x4000, buf, 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_no_error(error);
+	/* the HWPT that can track does so from the start */
+	o = fake_obj(fx->fake, h0, OBJ_HWPT);
+	g_assert_true(o->dirty_on);
+	/* while one cannot: every mapped page */
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0x100000, 0x4000, 0x1000, bitmap, 0, &error));
+	g_assert_cmphex(bitmap[0], ==, 0xf);
+	hiod_vfio_device_detach(d1);
+	g_assert_true(hiod_container_get_dirty_tracking_supported(c));
+	/* now the kernel's bitmap: the fake marks bit (HWPT id) on a tracking HWPT */
+	bitmap[0] = 0;
+	g_assert_true(hiod_container_query_dirty_bitmap(c, 0, 0x40000, 0x1000, bitmap, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(bitmap[0], ==, G_GUINT64_CONSTANT(1) << h0);
+	g_assert_true(hiod_container_set_dirty_tracking(c, FALSE, &error));
+	g_assert_false(o->dirty_on);
+	hiod_vfio_device_detach(d0);
+	munmap(buf, 0x4000);
+}
+
+typedef struct {
+	HiodContainer *c;
+	gpointer buf;
+	GThread *thread;
+	gint done; /* atomic: the map returned */
+	gboolean ok;
+	gboolean done_during_read;
+} RaceMap;
+
+static gpointer
+race_map_thread(gpointer data)
+{
+	RaceMap *r = data;
+	r->ok = hiod_container_dma_map(r->c, 0x110000, 0x1000, r->buf, 0, NULL);
+	g_atomic_int_set(&r->done, 1);
+	return NULL;
+}
+
+/* in the kernel's dirty read: another thread maps into the span being unmapped */
+static void
+race_map_during_read(gpointer data)
+{
+	RaceMap *r = data;
+	gint64 until = g_get_monotonic_time() + 300 * G_TIME_SPAN_MILLISECOND;
+	r->thread = g_thread_new("map", race_map_thread, r);
+	while (!g_atomic_int_get(&r->done) && g_get_monotonic_time() < until)
+		g_usleep(1000);
+	r->done_during_read = g_atomic_int_get(&r->done);
+}
+
+/* Suspected: dma_unmap_dirty dropped the lock between collecting the
+ * mappings and unmapping them. A map from another thread must wait, and it
+ * must not be unmapped (unreported) by the unmap that ran before it. */
+static void
+test_unmap_dirty_holds_lock(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	gpointer buf = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guint64 bitmap[1] = {0};
+	RaceMap r = {.c = c, .buf = buf};
+
+	fx->fake->hw_caps = HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x4000, buf, 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_get_dirty_tracking_supported(c));
+	fx->fake->on_dirty_read = race_map_during_read;
+	fx->fake->on_dirty_read_data = &r;
+	g_assert_true(hiod_container_dma_unmap_dirty(c, 0x100000, 0x20000, 0x1000, bitmap, &error));
+	g_assert_no_error(error);
+	fx->fake->on_dirty_read = NULL;
+	g_assert_nonnull(r.thread);
+	g_thread_join(r.thread);
+	g_assert_true(r.ok);
+	g_assert_false(r.done_during_read); /* it waited for the lock */
+	/* the new mapping stays, in the library and in the kernel */
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 1);
+	g_assert_cmpuint(g_array_index(fx->fake->areas, FakeArea, 0).start, ==, 0x110000);
+	hiod_vfio_device_detach(d0);
+	munmap(buf, 0x4000);
+}
+
+/* Defect 5: ENOENT from IOAS_UNMAP is "nothing mapped" only when nothing is;
+ * a range that cuts through an area is an error that says so. */
+static void
+test_unmap_enoent(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodIommufdBackend) be = hiod_iommufd_backend_new(fx->ctx, &error);
+	guint32 ioas = 0;
+	gpointer buf = mmap(NULL, 0x8000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	g_assert_no_error(error);
+	g_assert_true(hiod_iommufd_backend_connect(be, &error));
+	g_assert_true(hiod_iommufd_backend_alloc_ioas(be, &ioas, &error));
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, 0x100000, 0x4000, buf, FALSE, &error));
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, 0x104000, 0x4000, (guint8 *)buf + 0x4000, FALSE, &error));
+	g_assert_no_error(error);
+	/* nothing mapped: success, and nothing is left of the question */
+	g_assert_true(hiod_iommufd_backend_unmap(be, ioas, 0x200000, 0x1000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 2);
+	/* cutting through A: refused, both stay */
+	g_assert_false(hiod_iommufd_backend_unmap(be, ioas, 0x101000, 0x1000, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "cuts through a mapped area"));
+	g_clear_error(&error);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 2);
+	/* A whole, then cutting B: the kernel unmapped A, and the error says it may have */
+	g_assert_false(hiod_iommufd_backend_unmap(be, ioas, 0x100000, 0x6000, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "may be unmapped already"));
+	g_clear_error(&error);
+	g_assert_cmpuint(fx->fake->n_maps, ==, 1);
+	g_assert_true(hiod_iommufd_backend_unmap(be, ioas, 0x104000, 0x4000, &error));
+	g_assert_cmpuint(fx->fake->n_maps, ==, 0);
+	g_assert_true(hiod_iommufd_backend_destroy(be, ioas, &error));
+	hiod_iommufd_backend_disconnect(be);
+	munmap(buf, 0x8000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1210,6 +1463,9 @@ main(int argc, char **argv)
 	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
 	ADD("space-falls-back-to-new-ioas", test_space_falls_back_to_new_ioas, NULL);
 	ADD("old-kernel-errors", test_old_kernel_errors, NULL);
+	ADD("dirty-partial-hwpt", test_dirty_partial_hwpt, NULL);
+	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);
+	ADD("unmap-enoent", test_unmap_enoent, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	return g_test_run();
 }
