@@ -19,7 +19,7 @@ if [ ${#harnesses[@]} -eq 0 ]; then
   done
 fi
 if [ ! -f "$dir/build.ninja" ] &&
-   ! CC=clang CXX=clang++ meson setup "$dir" -Dfuzzing=enabled -Dspapr=enabled -Ddocs=disabled \
+   ! CC=clang CXX=clang++ meson setup "$dir" -Dfuzzing=enabled -Db_lundef=false -Dspapr=enabled -Ddocs=disabled \
        -Dintrospection=disabled > "$dir.log" 2>&1; then
   echo "fuzz: setting up $dir FAILED (see $dir.log)"; tail -20 "$dir.log"; exit 1
 fi
