@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @HIOD_IOMMU_TYPE_SPAPR_TCE: IBM POWER sPAPR TCE tables
  * @HIOD_IOMMU_TYPE_VDPA: the vDPA device's own translation (vhost IOTLB)
  * @HIOD_IOMMU_TYPE_SELFTEST: the iommufd selftest mock (CONFIG_IOMMUFD_TEST)
+ * @HIOD_IOMMU_TYPE_AMD_VI: AMD-Vi (the kernel reports it from Linux 7.3 with
+ *   CONFIG_AMD_IOMMU_IOMMUFD; older kernels say none)
  *
  * The kind of physical IOMMU behind a host IOMMU device.
  *
@@ -33,6 +35,7 @@ typedef enum {
 	HIOD_IOMMU_TYPE_SPAPR_TCE,
 	HIOD_IOMMU_TYPE_VDPA,
 	HIOD_IOMMU_TYPE_SELFTEST,
+	HIOD_IOMMU_TYPE_AMD_VI,
 } HiodIommuType;
 
 /**
@@ -41,6 +44,8 @@ typedef enum {
  * @HIOD_HW_CAPS_DIRTY_TRACKING: the IOMMU tracks DMA writes (IOMMU_HW_CAP_DIRTY_TRACKING)
  * @HIOD_HW_CAPS_PCI_PASID_EXEC: PASID with execute permission
  * @HIOD_HW_CAPS_PCI_PASID_PRIV: PASID with privileged mode
+ * @HIOD_HW_CAPS_PCI_ATS_NOT_SUPPORTED: the device cannot use ATS (reported
+ *   from Linux 7.3; absent, ATS may be enabled)
  *
  * Hardware-information capability flags, as the kernel reports them.
  *
@@ -51,6 +56,7 @@ typedef enum /*< flags >*/ {
 	HIOD_HW_CAPS_DIRTY_TRACKING = 1 << 0,
 	HIOD_HW_CAPS_PCI_PASID_EXEC = 1 << 1,
 	HIOD_HW_CAPS_PCI_PASID_PRIV = 1 << 2,
+	HIOD_HW_CAPS_PCI_ATS_NOT_SUPPORTED = 1 << 3,
 } HiodHwCaps;
 
 /**

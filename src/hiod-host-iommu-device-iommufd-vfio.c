@@ -16,7 +16,12 @@
  * an iommufd (QEMU's HostIOMMUDeviceIOMMUFDVFIO). Realize asks the kernel
  * IOMMU_GET_HW_INFO: the IOMMU type, its capabilities (dirty tracking, PASID
  * modes), the PASID width and the vendor's raw registers; for Intel VT-d the
- * registers are decoded (hiod_host_iommu_device_iommufd_vfio_get_vtd_caps()).
+ * registers are decoded (hiod_host_iommu_device_iommufd_vfio_get_vtd_caps()),
+ * and for AMD-Vi (Linux 7.3 with CONFIG_AMD_IOMMU_IOMMUFD) the EFR/EFR2
+ * registers (hiod_host_iommu_device_iommufd_vfio_get_amd_caps()).
+ * The PASID width of the device itself (hw_info's out_max_pasid_log2: Linux
+ * 6.15, and 6.12.117) is in the caps (hiod_host_iommu_caps_get_max_pasid_log2()),
+ * 0 on a kernel or device without it.
  * The address width comes from the container's usable IOVA ranges.
  *
  * Since: 0.1
@@ -26,6 +31,7 @@ struct _HiodHostIommuDeviceIommufdVfio {
 	HiodHostIommuDeviceIommufd parent_instance;
 	HiodVfioDevice *device; /* weak: the device owns us */
 	HiodVtdCaps *vtd;
+	HiodAmdCaps *amd;
 };
 
 G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceIommufdVfio, hiod_host_iommu_device_iommufd_vfio,
@@ -49,6 +55,24 @@ hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HiodHostIommuDeviceIommufdVfio 
 	return self->vtd;
 }
 
+/**
+ * hiod_host_iommu_device_iommufd_vfio_get_amd_caps:
+ * @self: a realized #HiodHostIommuDeviceIommufdVfio
+ *
+ * Gets the decoded AMD-Vi registers, when the kernel reported them
+ * (IOMMU_HW_INFO_TYPE_AMD).
+ *
+ * Returns: (transfer none) (nullable): the decoded AMD-Vi registers
+ *
+ * Since: 0.1
+ */
+HiodAmdCaps *
+hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HiodHostIommuDeviceIommufdVfio *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(self), NULL);
+	return self->amd;
+}
+
 static HiodIommuType
 hiod_iommu_type_from_hw_info(guint32 type)
 {
@@ -57,8 +81,10 @@ hiod_iommu_type_from_hw_info(guint32 type)
 		return HIOD_IOMMU_TYPE_NONE;
 	case HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD:
 		return HIOD_IOMMU_TYPE_INTEL_VTD;
-	case 2: /* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 (6.13+) */
+	case HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3:
 		return HIOD_IOMMU_TYPE_ARM_SMMUV3;
+	case HIOD_IOMMU_HW_INFO_TYPE_AMD:
+		return HIOD_IOMMU_TYPE_AMD_VI;
 	case HIOD_IOMMU_HW_INFO_TYPE_SELFTEST:
 		return HIOD_IOMMU_TYPE_SELFTEST;
 	default:
@@ -109,11 +135,14 @@ hiod_host_iommu_device_iommufd_vfio_realize(HiodHostIommuDevice *device, HiodAss
 					ranges->len > 0 ? hiod_iova_ranges_get_aw_bits(ranges) : 64,
 					info.capabilities & (HIOD_HW_CAPS_DIRTY_TRACKING |
 							     HIOD_HW_CAPS_PCI_PASID_EXEC |
-							     HIOD_HW_CAPS_PCI_PASID_PRIV),
+							     HIOD_HW_CAPS_PCI_PASID_PRIV |
+							     HIOD_HW_CAPS_PCI_ATS_NOT_SUPPORTED),
 					info.max_pasid_log2, info.data);
 	hiod_host_iommu_device_set_caps(device, caps);
 	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
 	self->vtd = hiod_vtd_caps_new_from_host_caps(caps);
+	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
+	self->amd = hiod_amd_caps_new_from_host_caps(caps);
 	hiod_host_iommu_device_iommufd_set_ids(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self), backend, devid,
 					       hiod_vfio_device_get_hwpt_id(self->device));
 	return TRUE;
@@ -129,6 +158,7 @@ hiod_host_iommu_device_iommufd_vfio_unrealize(HiodHostIommuDevice *device)
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
 	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->unrealize(device);
 	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
+	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
 	g_clear_weak_pointer(&self->device);
 }
 
@@ -200,6 +230,10 @@ hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBu
 		json_builder_set_member_name(builder, "vtd");
 		hiod_vtd_caps_to_json(self->vtd, builder);
 	}
+	if (self->amd != NULL) {
+		json_builder_set_member_name(builder, "amd");
+		hiod_amd_caps_to_json(self->amd, builder);
+	}
 }
 
 static void
@@ -212,6 +246,7 @@ hiod_host_iommu_device_iommufd_vfio_finalize(GObject *object)
 {
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(object);
 	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
+	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
 	g_clear_weak_pointer(&self->device);
 	G_OBJECT_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->finalize(object);
 }

@@ -9,6 +9,7 @@
 #include "hiod-host-iommu-device-iommufd.h"
 #include "hiod-version.h"
 #include "hiod-vtd-caps.h"
+#include "hiod-amd-caps.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,7 @@ G_DECLARE_FINAL_TYPE(HiodHostIommuDeviceIommufdVfio, hiod_host_iommu_device_iomm
 
 HIOD_AVAILABLE_IN_0_1
 HiodVtdCaps *hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HiodHostIommuDeviceIommufdVfio *self);
+HIOD_AVAILABLE_IN_0_1
+HiodAmdCaps *hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HiodHostIommuDeviceIommufdVfio *self);
 
 G_END_DECLS

@@ -1,12 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The kernel ABI that hiod speaks: VFIO (group, container, device, cdev),
- * iommufd (Linux 6.12), vhost-vdpa, and the iommufd selftest command.
+ * iommufd (as Linux 6.12 has it, plus what hiod decodes from later kernels),
+ * vhost-vdpa, and the iommufd selftest command.
+ *
+ * Every struct is the layout of the Linux 6.12 UAPI headers; a member, flag
+ * or value that 6.12 does not have says which kernel added it ("[6.17]";
+ * "[7.3]" where only the 7.3 headers were read). A later kernel may have
+ * grown a struct past the members here (the VFIO attach took a pasid in
+ * 6.15): the size field (argsz/size) tells the kernel how much hiod sends.
+ * An older kernel answers a request it does not know with ENOTTY, and a flag
+ * or type it does not know with EOPNOTSUPP; hiod_kernel_first_version() names
+ * the kernel that added each request. Version numbers are mainline's as the
+ * headers' history shows them (approximate where marked so in
+ * kernel-uapi.md); the Debian 6.12.117 tree backports out_max_pasid_log2 and
+ * the PCI PASID capability bits.
  *
  * Written down in the project from the ABI facts (struct layouts, ioctl
  * numbers, flag values) so that libhiod never depends on the build host's
  * kernel headers. tests/unit/test-uapi.c checks every size and offset here
- * against the kernel's own headers when they are available.
+ * against the kernel's own headers when they are available (the 6.12 and
+ * the 7.3 header sets).
  *
  * Prefixed hiod_/HIOD_ so that a consumer that also includes <linux/vfio.h>
  * sees no clash. Never installed.
@@ -236,6 +250,10 @@ struct hiod_vfio_device_feature_dma_logging_report {
 };
 
 /* VFIO cdev + iommufd */
+/* [6.6] the VFIO cdev. Later kernels append: bind a token_uuid_ptr u64 @16
+ * (flag VFIO_DEVICE_BIND_FLAG_TOKEN, [6.17]); attach a pasid u32 @12 and
+ * detach a pasid u32 @8 (flags VFIO_DEVICE_ATTACH_PASID / _DETACH_PASID,
+ * [6.15]). hiod sends the 6.6 prefix with flags 0. */
 struct hiod_vfio_device_bind_iommufd {
 	uint32_t argsz;
 	uint32_t flags;
@@ -245,12 +263,15 @@ struct hiod_vfio_device_bind_iommufd {
 struct hiod_vfio_device_attach_iommufd_pt {
 	uint32_t argsz;
 	uint32_t flags;
-	uint32_t pt_id;
+	uint32_t pt_id; /* in: a HWPT or an IOAS; out: the HWPT attached to */
 };
 struct hiod_vfio_device_detach_iommufd_pt {
 	uint32_t argsz;
 	uint32_t flags;
 };
+#define HIOD_VFIO_DEVICE_ATTACH_PASID (1u << 0) /* [6.15] */
+#define HIOD_VFIO_DEVICE_DETACH_PASID (1u << 0) /* [6.15] */
+#define HIOD_VFIO_DEVICE_BIND_FLAG_TOKEN (1u << 0) /* [6.17] */
 
 /* type1 */
 struct hiod_vfio_iommu_type1_info {
@@ -369,7 +390,7 @@ struct hiod_vfio_iommu_spapr_tce_remove {
 };
 
 /* ------------------------------------------------------------------------ */
-/* iommufd (Linux 6.12)                                                      */
+/* iommufd (Linux 6.12; later additions marked with their kernel)          */
 /* ------------------------------------------------------------------------ */
 
 #define HIOD_IOMMUFD_TYPE ';'
@@ -388,7 +409,14 @@ struct hiod_vfio_iommu_spapr_tce_remove {
 #define HIOD_IOMMU_HWPT_SET_DIRTY_TRACKING _IO(HIOD_IOMMUFD_TYPE, 0x8b)
 #define HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP _IO(HIOD_IOMMUFD_TYPE, 0x8c)
 #define HIOD_IOMMU_HWPT_INVALIDATE _IO(HIOD_IOMMUFD_TYPE, 0x8d)
-#define HIOD_IOMMU_FAULT_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x8e)
+#define HIOD_IOMMU_FAULT_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x8e) /* [6.11] */
+/* not in 6.12, and not sent by hiod: for the version table and tests */
+#define HIOD_IOMMU_IOAS_MAP_FILE _IO(HIOD_IOMMUFD_TYPE, 0x8f)	 /* [6.13] */
+#define HIOD_IOMMU_VIOMMU_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x90)	 /* [6.13] */
+#define HIOD_IOMMU_VDEVICE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x91)	 /* [6.13] */
+#define HIOD_IOMMU_IOAS_CHANGE_PROCESS _IO(HIOD_IOMMUFD_TYPE, 0x92) /* [6.13] */
+#define HIOD_IOMMU_VEVENTQ_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x93)	 /* [6.15] */
+#define HIOD_IOMMU_HW_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x94)	 /* [6.17] */
 #define HIOD_IOMMU_TEST_CMD _IO(HIOD_IOMMUFD_TYPE, 0x80 + 32)
 
 struct hiod_iommu_destroy {
@@ -474,12 +502,14 @@ struct hiod_iommu_vfio_ioas {
 	uint16_t __reserved;
 };
 
-#define HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT (1u << 0)
-#define HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING (1u << 1)
-#define HIOD_IOMMU_HWPT_FAULT_ID_VALID (1u << 2)
+/* [6.6] HWPT_ALLOC took no flags and ended at __reserved (24 bytes) */
+#define HIOD_IOMMU_HWPT_ALLOC_NEST_PARENT (1u << 0)    /* [6.7] */
+#define HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING (1u << 1) /* [6.7] */
+#define HIOD_IOMMU_HWPT_FAULT_ID_VALID (1u << 2)	      /* [6.11] */
+#define HIOD_IOMMU_HWPT_ALLOC_PASID (1u << 3)	      /* [6.15] */
 enum {
 	HIOD_IOMMU_HWPT_DATA_NONE = 0,
-	HIOD_IOMMU_HWPT_DATA_VTD_S1 = 1,
+	HIOD_IOMMU_HWPT_DATA_VTD_S1 = 1, /* [6.8] */
 	HIOD_IOMMU_HWPT_DATA_SELFTEST = 0xdead,
 };
 struct hiod_iommu_hwpt_alloc {
@@ -489,11 +519,11 @@ struct hiod_iommu_hwpt_alloc {
 	uint32_t pt_id;
 	uint32_t out_hwpt_id;
 	uint32_t __reserved;
-	uint32_t data_type;
-	uint32_t data_len;
-	HIOD_ALIGNED_U64 data_uptr;
-	uint32_t fault_id;
-	uint32_t __reserved2;
+	uint32_t data_type;	    /* [6.7] */
+	uint32_t data_len;	    /* [6.7] */
+	HIOD_ALIGNED_U64 data_uptr; /* [6.7] */
+	uint32_t fault_id;	    /* [6.11] */
+	uint32_t __reserved2;	    /* [6.11] */
 };
 #define HIOD_IOMMU_VTD_S1_SRE (1u << 0)
 #define HIOD_IOMMU_VTD_S1_EAFE (1u << 1)
@@ -505,33 +535,54 @@ struct hiod_iommu_hwpt_vtd_s1 {
 	uint32_t __reserved;
 };
 
+/* [6.6] IOMMU_GET_HW_INFO */
 enum {
-	HIOD_IOMMU_HW_INFO_TYPE_NONE = 0,
+	HIOD_IOMMU_HW_INFO_TYPE_NONE = 0, /* as input (FLAG_INPUT_TYPE) named _DEFAULT [6.17] */
+	HIOD_IOMMU_HW_INFO_TYPE_DEFAULT = 0,
 	HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,	/* [6.13] */
+	HIOD_IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3, /* [6.17] */
+	HIOD_IOMMU_HW_INFO_TYPE_AMD = 4,		/* [7.3]; with CONFIG_AMD_IOMMU_IOMMUFD */
 	HIOD_IOMMU_HW_INFO_TYPE_SELFTEST = 0xfeedbeef,
 };
-#define HIOD_IOMMU_HW_CAP_DIRTY_TRACKING (1ull << 0)
+#define HIOD_IOMMU_HW_CAP_DIRTY_TRACKING (1ull << 0) /* [6.7] */
+/* [6.15; 6.12.117 backport]: meaningful only when out_max_pasid_log2 != 0 */
 #define HIOD_IOMMU_HW_CAP_PCI_PASID_EXEC (1ull << 1)
 #define HIOD_IOMMU_HW_CAP_PCI_PASID_PRIV (1ull << 2)
+#define HIOD_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (1ull << 3) /* [7.3]: ATS cannot be used */
+/* [6.17] flags (must be 0 before: EOPNOTSUPP): in_data_type asks for one type */
+#define HIOD_IOMMU_HW_INFO_FLAG_INPUT_TYPE (1u << 0)
 struct hiod_iommu_hw_info {
 	uint32_t size;
 	uint32_t flags;
 	uint32_t dev_id;
 	uint32_t data_len;
 	HIOD_ALIGNED_U64 data_uptr;
-	uint32_t out_data_type;
+	union {
+		uint32_t in_data_type; /* [6.17] read with HIOD_IOMMU_HW_INFO_FLAG_INPUT_TYPE */
+		uint32_t out_data_type;
+	};
+	/* [6.15; 6.12.117 backport] ilog2 of the device's PASIDs, 0: none (or an
+	 * older kernel, whose u32 __reserved here reads 0) */
 	uint8_t out_max_pasid_log2;
 	uint8_t __reserved[3];
-	HIOD_ALIGNED_U64 out_capabilities;
+	HIOD_ALIGNED_U64 out_capabilities; /* [6.7]; 0 from 6.6 */
 };
-#define HIOD_IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 (1u << 0)
+#define HIOD_IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 (1u << 0) /* [6.8] */
 struct hiod_iommu_hw_info_vtd {
 	uint32_t flags;
 	uint32_t __reserved;
 	HIOD_ALIGNED_U64 cap_reg;
 	HIOD_ALIGNED_U64 ecap_reg;
 };
+/* [7.3] HIOD_IOMMU_HW_INFO_TYPE_AMD: the raw AMD IOMMU Extended Feature
+ * registers (MMIO 0x0030 EFR, 0x01a0 EFR2) */
+struct hiod_iommu_hw_info_amd {
+	HIOD_ALIGNED_U64 efr;
+	HIOD_ALIGNED_U64 efr2;
+};
 
+/* [6.7] the dirty-tracking pair */
 #define HIOD_IOMMU_HWPT_DIRTY_TRACKING_ENABLE 1u
 struct hiod_iommu_hwpt_set_dirty_tracking {
 	uint32_t size;
@@ -550,6 +601,7 @@ struct hiod_iommu_hwpt_get_dirty_bitmap {
 	HIOD_ALIGNED_U64 page_size;
 	HIOD_ALIGNED_U64 data;
 };
+/* [6.8] IOMMU_HWPT_INVALIDATE */
 enum {
 	HIOD_IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
 	HIOD_IOMMU_HWPT_INVALIDATE_DATA_SELFTEST = 0xdeadbeef,
@@ -570,6 +622,7 @@ struct hiod_iommu_hwpt_vtd_s1_invalidate {
 	uint32_t flags;
 	uint32_t __reserved;
 };
+/* [6.11] IOMMU_FAULT_QUEUE_ALLOC */
 struct hiod_iommu_fault_alloc {
 	uint32_t size;
 	uint32_t flags;

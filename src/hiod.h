@@ -39,6 +39,7 @@
 #include "hiod-host-iommu-device-iommufd.h"
 #include "hiod-host-iommu-device-iommufd-vfio.h"
 #include "hiod-vtd-caps.h"
+#include "hiod-amd-caps.h"
 #endif
 
 #if __has_include("hiod-spapr-container.h")

@@ -52,6 +52,9 @@ typedef struct {
 	guint destroys;
 	guint64 hw_caps;
 	guint64 cap, ecap;
+	guint32 hw_type; /* IOMMU_HW_INFO_TYPE_*: VT-d (the default) or AMD */
+	guint64 efr, efr2;
+	guint8 max_pasid_log2;
 	gboolean nest_ok;
 	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
 	gboolean refuse_user_hwpt; /* devices take only autodomains (6.12, first-stage-only VT-d) */
@@ -415,11 +418,21 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 	case HIOD_IOMMU_GET_HW_INFO: {
 		struct hiod_iommu_hw_info *h = arg;
 		struct hiod_iommu_hw_info_vtd vtd = {.flags = 1, .cap_reg = f->cap, .ecap_reg = f->ecap};
+		struct hiod_iommu_hw_info_amd amd = {.efr = f->efr, .efr2 = f->efr2};
 		if (fake_obj(f, h->dev_id, OBJ_DEVICE) == NULL)
 			return fake_fail(ENOENT);
-		memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
-		h->data_len = sizeof(vtd);
-		h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD;
+		if (h->flags != 0) /* 6.12: flags must be 0 */
+			return fake_fail(EOPNOTSUPP);
+		if (f->hw_type == HIOD_IOMMU_HW_INFO_TYPE_AMD) {
+			memcpy((gpointer)(guintptr)h->data_uptr, &amd, MIN(h->data_len, sizeof(amd)));
+			h->data_len = sizeof(amd);
+			h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_AMD;
+		} else {
+			memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
+			h->data_len = sizeof(vtd);
+			h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD;
+		}
+		h->out_max_pasid_log2 = f->max_pasid_log2;
 		h->out_capabilities = fake_caps_of(f, h->dev_id);
 		return 0;
 	}
@@ -1223,6 +1236,100 @@ test_old_kernel_errors(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 }
 
+/* Linux 7.3 with CONFIG_AMD_IOMMU_IOMMUFD: hw_info type 4 with EFR/EFR2,
+ * the device's PASID width and the ATS bit; decoded, and in the JSON. */
+static void
+test_hiod_realize_amd(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *json = NULL;
+	HiodHostIommuDevice *hiod;
+	HiodHostIommuCaps *caps;
+	HiodAmdCaps *amd;
+
+	fx->fake->hw_type = HIOD_IOMMU_HW_INFO_TYPE_AMD;
+	/* PPR, x2APIC, NX, GT, GA, HATS=1 (5 levels), PASmax 15, HDSup */
+	fx->fake->efr = 0x1e | (1ull << 7) | (1ull << 10) | (15ull << 32) | (1ull << 52);
+	fx->fake->efr2 = 0;
+	fx->fake->max_pasid_log2 = 16;
+	fx->fake->hw_caps = HIOD_IOMMU_HW_CAP_PCI_PASID_EXEC | HIOD_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	hiod = hiod_vfio_device_get_host_iommu_device(d0);
+	caps = hiod_host_iommu_device_get_caps(hiod);
+	g_assert_true(hiod_host_iommu_caps_get_iommu_type(caps) == HIOD_IOMMU_TYPE_AMD_VI);
+	g_assert_cmphex(hiod_host_iommu_caps_get_hw_info_type(caps), ==, 4);
+	g_assert_cmpuint(hiod_host_iommu_caps_get_max_pasid_log2(caps), ==, 16);
+	g_assert_cmphex(hiod_host_iommu_caps_get_hw_caps(caps), ==,
+			HIOD_HW_CAPS_PCI_PASID_EXEC | HIOD_HW_CAPS_PCI_ATS_NOT_SUPPORTED);
+	g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod)));
+	amd = hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	g_assert_nonnull(amd);
+	g_assert_cmphex(hiod_amd_caps_get_efr(amd), ==, fx->fake->efr);
+	g_assert_true(hiod_amd_caps_get_ppr(amd));
+	g_assert_true(hiod_amd_caps_get_guest_translation(amd));
+	g_assert_cmpuint(hiod_amd_caps_get_pasid_width(amd), ==, 16);
+	g_assert_cmpuint(hiod_amd_caps_get_host_levels(amd), ==, 5);
+	g_assert_true(hiod_amd_caps_get_dirty_tracking(amd));
+	hiod_vfio_device_to_json(d0, b);
+	root = json_builder_get_root(b);
+	json = json_to_string(root, FALSE);
+	g_assert_nonnull(strstr(json, "\"iommu_type\":\"amd-vi\""));
+	g_assert_nonnull(strstr(json, "\"max_pasid_log2\":16"));
+	g_assert_nonnull(strstr(json, "\"pci-ats-not-supported\""));
+	g_assert_nonnull(strstr(json, "\"amd\":{\"efr\":\"0x10000f0000049e\",\"efr2\":\"0x0\""));
+	g_assert_nonnull(strstr(json, "\"pasid_width\":16"));
+	g_assert_null(strstr(json, "\"vtd\""));
+	hiod_vfio_device_detach(d0);
+}
+
+typedef struct {
+	guint64 efr, efr2;
+	gboolean ppr, x2apic, nx, gt, ga, hd, snp;
+	guint host_levels, guest_levels, pasid_width;
+} AmdCase;
+
+static void
+test_amd_decode(void)
+{
+	const AmdCase cases[] = {
+	    {0, 0, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, 4, 4, 0},
+	    /* PASmax without GTSup means nothing */
+	    {19ull << 32, 0, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, 4, 4, 0},
+	    {0x10 | (19ull << 32) | (1ull << 12), 0, FALSE, FALSE, FALSE, TRUE, FALSE, FALSE, FALSE, 4, 5, 20},
+	    {0x0e | (1ull << 7) | (2ull << 10), 0, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE, FALSE, 6, 4, 0},
+	    {(3ull << 10) | (2ull << 12) | (1ull << 52) | (1ull << 63), 0, FALSE, FALSE, FALSE, FALSE, FALSE,
+	     TRUE, TRUE, 0, 0, 0},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HiodAmdCaps) a = hiod_amd_caps_new(cases[i].efr, cases[i].efr2);
+		g_assert_cmpint(hiod_amd_caps_get_ppr(a), ==, cases[i].ppr);
+		g_assert_cmpint(hiod_amd_caps_get_x2apic(a), ==, cases[i].x2apic);
+		g_assert_cmpint(hiod_amd_caps_get_nx(a), ==, cases[i].nx);
+		g_assert_cmpint(hiod_amd_caps_get_guest_translation(a), ==, cases[i].gt);
+		g_assert_cmpint(hiod_amd_caps_get_guest_apic(a), ==, cases[i].ga);
+		g_assert_cmpint(hiod_amd_caps_get_dirty_tracking(a), ==, cases[i].hd);
+		g_assert_cmpint(hiod_amd_caps_get_snp(a), ==, cases[i].snp);
+		g_assert_cmpuint(hiod_amd_caps_get_host_levels(a), ==, cases[i].host_levels);
+		g_assert_cmpuint(hiod_amd_caps_get_guest_levels(a), ==, cases[i].guest_levels);
+		g_assert_cmpuint(hiod_amd_caps_get_pasid_width(a), ==, cases[i].pasid_width);
+	}
+	{
+		/* not AMD, or too short: no decode */
+		g_autoptr(GBytes) bytes = g_bytes_new_static("0123456789abcdef", 16);
+		g_autoptr(HiodHostIommuCaps) vtd = hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_INTEL_VTD, 1, 39, 0, 0, bytes);
+		g_autoptr(GBytes) short_bytes = g_bytes_new_static("01234567", 8);
+		g_autoptr(HiodHostIommuCaps) amd_short =
+		    hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_AMD_VI, 4, 48, 0, 0, short_bytes);
+		g_assert_null(hiod_amd_caps_new_from_host_caps(vtd));
+		g_assert_null(hiod_amd_caps_new_from_host_caps(amd_short));
+	}
+}
+
 static void
 test_hot_reset(Fixture *fx, gconstpointer data)
 {
@@ -1466,6 +1573,8 @@ main(int argc, char **argv)
 	ADD("dirty-partial-hwpt", test_dirty_partial_hwpt, NULL);
 	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);
 	ADD("unmap-enoent", test_unmap_enoent, NULL);
+	ADD("hiod-realize-amd", test_hiod_realize_amd, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
+	g_test_add_func("/hiod/amd-caps/decode", test_amd_decode);
 	return g_test_run();
 }

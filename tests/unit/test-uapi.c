@@ -4,6 +4,13 @@
  * every struct size, member offset and ioctl number against the kernel's own
  * UAPI headers when they are available: the test kernel's (make
  * headers_install, passed with -Dkernel_uapi_headers) or the build host's.
+ *
+ * It compiles against the 6.12 headers and against the 7.3 ones (a second
+ * build of this file): hiod's structs are 6.12's, so against a newer header
+ * a struct the kernel grew is checked as a prefix (same offsets, ours ends
+ * where our last member ends), and the members and values hiod decodes from
+ * later kernels are checked only where the header has them, recognised by a
+ * macro that the same kernel release added.
  */
 #include "config.h"
 
@@ -19,6 +26,15 @@
 #if __has_include(<linux/iommufd.h>)
 #include <linux/iommufd.h>
 #define HAVE_IOMMUFD_H 1
+#endif
+#if __has_include(<linux/version.h>)
+#include <linux/version.h>
+#endif
+#ifndef KERNEL_VERSION
+#define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + (c))
+#endif
+#ifndef LINUX_VERSION_CODE
+#define LINUX_VERSION_CODE 0
 #endif
 #if __has_include(<linux/vhost.h>)
 #include <linux/vhost.h>
@@ -36,6 +52,14 @@ static gboolean exact;
 			g_assert_cmpuint(sizeof(struct ours), ==, sizeof(struct theirs));         \
 		else                                                                               \
 			g_assert_cmpuint(sizeof(struct ours), >=, sizeof(struct theirs));         \
+		checks++;                                                                          \
+	} while (0)
+/* a struct the kernel grew later: ours is its prefix up to member @last */
+#define SAME_PREFIX(ours, theirs, last)                                                            \
+	do {                                                                                       \
+		g_assert_cmpuint(sizeof(struct ours), ==,                                          \
+				 offsetof(struct theirs, last) + sizeof(((struct theirs *)0)->last));    \
+		g_assert_cmpuint(sizeof(struct ours), <, sizeof(struct theirs));                  \
 		checks++;                                                                          \
 	} while (0)
 #define SAME_OFF(ours, theirs, m)                                                                  \
@@ -56,6 +80,13 @@ test_fixed(void)
 	g_assert_cmpuint(sizeof(struct hiod_iommu_hwpt_alloc), ==, 48);
 	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info), ==, 40);
 	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info, out_max_pasid_log2), ==, 28);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info, in_data_type), ==, 24);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info, out_data_type), ==, 24);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info, out_capabilities), ==, 32);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_amd), ==, 16);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_vtd), ==, 24);
+	g_assert_cmphex(HIOD_IOMMU_HW_INFO_TYPE_AMD, ==, 4);
+	g_assert_cmphex(HIOD_IOMMU_HW_QUEUE_ALLOC, ==, 0x3b94);
 	g_assert_cmpuint(sizeof(struct hiod_iommu_test_cmd), ==, 72);
 	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, last), ==, 64);
 	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, dirty.out_nr_dirty), ==, 56);
@@ -76,6 +107,7 @@ test_fixed(void)
 static void
 test_against_kernel_headers(void)
 {
+	gboolean newer = FALSE;
 	exact = g_getenv("HIOD_REQUIRE_KERNEL_HEADERS") != NULL;
 #ifdef HAVE_VFIO_H
 	SAME_SIZE(hiod_vfio_group_status, vfio_group_status);
@@ -111,9 +143,23 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_VFIO_IOMMU_SPAPR_TCE_CREATE, VFIO_IOMMU_SPAPR_TCE_CREATE);
 	SAME_NUM(HIOD_VFIO_EEH_PE_OP, VFIO_EEH_PE_OP);
 #ifdef VFIO_DEVICE_BIND_IOMMUFD
+#ifdef VFIO_DEVICE_BIND_FLAG_TOKEN /* 6.17: bind grew token_uuid_ptr */
+	SAME_PREFIX(hiod_vfio_device_bind_iommufd, vfio_device_bind_iommufd, out_devid);
+	SAME_NUM(HIOD_VFIO_DEVICE_BIND_FLAG_TOKEN, VFIO_DEVICE_BIND_FLAG_TOKEN);
+#else
 	SAME_SIZE(hiod_vfio_device_bind_iommufd, vfio_device_bind_iommufd);
+#endif
+	SAME_OFF(hiod_vfio_device_bind_iommufd, vfio_device_bind_iommufd, out_devid);
+#ifdef VFIO_DEVICE_ATTACH_PASID /* 6.15: attach and detach grew a pasid */
+	SAME_PREFIX(hiod_vfio_device_attach_iommufd_pt, vfio_device_attach_iommufd_pt, pt_id);
+	SAME_PREFIX(hiod_vfio_device_detach_iommufd_pt, vfio_device_detach_iommufd_pt, flags);
+	SAME_NUM(HIOD_VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_ATTACH_PASID);
+	SAME_NUM(HIOD_VFIO_DEVICE_DETACH_PASID, VFIO_DEVICE_DETACH_PASID);
+#else
 	SAME_SIZE(hiod_vfio_device_attach_iommufd_pt, vfio_device_attach_iommufd_pt);
 	SAME_SIZE(hiod_vfio_device_detach_iommufd_pt, vfio_device_detach_iommufd_pt);
+#endif
+	SAME_OFF(hiod_vfio_device_attach_iommufd_pt, vfio_device_attach_iommufd_pt, pt_id);
 	SAME_NUM(HIOD_VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_BIND_IOMMUFD);
 	SAME_NUM(HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
 	SAME_NUM(HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT);
@@ -156,7 +202,42 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_INVALIDATE);
 	SAME_NUM(HIOD_IOMMU_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC);
 	SAME_NUM(HIOD_IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	SAME_NUM(HIOD_IOMMU_HWPT_FAULT_ID_VALID, IOMMU_HWPT_FAULT_ID_VALID);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_INTEL_VTD, IOMMU_HW_INFO_TYPE_INTEL_VTD);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_NONE, IOMMU_HW_INFO_TYPE_NONE);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17, IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17);
+	SAME_NUM(HIOD_IOMMU_HW_CAP_DIRTY_TRACKING, IOMMU_HW_CAP_DIRTY_TRACKING);
+	/* out_max_pasid_log2 and the PASID bits: mainline 6.15, and the Debian
+	 * 6.12.117 tree; no macro marks them, so the 6.12 headers must have them */
+	SAME_OFF(hiod_iommu_hw_info, iommu_hw_info, out_max_pasid_log2);
+	SAME_NUM(HIOD_IOMMU_HW_CAP_PCI_PASID_EXEC, IOMMU_HW_CAP_PCI_PASID_EXEC);
+	SAME_NUM(HIOD_IOMMU_HW_CAP_PCI_PASID_PRIV, IOMMU_HW_CAP_PCI_PASID_PRIV);
+#ifdef IOMMU_VIOMMU_ALLOC /* 6.13: vIOMMU, vDEVICE, MAP_FILE, CHANGE_PROCESS; SMMUv3 hw_info */
+	SAME_NUM(HIOD_IOMMU_VIOMMU_ALLOC, IOMMU_VIOMMU_ALLOC);
+	SAME_NUM(HIOD_IOMMU_VDEVICE_ALLOC, IOMMU_VDEVICE_ALLOC);
+	SAME_NUM(HIOD_IOMMU_IOAS_MAP_FILE, IOMMU_IOAS_MAP_FILE);
+	SAME_NUM(HIOD_IOMMU_IOAS_CHANGE_PROCESS, IOMMU_IOAS_CHANGE_PROCESS);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+#endif
+#ifdef IOMMU_VEVENTQ_ALLOC /* 6.15: vEVENTQ; PASID attach */
+	SAME_NUM(HIOD_IOMMU_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC);
+	SAME_NUM(HIOD_IOMMU_HWPT_ALLOC_PASID, IOMMU_HWPT_ALLOC_PASID);
+#endif
+#ifdef IOMMU_HW_QUEUE_ALLOC /* 6.17: HW queue; hw_info's flags and in_data_type; Tegra CMDQV */
+	SAME_NUM(HIOD_IOMMU_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC);
+	SAME_OFF(hiod_iommu_hw_info, iommu_hw_info, in_data_type);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_FLAG_INPUT_TYPE, IOMMU_HW_INFO_FLAG_INPUT_TYPE);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_DEFAULT, IOMMU_HW_INFO_TYPE_DEFAULT);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV);
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+	/* no macro marks these: the 7.3 header set (the version.h beside it) */
+	SAME_SIZE(hiod_iommu_hw_info_amd, iommu_hw_info_amd);
+	SAME_OFF(hiod_iommu_hw_info_amd, iommu_hw_info_amd, efr2);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_AMD, IOMMU_HW_INFO_TYPE_AMD);
+	SAME_NUM(HIOD_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
+	newer = TRUE;
+#endif
 #endif
 #endif
 #ifdef HAVE_VHOST_H
@@ -177,7 +258,9 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_VHOST_VDPA_GET_VRING_GROUP, VHOST_VDPA_GET_VRING_GROUP);
 #endif
 #endif
-	g_test_message("%u checks against the kernel's headers", checks);
+	g_test_message("%u checks against the kernel's headers (Linux %d.%d headers%s)", checks,
+		       LINUX_VERSION_CODE >> 16, (LINUX_VERSION_CODE >> 8) & 0xff,
+		       newer ? ": the 7.3 members too" : "");
 	if (exact) {
 		/* the 6.12 headers were really used: every group of checks ran */
 #if !defined(IOMMU_HWPT_INVALIDATE) || !defined(VFIO_DEVICE_BIND_IOMMUFD) || !defined(VHOST_VDPA_SET_GROUP_ASID)
