@@ -15,6 +15,8 @@
 /* VT-d register bits the policy reads (VT-d spec 11.4.2/11.4.3) */
 #define VTD_CAP_FS1GP (1ULL << 56)
 #define VTD_ECAP_NEST (1ULL << 26)
+#define VTD_ECAP_PASID (1ULL << 40)
+#define VTD_ECAP_PSS(ecap) (((ecap) >> 35) & 0x1f) /* PASID width - 1 */
 /* iommu_hw_info_vtd: flags u32 @0, reserved u32 @4, cap u64 @8, ecap u64 @16 */
 #define VTD_HW_INFO_ERRATA_772415_SPR17 (1U << 0)
 
@@ -23,11 +25,12 @@ struct _HiodVtdViommu {
 	guint aw_bits;
 	gboolean x_flts;
 	gboolean fs1gp;
+	guint pasid_bits;
 	GHashTable *devices; /* (domain << 16 | bus << 8 | devfn) -> HiodHostIommuDevice (ref) */
 	GMutex lock;
 };
 
-enum { PROP_0, PROP_AW_BITS, PROP_X_FLTS, PROP_FS1GP, N_PROPS };
+enum { PROP_0, PROP_AW_BITS, PROP_X_FLTS, PROP_FS1GP, PROP_PASID_BITS, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 static void hiod_vtd_viommu_iface_init(HiodViommuInterface *iface);
@@ -106,6 +109,23 @@ hiod_vtd_viommu_get_fs1gp(HiodVtdViommu *self)
 }
 
 /**
+ * hiod_vtd_viommu_get_pasid_bits:
+ * @self: a #HiodVtdViommu
+ *
+ * Gets the PASID width offered to the guest (0: no PASID).
+ *
+ * Returns: the PASID width offered to the guest, 0 without PASID
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vtd_viommu_get_pasid_bits(HiodVtdViommu *self)
+{
+	g_return_val_if_fail(HIOD_IS_VTD_VIOMMU(self), 0);
+	return self->pasid_bits;
+}
+
+/**
  * hiod_vtd_viommu_get_n_devices:
  * @self: a #HiodVtdViommu
  *
@@ -155,7 +175,12 @@ hiod_vtd_vendor_regs(HiodHostIommuCaps *caps, guint32 *flags, guint64 *cap, guin
  * the guest's aw-bits is 39 or 48; the host's address width covers the
  * guest's (suggestion: the largest of 48, 39 that fits); with x-flts on: the
  * iommufd backend, a VT-d host, nesting (ECAP.NEST), first-stage 1 GiB pages
- * when the guest offers them (fs1gp), and a requester ID that is not aliased.
+ * when the guest offers them (fs1gp), and a requester ID that is not aliased;
+ * with pasid-bits set: the iommufd backend, a VT-d host that supports PASID
+ * (ECAP.PASID) with at least as many PASID bits (ECAP.PSS + 1; suggestion:
+ * the host's width, or 0). The device's own PASID capability (the caps'
+ * max_pasid_log2, 0 on a device without one) does not refuse: such a device
+ * simply does not use PASIDs.
  *
  * Returns: (transfer full): the verdict
  *
@@ -225,6 +250,38 @@ hiod_vtd_viommu_check_caps(HiodVtdViommu *self, HiodHostIommuCaps *caps, HiodBac
 		}
 		if (flts_bad)
 			hiod_viommu_verdict_suggest(v, "x-flts", "off");
+	}
+
+	if (self->pasid_bits > 0) {
+		guint32 flags = 0;
+		guint64 cap = 0, ecap = 0;
+		if (backend != HIOD_BACKEND_KIND_IOMMUFD) {
+			hiod_viommu_verdict_add_reason(
+			    v, "pasid-bits=%u needs the iommufd backend (VFIO type1 has no PASID)",
+			    self->pasid_bits);
+			hiod_viommu_verdict_suggest(v, "backend", "iommufd");
+		} else if (caps == NULL ||
+			   hiod_host_iommu_caps_get_iommu_type(caps) != HIOD_IOMMU_TYPE_INTEL_VTD ||
+			   !hiod_vtd_vendor_regs(caps, &flags, &cap, &ecap)) {
+			hiod_viommu_verdict_add_reason(
+			    v, "pasid-bits=%u needs an Intel VT-d host whose registers say its PASID width",
+			    self->pasid_bits);
+			hiod_viommu_verdict_suggest(v, "pasid-bits", "0");
+		} else {
+			guint host = (ecap & VTD_ECAP_PASID) ? VTD_ECAP_PSS(ecap) + 1 : 0;
+			if (host == 0) {
+				hiod_viommu_verdict_add_reason(
+				    v, "pasid-bits %u: the host IOMMU has no PASID support (ECAP.PASID clear)",
+				    self->pasid_bits);
+				hiod_viommu_verdict_suggest(v, "pasid-bits", "0");
+			} else if (self->pasid_bits > host) {
+				g_autofree gchar *w = g_strdup_printf("%u", host);
+				hiod_viommu_verdict_add_reason(
+				    v, "pasid-bits %u > host PASID width %u (ECAP.PSS %u)", self->pasid_bits,
+				    host, host - 1);
+				hiod_viommu_verdict_suggest(v, "pasid-bits", w);
+			}
+		}
 	}
 	return g_steal_pointer(&v);
 }
@@ -362,6 +419,9 @@ hiod_vtd_viommu_get_property(GObject *object, guint prop_id, GValue *value, GPar
 	case PROP_FS1GP:
 		g_value_set_boolean(value, self->fs1gp);
 		break;
+	case PROP_PASID_BITS:
+		g_value_set_uint(value, self->pasid_bits);
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 	}
@@ -381,6 +441,9 @@ hiod_vtd_viommu_set_property(GObject *object, guint prop_id, const GValue *value
 		break;
 	case PROP_FS1GP:
 		self->fs1gp = g_value_get_boolean(value);
+		break;
+	case PROP_PASID_BITS:
+		self->pasid_bits = g_value_get_uint(value);
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -445,5 +508,17 @@ hiod_vtd_viommu_class_init(HiodVtdViommuClass *klass)
 	props[PROP_FS1GP] = g_param_spec_boolean("fs1gp", NULL, NULL, TRUE,
 						 G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
 						     G_PARAM_STATIC_STRINGS);
+	/**
+	 * HiodVtdViommu:pasid-bits:
+	 *
+	 * The PASID width offered to the guest, 0 (the default) for none
+	 * (QEMU 11's intel-iommu pasid-bits; VT-d's PASIDs are at most 20
+	 * bits). The host IOMMU must have at least as many.
+	 *
+	 * Since: 0.1
+	 */
+	props[PROP_PASID_BITS] = g_param_spec_uint("pasid-bits", NULL, NULL, 0, 20, 0,
+						   G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
+						       G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, N_PROPS, props);
 }

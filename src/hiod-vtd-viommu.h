@@ -33,6 +33,8 @@ gboolean hiod_vtd_viommu_get_x_flts(HiodVtdViommu *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_vtd_viommu_get_fs1gp(HiodVtdViommu *self);
 HIOD_AVAILABLE_IN_0_1
+guint hiod_vtd_viommu_get_pasid_bits(HiodVtdViommu *self);
+HIOD_AVAILABLE_IN_0_1
 guint hiod_vtd_viommu_get_n_devices(HiodVtdViommu *self);
 
 HIOD_AVAILABLE_IN_0_1

@@ -109,6 +109,67 @@ test_viommu_vtd_table(void)
 	}
 }
 
+/* pasid-bits: the host's PASID width (ECAP.PASID, PSS + 1) must cover the
+ * guest's. The ECAP is QEMU 11's with scalable-mode=on,pasid-bits=20
+ * (0x499880f00f4a: PASID, PSS 19); the others are it with PSS 15, or
+ * without PASID. */
+static void
+test_viommu_vtd_pasid(void)
+{
+	const guint64 cap = 0x00d2008c22260206;
+	const guint64 ecap_pasid20 = 0x499880f00f4a;
+	const guint64 ecap_pasid16 = (ecap_pasid20 & ~(0x1full << 35)) | (15ull << 35);
+	const guint64 ecap_none = ecap_pasid20 & ~(1ull << 40);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodViommu) spec = hiod_viommu_new_from_spec("intel-iommu,pasid-bits=20", &error);
+	g_autoptr(HiodHostIommuCaps) h20 = vtd_caps(48, cap, ecap_pasid20);
+	g_autoptr(HiodHostIommuCaps) h16 = vtd_caps(48, cap, ecap_pasid16);
+	g_autoptr(HiodHostIommuCaps) h0 = vtd_caps(48, cap, ecap_none);
+	g_autoptr(HiodHostIommuCaps) unknown = hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_NONE, 0, 48, 0, 0, NULL);
+	HiodVtdViommu *vtd;
+	struct {
+		HiodHostIommuCaps *caps;
+		HiodBackendKind backend;
+		gboolean ok;
+		const gchar *reason, *suggested;
+	} cases[] = {
+	    {h20, HIOD_BACKEND_KIND_IOMMUFD, TRUE, NULL, NULL},
+	    {h16, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "pasid-bits 20 > host PASID width 16 (ECAP.PSS 15)", "16"},
+	    {h0, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "the host IOMMU has no PASID support", "0"},
+	    {unknown, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "needs an Intel VT-d host", "0"},
+	    {h20, HIOD_BACKEND_KIND_LEGACY, FALSE, "needs the iommufd backend", NULL},
+	};
+
+	g_assert_no_error(error);
+	vtd = HIOD_VTD_VIOMMU(spec);
+	g_assert_cmpuint(hiod_vtd_viommu_get_pasid_bits(vtd), ==, 20);
+	{
+		g_autoptr(HiodVtdCaps) decoded = hiod_vtd_caps_new(cap, ecap_pasid20, 1);
+		g_assert_cmpuint(hiod_vtd_caps_get_pasid_width(decoded), ==, 20);
+	}
+	g_object_set(vtd, "aw-bits", 48, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HiodViommuVerdict) v = hiod_vtd_viommu_check_caps(vtd, cases[i].caps, cases[i].backend, FALSE);
+		g_autofree gchar *text = hiod_viommu_verdict_get_reasons_text(v);
+		g_test_message("case %u: %s", i, text);
+		g_assert_cmpint(hiod_viommu_verdict_is_compatible(v), ==, cases[i].ok);
+		if (cases[i].reason != NULL)
+			g_assert_true(hiod_viommu_verdict_has_reason(v, cases[i].reason));
+		if (cases[i].suggested != NULL)
+			g_assert_cmpstr(hiod_viommu_verdict_get_suggestion(v, "pasid-bits"), ==, cases[i].suggested);
+	}
+	/* without pasid-bits the PASID width is not looked at */
+	{
+		g_autoptr(HiodVtdViommu) plain = hiod_vtd_viommu_new(48, FALSE);
+		g_autoptr(HiodViommuVerdict) v = hiod_vtd_viommu_check_caps(plain, h0, HIOD_BACKEND_KIND_LEGACY, FALSE);
+		g_assert_true(hiod_viommu_verdict_is_compatible(v));
+	}
+	/* VT-d's PASIDs are at most 20 bits */
+	g_clear_error(&error);
+	g_assert_null(hiod_viommu_new_from_spec("intel-iommu,pasid-bits=21", &error));
+	g_assert_nonnull(error);
+}
+
 /* the flags depend on the vIOMMU alone: the same on every host */
 static void
 test_viommu_flags(void)
@@ -715,6 +776,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hiod/viommu/vtd-table", test_viommu_vtd_table);
 	g_test_add_func("/hiod/viommu/flags", test_viommu_flags);
+	g_test_add_func("/hiod/viommu/vtd-pasid-bits", test_viommu_vtd_pasid);
 	g_test_add_func("/hiod/viommu/spec", test_viommu_spec);
 	g_test_add_func("/hiod/viommu/spec-numbers-full-width", test_viommu_spec_numbers);
 	g_test_add_func("/hiod/viommu/virtio-reserved", test_viommu_virtio_reserved);
