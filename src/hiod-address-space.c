@@ -28,9 +28,16 @@
  * members get the section by copy instead of pinning the pages again.
  *
  * The section index is a balanced interval tree: lookup, insert, remove and
- * overlap detection stay O(log n) at millions of sections. One lock guards
- * the space (sections and members); containers lock themselves. All calls may
- * be made from several threads.
+ * overlap detection stay O(log n) at millions of sections.
+ *
+ * Threads: every method is thread-safe. One lock guards the space (sections
+ * and members) and serialises its calls, the attach flow and detach
+ * included, so that what they do to the member containers never overlaps
+ * (tests/unit/test-stress.c adds and removes sections from several threads
+ * while devices attach and detach, under ThreadSanitizer in the race lane).
+ * The lock is held while the kernel is asked, so one slow map delays the
+ * others. Calls made on a member container directly, outside the space,
+ * follow #HiodContainer's rules.
  *
  * Since: 0.1
  */

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  *
  * An assigned device, VFIO or vDPA: what a host IOMMU device stands for.
  *
+ * Threads: as the implementing class (#HiodVfioDevice, #HiodVdpaDevice).
+ *
  * Since: 0.1
  */
 #define HIOD_TYPE_ASSIGNED_DEVICE (hiod_assigned_device_get_type())

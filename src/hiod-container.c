@@ -31,8 +31,22 @@
  * limit) before the backend sees it, splits partial unmaps itself (type1
  * refuses to bisect a mapping, iommufd answers ENOENT), treats the unmap of
  * nothing as success on every backend, and reports every mapped page dirty
- * when the backend cannot track dirty pages. Map and unmap may be called
- * from several threads.
+ * when the backend cannot track dirty pages.
+ *
+ * Threads: hiod_container_dma_map(), hiod_container_dma_unmap(),
+ * hiod_container_dma_unmap_all(), hiod_container_dma_copy() and the getters of
+ * the IOVA ranges, page sizes, mapping count and limit, backend kind and
+ * context may be called from any thread, concurrently with each other and
+ * with the attach or detach of a device other than the container's last
+ * (which replaces the IOVA ranges and page sizes: a reader sees the whole
+ * answer from before or from after, never a mix). Attach, detach, setup,
+ * release, starting or stopping dirty tracking, DMA windows (sPAPR),
+ * hiod_container_get_devices() and hiod_container_to_json() change or walk
+ * the backend's own state: make them from one thread at a time, and not while
+ * the first device arrives or the last leaves and other threads map (a
+ * #HiodAddressSpace serialises the ones it makes). Dirty-bitmap queries and
+ * unmaps with a bitmap may run concurrently with map and unmap, not with
+ * attach, detach or a tracking change.
  *
  * Since: 0.1
  */

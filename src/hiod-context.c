@@ -21,6 +21,10 @@
  * the environment: a privileged process must not have its sysfs writes
  * redirected by whoever set its environment.
  *
+ * Threads: a context may be used from any thread: its roots are fixed when
+ * it is made, and the chokepoint's fd count and fault-injection state are
+ * locked. The objects made with it keep their own rules.
+ *
  * Since: 0.1
  */
 

@@ -66,6 +66,9 @@ typedef enum /*< flags >*/ {
  * immutable, reference-counted value: once made it never changes, so it can
  * be handed to a vIOMMU and kept.
  *
+ * Threads: immutable once made (reference counted): share it between
+ * threads freely.
+ *
  * Since: 0.1
  */
 typedef struct _HiodHostIommuCaps HiodHostIommuCaps;

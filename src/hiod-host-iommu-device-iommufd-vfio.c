@@ -24,6 +24,8 @@
  * 0 on a kernel or device without it.
  * The address width comes from the container's usable IOVA ranges.
  *
+ * Threads: as #HiodHostIommuDeviceIommufd.
+ *
  * Since: 0.1
  */
 

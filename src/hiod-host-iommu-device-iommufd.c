@@ -19,6 +19,9 @@
  * Subclasses (VFIO cdev devices, test mocks) fill in the backend and ids
  * during realize with hiod_host_iommu_device_iommufd_set_ids().
  *
+ * Threads: as #HiodHostIommuDevice; attaching and detaching page tables
+ * with the device's other calls, one thread at a time.
+ *
  * Since: 0.1
  */
 

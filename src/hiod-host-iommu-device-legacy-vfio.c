@@ -18,6 +18,8 @@
  * that joins the container later narrows them, and a vIOMMU that asks again
  * sees it. Once the device has left its container, what it had at realize.
  *
+ * Threads: as #HiodHostIommuDevice.
+ *
  * Since: 0.1
  */
 

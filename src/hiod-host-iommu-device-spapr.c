@@ -16,6 +16,8 @@
  * page sizes the windows can use (the DDW page sizes, and the default
  * window's 4 KiB).
  *
+ * Threads: as #HiodHostIommuDevice.
+ *
  * Since: 0.1
  */
 

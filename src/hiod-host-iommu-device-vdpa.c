@@ -19,6 +19,8 @@
  * made with the host's page size. Realized from a #HiodVdpaDevice; the caps
  * have the type %HIOD_IOMMU_TYPE_VDPA.
  *
+ * Threads: as #HiodHostIommuDevice.
+ *
  * Since: 0.1
  */
 

@@ -18,6 +18,12 @@
  * idempotent; a failed realize leaves the object unrealized and without caps.
  * Once realized, the caps are an immutable #HiodHostIommuCaps value.
  *
+ * Threads: realize and unrealize from one thread, with the agent device's
+ * other calls. Once realized, the caps and the IOVA ranges and page-size mask
+ * may be read from any thread, also while other threads map into the
+ * container and other devices join or leave it (the ranges are read from the
+ * container under its lock).
+ *
  * Since: 0.1
  */
 

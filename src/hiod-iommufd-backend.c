@@ -24,6 +24,12 @@
  * Each wrapper below is one ioctl on the fd, typed, with the kernel's words
  * kept in the error.
  *
+ * Threads: connecting and disconnecting (what containers do when their first
+ * device attaches and their last leaves) are locked; every other call is one
+ * ioctl on the shared fd and may be made from any thread while a user keeps
+ * the backend connected. hiod_iommufd_backend_get_default() is not locked:
+ * for one context, call it from one thread at a time.
+ *
  * Since: 0.1
  */
 

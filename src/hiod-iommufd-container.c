@@ -36,6 +36,11 @@
  * kernel), the IOAS when the container is released. The usable IOVA ranges
  * are read again after every attach and detach.
  *
+ * Threads: as #HiodContainer (its race tests, tests/unit/test-stress.c,
+ * map and unmap from several threads while devices attach and detach).
+ * The HWPT list (hiod_iommufd_container_get_hwpt_ids() and friends) changes
+ * with attach and detach: read it from the thread that makes them.
+ *
  * Since: 0.1
  */
 

@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  * A range of I/O virtual addresses. @last is inclusive so that a range can
  * reach the top of the 64-bit space.
  *
+ * Threads: a plain value: the arrays hiod returns are copies, the caller's
+ * own.
+ *
  * Since: 0.1
  */
 typedef struct {

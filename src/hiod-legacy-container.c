@@ -37,6 +37,8 @@
  * cannot see device writes: a dirty query reports every pinned page dirty,
  * and hiod passes that on as the kernel says it.
  *
+ * Threads: as #HiodContainer.
+ *
  * Since: 0.1
  */
 

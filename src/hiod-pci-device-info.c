@@ -14,6 +14,9 @@
  * VFIO nodes (group node, device cdev) it can be opened through. A snapshot:
  * it does not open anything.
  *
+ * Threads: read once from sysfs when made and not changed after: read it
+ * from any thread.
+ *
  * Since: 0.1
  */
 

@@ -47,6 +47,10 @@ typedef enum {
  * requester ID a vIOMMU sees for each device (aliased behind conventional
  * PCI bridges). Built from sysfs or declared by a VMM.
  *
+ * Threads: its methods may be called from any thread: one lock guards its
+ * buses, devices and vIOMMU bindings. Attaching and detaching through it
+ * also follow #HiodAddressSpace's and the vIOMMU's rules.
+ *
  * Since: 0.1
  */
 #define HIOD_TYPE_PCI_TOPOLOGY (hiod_pci_topology_get_type())

@@ -29,6 +29,10 @@
  * in any window is refused with the reason, leaving nothing behind; release
  * undoes every window, registration and mapping.
  *
+ * Threads: as #HiodContainer; the windows and memory registrations are
+ * locked, but adding and removing windows are control calls, one thread at
+ * a time.
+ *
  * Since: 0.1
  */
 

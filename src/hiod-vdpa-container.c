@@ -23,6 +23,8 @@
  *
  * It has no VFIO devices: it is set up when made.
  *
+ * Threads: as #HiodContainer.
+ *
  * Since: 0.1
  */
 

@@ -25,12 +25,15 @@
  * Making one opens the node (one open at a time: the kernel answers EBUSY to
  * a second), takes ownership (VHOST_SET_OWNER), negotiates the backend
  * features (IOTLB message v2 is required; batching and address-space IDs
- * are taken when offered) and reads the usable IOVA range. Map and unmap may
- * be called from several threads: each message sequence is serialised.
+ * are taken when offered) and reads the usable IOVA range.
  *
  * The kernel turns every failure inside an IOTLB message into EFAULT from
  * write(), so the library checks what it can (range, size, wrap-around)
  * before writing and says what it attempted when the kernel refuses.
+ *
+ * Threads: map and unmap (IOTLB messages) may be called from any thread:
+ * each message sequence is serialised. Making the device, its host IOMMU
+ * device and the other calls: one thread at a time.
  *
  * Since: 0.1
  */

@@ -23,6 +23,11 @@
  * regions and config space. Making one opens nothing; a #HiodContainer opens
  * the fd the way its backend requires (group or cdev).
  *
+ * Threads: not thread-safe: use a device from one thread at a time, its
+ * attach and detach included (a #HiodAddressSpace serialises those it
+ * makes). While it stays attached, other threads may map into its container
+ * and read its host IOMMU device's IOVA ranges and page sizes.
+ *
  * Since: 0.1
  */
 

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
  * expose to the guest for the device (reserved regions, page-size mask).
  * Reference counted; built by a policy, then only read.
  *
+ * Threads: a value the vIOMMU fills and then hands over; once returned, read
+ * it from any thread, change it from none.
+ *
  * Since: 0.1
  */
 typedef struct _HiodViommuVerdict HiodViommuVerdict;

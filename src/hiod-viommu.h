@@ -72,6 +72,11 @@ void hiod_pci_rid_to_json(const HiodPciRid *rid, JsonBuilder *builder);
  * attach, and the realized host IOMMU device handed over after attach, which
  * the vIOMMU may refuse with a reason.
  *
+ * Threads: hiod calls an implementation from the thread that attaches or
+ * detaches a device; several threads may do that at once, so an
+ * implementation locks what it records. hiod's own (#HiodVtdViommu,
+ * #HiodVirtioViommu) do.
+ *
  * Since: 0.1
  */
 #define HIOD_TYPE_VIOMMU (hiod_viommu_get_type())

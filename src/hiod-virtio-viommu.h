@@ -17,6 +17,9 @@ G_BEGIN_DECLS
  * The virtio-iommu policy: host IOVA holes become reserved regions, the page
  * size mask is narrowed to the host's, and a frozen granule is kept.
  *
+ * Threads: thread-safe: one lock guards the devices it holds, the page-size
+ * mask and the frozen granule.
+ *
  * Since: 0.1
  */
 #define HIOD_TYPE_VIRTIO_VIOMMU (hiod_virtio_viommu_get_type())

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * The Intel VT-d Capability and Extended Capability registers of a host
  * IOMMU, decoded. An immutable, reference-counted value.
  *
+ * Threads: immutable once made: read it from any thread.
+ *
  * Since: 0.1
  */
 typedef struct _HiodVtdCaps HiodVtdCaps;

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * The Intel VT-d vIOMMU policy (QEMU's intel-iommu checks): address width,
  * first-stage translation (nesting) and what it needs of the host.
  *
+ * Threads: thread-safe: one lock guards the devices it holds.
+ *
  * Since: 0.1
  */
 #define HIOD_TYPE_VTD_VIOMMU (hiod_vtd_viommu_get_type())
