@@ -10,6 +10,7 @@
 #include "hiod-iommufd-container.h"
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device-private.h"
 #include "hiod-viommu-flags.h"
@@ -455,12 +456,15 @@ hiod_iommufd_container_attach_device(HiodContainer *container, HiodVfioDevice *d
 	bind.iommufd = hiod_iommufd_backend_get_fd(self->backend);
 	if (hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_DEVICE_BIND_IOMMUFD), &bind, sizeof(bind),
 			      &error_local) < 0) {
-		if (errno == EINVAL)
+		gint errnum = errno;
+		if (errnum == EINVAL)
 			g_prefix_error(&error_local, "binding %s to the iommufd (is it already bound, "
 						     "or open elsewhere?): ",
 				       cdev);
 		else
 			g_prefix_error(&error_local, "binding %s to the iommufd: ", cdev);
+		if (errnum == EPERM)
+			hiod_sysfs_explain_unsafe_interrupts(ctx, "iommufd", error_local);
 		goto fail;
 	}
 	if (!hiod_iommufd_container_get_hwpt(self, name, fd, bind.out_devid, viommu_flags, &hwpt_id,

@@ -46,4 +46,16 @@ gchar *hiod_sysfs_resolve(HiodContext *ctx, const gchar *rel, GError **error);
 gboolean hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value,
 			  GError **error);
 
+/*
+ * After an EPERM from VFIO_DEVICE_BIND_IOMMUFD (@module "iommufd") or from
+ * type1's VFIO_SET_IOMMU / VFIO_GROUP_SET_CONTAINER (@module
+ * "vfio_iommu_type1"): the kernel refuses a device whose MSIs the IOMMU
+ * cannot isolate (no interrupt remapping) unless @module's
+ * allow_unsafe_interrupts is set. Unless sysfs shows that this is not the
+ * cause (the parameter is already set, interrupts are remapped, or there is
+ * no IOMMU in /sys/class/iommu: a no-IOMMU group), appends
+ * to @error what it most likely means and the parameters that would allow it.
+ */
+void hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, const gchar *module, GError *error);
+
 G_END_DECLS

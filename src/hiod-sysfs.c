@@ -273,3 +273,79 @@ hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value, GError 
 		g_prefix_error(error, "writing '%s' to %s: ", shown, path);
 	return ok;
 }
+
+/* interrupt remapping ----------------------------------------------------------- */
+
+/* Whether any interrupt is remapped: x86 names remapped IRQ chips "IR-..."
+ * (IR-IO-APIC, IR-PCI-MSIX-<dev>) in /sys/kernel/irq/N/chip_name. */
+static gboolean
+hiod_sysfs_irqs_remapped(HiodContext *ctx, gboolean *known)
+{
+	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "kernel", "irq", NULL);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const gchar *name;
+
+	*known = d != NULL;
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree gchar *rel = g_build_filename("kernel", "irq", name, "chip_name", NULL);
+		g_autofree gchar *chip = hiod_sysfs_read(ctx, rel, NULL);
+		if (chip != NULL && g_str_has_prefix(chip, "IR-"))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* "dmar0, virtio0": the host's IOMMUs as /sys/class/iommu lists them */
+static gchar *
+hiod_sysfs_list_iommus(HiodContext *ctx)
+{
+	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "class", "iommu", NULL);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const gchar *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+		g_ptr_array_add(names, g_strescape(name, NULL));
+	if (names->len == 0)
+		return NULL;
+	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(", ", (gchar **)names->pdata);
+}
+
+void
+hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, const gchar *module, GError *error)
+{
+	g_autofree gchar *param_rel =
+	    g_build_filename("module", module, "parameters", "allow_unsafe_interrupts", NULL);
+	g_autofree gchar *param = hiod_sysfs_read(ctx, param_rel, NULL);
+	g_autofree gchar *iommus = NULL;
+	g_autofree gchar *why = NULL;
+	gboolean known = FALSE;
+	gchar *old;
+
+	if (error == NULL)
+		return;
+	/* already allowed: the EPERM has another cause */
+	if (param != NULL && (g_strcmp0(param, "Y") == 0 || g_strcmp0(param, "1") == 0))
+		return;
+	/* interrupts are remapped: MSIs are isolated, so it is not that */
+	if (hiod_sysfs_irqs_remapped(ctx, &known))
+		return;
+	/* no IOMMU at all (a no-IOMMU group needs CAP_SYS_RAWIO): not that either */
+	iommus = hiod_sysfs_list_iommus(ctx);
+	if (iommus == NULL)
+		return;
+	why = g_strdup_printf(
+	    "; most likely the host IOMMU (%s) offers no interrupt remapping (MSI isolation)%s: "
+	    "then the kernel refuses to give a device to userspace, because its DMA could "
+	    "raise arbitrary host interrupts. To allow it anyway (unsafe: a device, or a guest "
+	    "driving it, can inject interrupts into the host; for trusted devices only) boot with "
+	    "iommufd.allow_unsafe_interrupts=1 (iommufd) and "
+	    "vfio_iommu_type1.allow_unsafe_interrupts=1 (legacy VFIO), or write 1 to "
+	    "/sys/module/%s/parameters/allow_unsafe_interrupts",
+	    iommus, known ? " (no interrupt in /sys/kernel/irq is remapped)" : "", module);
+	old = error->message;
+	error->message = g_strconcat(old, why, NULL);
+	g_free(old);
+}

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <glib/gstdio.h>
+
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device-private.h"
@@ -1549,6 +1551,56 @@ test_unmap_enoent(Fixture *fx, gconstpointer data)
 	munmap(buf, 0x8000);
 }
 
+/* An EPERM at VFIO_DEVICE_BIND_IOMMUFD on a host whose interrupts are not remapped is
+ * explained (no MSI isolation) with the parameters that would allow it; not
+ * when sysfs shows another cause (remapped interrupts, the parameter set). */
+static void
+test_eperm_unsafe_interrupts(Fixture *fx, gconstpointer data)
+{
+	struct {
+		const gchar *chip, *param;
+		gint errnum;
+		gboolean explained;
+	} cases[] = {
+	    {"IO-APIC\n", "N\n", EPERM, TRUE},
+	    {"IR-IO-APIC\n", "N\n", EPERM, FALSE},
+	    {"IO-APIC\n", "Y\n", EPERM, FALSE},
+	    {"IO-APIC\n", "N\n", EACCES, FALSE},
+	    {"IO-APIC\n", "N\n", EPERM, FALSE}, /* no IOMMU listed: a no-IOMMU group */
+	};
+	hiod_test_tree_write(fx->tree, "class/iommu/virtio0/uevent", "");
+	hiod_test_tree_write(fx->tree, "kernel/irq/24/chip_name", "PCI-MSIX-0000:00:04.0\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+		if (i == 4) {
+			g_autofree gchar *u = g_build_filename(fx->tree->sys, "class/iommu/virtio0/uevent", NULL);
+			g_autofree gchar *dir = g_path_get_dirname(u);
+			g_assert_cmpint(g_unlink(u), ==, 0);
+			g_assert_cmpint(g_rmdir(dir), ==, 0);
+		}
+		hiod_test_tree_write(fx->tree, "kernel/irq/9/chip_name", cases[i].chip);
+		hiod_test_tree_write(fx->tree, "module/iommufd/parameters/allow_unsafe_interrupts",
+				     cases[i].param);
+		hiod_context_inject_fault_match(fx->ctx, "VFIO_DEVICE_BIND_IOMMUFD", cases[i].errnum, 1);
+		g_assert_false(hiod_vfio_device_attach(d, c, 0, &error));
+		g_test_message("%s", error->message);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+		g_assert_nonnull(strstr(error->message, "VFIO_DEVICE_BIND_IOMMUFD"));
+		if (cases[i].explained) {
+			g_assert_nonnull(strstr(error->message, "no interrupt remapping (MSI isolation)"));
+			g_assert_nonnull(strstr(error->message, "virtio0"));
+			g_assert_nonnull(strstr(error->message, "iommufd.allow_unsafe_interrupts=1"));
+			g_assert_nonnull(strstr(error->message, "vfio_iommu_type1.allow_unsafe_interrupts=1"));
+			g_assert_nonnull(strstr(error->message, "/sys/module/iommufd/parameters"));
+		} else {
+			g_assert_null(strstr(error->message, "interrupt remapping"));
+		}
+		hiod_context_clear_faults(fx->ctx);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1574,6 +1626,7 @@ main(int argc, char **argv)
 	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);
 	ADD("unmap-enoent", test_unmap_enoent, NULL);
 	ADD("hiod-realize-amd", test_hiod_realize_amd, NULL);
+	ADD("eperm-unsafe-interrupts", test_eperm_unsafe_interrupts, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	g_test_add_func("/hiod/amd-caps/decode", test_amd_decode);
 	return g_test_run();

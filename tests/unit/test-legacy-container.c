@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 
@@ -998,6 +1000,56 @@ test_space_follows_device_context(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(hiod_context_get_open_fd_count(hiod_address_space_get_context(as)), ==, 0);
 }
 
+/* An EPERM at VFIO_SET_IOMMU on a host whose interrupts are not remapped is
+ * explained (no MSI isolation) with the parameters that would allow it; not
+ * when sysfs shows another cause (remapped interrupts, the parameter set). */
+static void
+test_eperm_unsafe_interrupts(Fixture *f, gconstpointer data)
+{
+	struct {
+		const gchar *chip, *param;
+		gint errnum;
+		gboolean explained;
+	} cases[] = {
+	    {"IO-APIC\n", "N\n", EPERM, TRUE},
+	    {"IR-IO-APIC\n", "N\n", EPERM, FALSE},
+	    {"IO-APIC\n", "Y\n", EPERM, FALSE},
+	    {"IO-APIC\n", "N\n", EACCES, FALSE},
+	    {"IO-APIC\n", "N\n", EPERM, FALSE}, /* no IOMMU listed: a no-IOMMU group */
+	};
+	hiod_test_tree_write(f->tree, "class/iommu/virtio0/uevent", "");
+	hiod_test_tree_write(f->tree, "kernel/irq/24/chip_name", "PCI-MSIX-0000:00:04.0\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+		if (i == 4) {
+			g_autofree gchar *u = g_build_filename(f->tree->sys, "class/iommu/virtio0/uevent", NULL);
+			g_autofree gchar *dir = g_path_get_dirname(u);
+			g_assert_cmpint(g_unlink(u), ==, 0);
+			g_assert_cmpint(g_rmdir(dir), ==, 0);
+		}
+		hiod_test_tree_write(f->tree, "kernel/irq/9/chip_name", cases[i].chip);
+		hiod_test_tree_write(f->tree, "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+				     cases[i].param);
+		hiod_context_inject_fault_match(f->ctx, "VFIO_SET_IOMMU", cases[i].errnum, 1);
+		g_assert_false(hiod_vfio_device_attach(d, c, 0, &error));
+		g_test_message("%s", error->message);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+		g_assert_nonnull(strstr(error->message, "VFIO_SET_IOMMU"));
+		if (cases[i].explained) {
+			g_assert_nonnull(strstr(error->message, "no interrupt remapping (MSI isolation)"));
+			g_assert_nonnull(strstr(error->message, "virtio0"));
+			g_assert_nonnull(strstr(error->message, "iommufd.allow_unsafe_interrupts=1"));
+			g_assert_nonnull(strstr(error->message, "vfio_iommu_type1.allow_unsafe_interrupts=1"));
+			g_assert_nonnull(strstr(error->message, "/sys/module/vfio_iommu_type1/parameters"));
+		} else {
+			g_assert_null(strstr(error->message, "interrupt remapping"));
+		}
+		hiod_context_clear_faults(f->ctx);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1017,5 +1069,6 @@ main(int argc, char **argv)
 	ADD("group-join-rereads-info", test_group_join_rereads_info);
 	ADD("two-contexts", test_two_contexts);
 	ADD("space-follows-device-context", test_space_follows_device_context);
+	ADD("eperm-unsafe-interrupts", test_eperm_unsafe_interrupts);
 	return g_test_run();
 }

@@ -8,11 +8,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "hiod-edu.h"
 #include "hiod.h"
+#include "hiod-kernel-private.h"
 
 #define EDU_A "0000:00:04.0"
 #define EDU_B "0000:00:05.0"
@@ -375,6 +377,39 @@ test_not_bound(Fixture *f, gconstpointer data)
 	hiod_vfio_device_detach(device);
 }
 
+/* A bind that fails after driver_override was set puts the override back
+ * (the real kernel: "\n" clears it, it reads "(null)" again). The probe is
+ * failed through the chokepoint; the device had no driver before. */
+static void
+test_bind_failure_rolls_back(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autofree gchar *override = NULL;
+
+	if (!have_device(EDU_B))
+		return;
+	g_assert_true(hiod_pci_unbind_vfio(f->ctx, EDU_B, &error));
+	g_assert_no_error(error);
+	hiod_context_inject_fault_match(f->ctx, "open:*drivers_probe", ENODEV, 1);
+	g_assert_false(hiod_pci_bind_vfio(f->ctx, EDU_B, &error));
+	g_assert_nonnull(error);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "rolled back: driver_override restored to (none)"));
+	g_clear_error(&error);
+	hiod_context_clear_faults(f->ctx);
+	g_assert_true(g_file_get_contents("/sys/bus/pci/devices/" EDU_B "/driver_override", &override,
+					  NULL, NULL));
+	g_assert_cmpstr(override, ==, "(null)\n");
+	g_assert_false(g_file_test("/sys/bus/pci/devices/" EDU_B "/driver", G_FILE_TEST_EXISTS));
+	/* and the device binds as before */
+	g_assert_true(hiod_pci_bind_vfio(f->ctx, EDU_B, &error));
+	g_assert_no_error(error);
+	device = attach(f, EDU_B, &container);
+	hiod_vfio_device_detach(device);
+}
+
 static void
 test_dma_limit(Fixture *f, gconstpointer data)
 {
@@ -588,6 +623,7 @@ main(int argc, char **argv)
 	ADD("host-iommu-device", test_host_iommu_device);
 	ADD("bad-input", test_bad_input);
 	ADD("not-bound", test_not_bound);
+	ADD("bind-failure-rolls-back", test_bind_failure_rolls_back);
 	ADD("dma-limit", test_dma_limit);
 	ADD("hot-reset", test_hot_reset);
 	ADD("one-group-two-devices", test_one_group_two_devices);

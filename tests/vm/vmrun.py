@@ -56,6 +56,10 @@ TOPOLOGIES = {
     # without a fwnode, which is VT-d when there is one: mock devices then fail to
     # bind (EINVAL, no cache coherency), so mock tests run here.
     "mock": [],
+    # virtio-iommu, no VT-d: a host IOMMU without interrupt remapping (MSI
+    # isolation), which VFIO refuses unless allow_unsafe_interrupts is set
+    "virtio": ["-device", "virtio-iommu-pci",
+               "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
     # a 48-bit VT-d
     "aw48": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=48",
              "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
