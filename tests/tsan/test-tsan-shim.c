@@ -100,7 +100,7 @@ run_workload(const gchar *name)
 		g_assert_cmpuint(cond_counter, ==, (guint64)N_THREADS * 200);
 		g_assert_cmpuint(rec_counter, ==, (guint64)N_THREADS * N_ROUNDS);
 	}
-	g_print("workload %s done: counter %" G_GUINT64_FORMAT "\n", name, counter);
+	g_printerr("workload %s done: counter %" G_GUINT64_FORMAT "\n", name, counter);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 
 #include "hiod-edu.h"
+#include "hiod-kernel-private.h"
+#include "hiod-uapi-private.h"
 #include "hiod.h"
 #include "hiod-kernel-private.h"
 
@@ -611,6 +613,125 @@ test_hiodctl(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string_member(root, "code"), ==, "not-found");
 }
 
+/* The kernel's VFIO_IOMMU_GET_INFO IOVA ranges now, as "[start, last] ...",
+ * asked through the chokepoint on the container's fd. */
+static gchar *
+kernel_ranges(Fixture *f, HiodContainer *c)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree guint8 *buf = g_malloc0(4096);
+	struct hiod_vfio_iommu_type1_info *info = (void *)buf;
+	GString *out = g_string_new(NULL);
+	guint32 off;
+
+	g_assert_cmpint(hiod_kernel_ioctl(f->ctx, hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(c)),
+					  HIOD_IOC(VFIO_IOMMU_GET_INFO), buf, 4096, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpuint(info->argsz, <=, 4096);
+	g_assert_true(info->flags & HIOD_VFIO_IOMMU_INFO_CAPS);
+	for (off = info->cap_offset; off != 0;) {
+		const struct hiod_vfio_info_cap_header *h = (const void *)(buf + off);
+		if (h->id == HIOD_VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			const struct hiod_vfio_iommu_type1_info_cap_iova_range *r = (const void *)h;
+			for (guint32 i = 0; i < r->nr_iovas; i++)
+				g_string_append_printf(out, "[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x] ",
+						       r->iova_ranges[i].start, r->iova_ranges[i].end);
+		}
+		off = h->next;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static gchar *
+ranges_text(GPtrArray *ranges)
+{
+	GString *out = g_string_new(NULL);
+	for (guint i = 0; i < ranges->len; i++) {
+		HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		g_string_append_printf(out, "[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x] ",
+				       r->start, r->last);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* what the container and the host IOMMU device of @d say */
+static void
+assert_ranges(HiodContainer *c, HiodVfioDevice *d, const gchar *want)
+{
+	g_autoptr(GPtrArray) cr = hiod_container_get_iova_ranges(c);
+	g_autoptr(GPtrArray) hr =
+	    hiod_host_iommu_device_get_iova_ranges(hiod_vfio_device_get_host_iommu_device(d), NULL);
+	g_autofree gchar *ctext = ranges_text(cr);
+	g_autofree gchar *htext = ranges_text(hr);
+	g_assert_cmpstr(ctext, ==, want);
+	g_assert_cmpstr(htext, ==, want);
+}
+
+static gchar *
+group_reserved_regions(HiodVfioDevice *d)
+{
+	g_autofree gchar *path = g_strdup_printf("/sys/kernel/iommu_groups/%d/reserved_regions",
+						 hiod_vfio_device_get_group_id(d));
+	gchar *text = NULL;
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return g_strstrip(text);
+}
+
+/* Defect 8: when a second group joins a type1 container the kernel
+ * recomputes the usable IOVA list (aperture minus the reserved regions of
+ * every group); hiod reads it again then (the injected failure of that read
+ * fails the join), and the container and both host IOMMU devices report
+ * what the kernel says after the join (and after the first group leaves). */
+static void
+test_group_join_rereads_info(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) c = NULL;
+	g_autoptr(HiodVfioDevice) a = NULL;
+	g_autoptr(HiodVfioDevice) b = NULL;
+	g_autofree gchar *k1 = NULL, *k2 = NULL, *k3 = NULL, *ra = NULL, *rb = NULL;
+
+	if (!have_device(EDU_A) || !have_device(EDU_B))
+		return;
+	a = attach(f, EDU_A, &c);
+	k1 = kernel_ranges(f, c);
+	assert_ranges(c, a, k1);
+	b = hiod_vfio_device_new(f->ctx, EDU_B, &error);
+	g_assert_no_error(error);
+	ra = group_reserved_regions(a);
+	rb = group_reserved_regions(b);
+	g_test_message("group %d reserved: %s", hiod_vfio_device_get_group_id(a), ra);
+	g_test_message("group %d reserved: %s", hiod_vfio_device_get_group_id(b), rb);
+
+	/* proof that the join reads the info again: its failure fails the join */
+	hiod_context_inject_fault_match(f->ctx, "VFIO_IOMMU_GET_INFO", EIO, 1);
+	g_assert_false(hiod_vfio_device_attach(b, c, 0, &error));
+	g_assert_true(hiod_context_fault_fired(f->ctx));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+	g_test_message("join with the read failing: %s", error->message);
+	g_clear_error(&error);
+	hiod_context_clear_faults(f->ctx);
+	g_assert_null(hiod_vfio_device_get_container(b));
+	{
+		g_autoptr(GArray) groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(c));
+		g_assert_cmpuint(groups->len, ==, 1);
+	}
+
+	g_assert_true(hiod_vfio_device_attach(b, c, 0, &error));
+	g_assert_no_error(error);
+	k2 = kernel_ranges(f, c);
+	g_test_message("kernel ranges with group %d: %s; with both: %s (%s)",
+		       hiod_vfio_device_get_group_id(a), k1, k2,
+		       g_str_equal(k1, k2) ? "the same reserved regions" : "changed");
+	assert_ranges(c, b, k2);
+	assert_ranges(c, a, k2);
+
+	hiod_vfio_device_detach(a);
+	k3 = kernel_ranges(f, c);
+	assert_ranges(c, b, k3);
+	hiod_vfio_device_detach(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -619,6 +740,7 @@ main(int argc, char **argv)
 	ADD("round-trip", test_round_trip);
 	ADD("unmap-blocks-dma", test_unmap_blocks_dma);
 	ADD("two-groups-one-container", test_two_groups);
+	ADD("group-join-rereads-info", test_group_join_rereads_info);
 	ADD("dirty-bitmap", test_dirty);
 	ADD("host-iommu-device", test_host_iommu_device);
 	ADD("bad-input", test_bad_input);
