@@ -403,8 +403,19 @@ hiod_iommufd_container_get_hwpt(HiodIommufdContainer *self, const gchar *name, g
 			error_local->message);
 		g_clear_error(&error_local);
 		if (!hiod_iommufd_container_attach_ioas(self, fd, hwpt_id, &error_local)) {
-			g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
-						   "the device refused a new HWPT, then ");
+			if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT))
+				/* measured: Linux 6.12 on a first-stage-only VT-d (QEMU 11
+				 * scalable-mode=on,fsts=on) makes every iommufd page table
+				 * second stage, its automatic domains too */
+				g_prefix_error(&error_local,
+					       "the host IOMMU takes neither a new HWPT nor the kernel's "
+					       "automatic domain (this kernel's iommufd page tables are of "
+					       "a kind the IOMMU lacks, e.g. Linux 6.12 on a VT-d with "
+					       "first-stage tables only; the legacy backend can work "
+					       "there): ");
+			else
+				g_prefix_error(&error_local, "the device refused a new HWPT, then ");
+			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
 		return TRUE;

@@ -59,7 +59,8 @@ typedef struct {
 	guint8 max_pasid_log2;
 	gboolean nest_ok;
 	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
-	gboolean refuse_user_hwpt; /* devices take only autodomains (6.12, first-stage-only VT-d) */
+	gboolean refuse_user_hwpt; /* devices take only autodomains */
+	gboolean refuse_autodomain; /* ... nor those (6.12, first-stage-only VT-d) */
 	guint32 busy_ioas; /* a device attached to it or to a HWPT on it: EADDRINUSE (a reserved
 			    * region of the device clashes with a mapping the IOAS holds) */
 	gboolean linux_6_6;	   /* HWPT_ALLOC takes no flags; no dirty-tracking ioctls */
@@ -306,7 +307,7 @@ fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
 		o = fake_obj(f, a->pt_id, OBJ_HWPT);
 		if (o == NULL)
 			return fake_fail(EINVAL);
-		if (f->refuse_user_hwpt && !o->autodomain) {
+		if ((f->refuse_user_hwpt && !o->autodomain) || (f->refuse_autodomain && o->autodomain)) {
 			fake_gc_autodomains(f);
 			return fake_fail(EINVAL);
 		}
@@ -1167,6 +1168,21 @@ test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
 	g_assert_true(hwpt_is_autodomain(fx->fake, hiod_vfio_device_get_hwpt_id(d0)));
 	hiod_context_clear_faults(fx->ctx);
 	hiod_vfio_device_detach(d0);
+
+	/* Linux 6.12 on a first-stage-only VT-d refuses the autodomain too: a
+	 * clear error, nothing left (measured in the VM, topology vtd-fsts) */
+	fx->fake->refuse_user_hwpt = TRUE;
+	fx->fake->refuse_autodomain = TRUE;
+	before = snapshot(fx, c);
+	g_assert_false(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "neither a new HWPT nor the kernel's automatic domain"));
+	g_assert_nonnull(strstr(error->message, "legacy backend"));
+	g_clear_error(&error);
+	after = snapshot(fx, c);
+	assert_same(&before, &after);
+	fx->fake->refuse_autodomain = FALSE;
 
 	/* a nesting parent cannot be the kernel's domain: refused, nothing left */
 	fx->fake->refuse_user_hwpt = TRUE;
