@@ -891,6 +891,15 @@ restore:
  * inside is split: the part outside stays mapped. Unmapping a span where
  * nothing is mapped succeeds, on every backend.
  *
+ * No kernel splits a mapping (type1 v2 refuses, type1 v1 unmaps nothing or
+ * the whole mapping, iommufd answers ENOENT), so a split unmaps the whole
+ * mapping and maps the kept parts back: DMA to the kept parts in between
+ * faults. Mappings made apart are unmapped apart, so a caller that must keep
+ * DMA going to a part maps it as its own mapping (one
+ * hiod_container_dma_map() per piece it may later unmap alone); unmapping
+ * at those boundaries never touches its neighbours. A failed split maps the
+ * whole mapping back.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1

@@ -841,6 +841,37 @@ test_unmap_dirty_all_or_nothing(Fixture *f, gconstpointer data)
 	assert_empty(f, c);
 }
 
+/* Defect 9: no kernel splits a mapping, so a split unmaps it whole and maps
+ * the kept parts back (the fake kernel's log shows the order); mappings made
+ * apart are unmapped apart, the kept parts never touched. */
+static void
+test_partial_unmap_order(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
+
+	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
+	/* one mapping: the hole cannot be avoided */
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x4000, GSIZE_TO_POINTER(0x10000), 0, &error));
+	g_string_truncate(f->k->log, 0);
+	g_assert_true(hiod_container_dma_unmap(c, 0x101000, 0x1000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(f->k->log->str, ==, "unmap 100000+4000;map 100000+1000;map 102000+2000;");
+	g_assert_true(hiod_container_dma_unmap_all(c, &error));
+	/* four mappings of one page each: the middle one goes alone */
+	for (guint p = 0; p < 4; p++)
+		g_assert_true(hiod_container_dma_map(c, 0x100000 + p * 0x1000, 0x1000,
+						     GSIZE_TO_POINTER(0x10000 + p * 0x1000), 0, &error));
+	g_string_truncate(f->k->log, 0);
+	g_assert_true(hiod_container_dma_unmap(c, 0x101000, 0x1000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(f->k->log->str, ==, "unmap 101000+1000;");
+	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 3);
+	hiod_vfio_device_detach(a);
+	assert_empty(f, c);
+}
+
 static void
 test_double_release(Fixture *f, gconstpointer data)
 {
@@ -1065,6 +1096,7 @@ main(int argc, char **argv)
 	ADD("dirty-window-keeps-bits", test_dirty_window_keeps_bits);
 	ADD("unmap-dirty-huge-span", test_unmap_dirty_huge_span);
 	ADD("unmap-dirty-all-or-nothing", test_unmap_dirty_all_or_nothing);
+	ADD("partial-unmap-order", test_partial_unmap_order);
 	ADD("double-release", test_double_release);
 	ADD("group-join-rereads-info", test_group_join_rereads_info);
 	ADD("two-contexts", test_two_contexts);

@@ -16,6 +16,7 @@
 
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
+#include "hiod-uapi-private.h"
 #include "hiod.h"
 
 #define EDU_A "0000:00:04.0"
@@ -134,6 +135,99 @@ test_round_trip(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
 	hiod_vfio_device_detach(d);
 	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), ==, 0);
+}
+
+/* A raw IOMMU_IOAS_UNMAP: the bytes unmapped, or -errno */
+static gint64
+raw_ioas_unmap(HiodIommufdBackend *be, guint32 ioas, guint64 iova, guint64 len)
+{
+	struct hiod_iommu_ioas_unmap u = {.ioas_id = ioas, .iova = iova, .length = len};
+	g_autoptr(GError) error = NULL;
+	if (hiod_kernel_ioctl(hiod_iommufd_backend_get_context(be), hiod_iommufd_backend_get_fd(be),
+			      HIOD_IOC(IOMMU_IOAS_UNMAP), &u, sizeof(u), &error) < 0)
+		return -errno;
+	return (gint64)u.length;
+}
+
+/* Defect 5, the kernel's side: IOAS_UNMAP answers ENOENT for nothing mapped,
+ * for a range that cuts one area, and for a range that covers area A and cuts
+ * B, after it unmapped A. hiod tells the first from the others. Also defect
+ * 9: iommufd never splits an area, but separately mapped neighbours go alone. */
+static void
+test_unmap_enoent(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = NULL;
+	g_autoptr(HiodContainer) c = NULL;
+	HiodIommufdBackend *be;
+	guint8 *buf = buffer_new(8 * PG, 0);
+	const guint64 a = 0x1000000, b = a + 4 * PG; /* A and B: 16 KiB each, adjacent */
+	guint32 ioas;
+	HiodEdu edu;
+
+	if (!g_file_test("/sys/bus/pci/devices/" EDU_A, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no edu");
+		return;
+	}
+	d = device_new(f, EDU_A);
+	c = iommufd_container_new(f, d);
+	attach(d, c); /* a page table on the IOAS: maps pin */
+	be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	ioas = hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c));
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	/* the areas straight through the backend (the container's index stays empty) */
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, a, 4 * PG, buf, FALSE, &error));
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, b, 4 * PG, buf + 4 * PG, FALSE, &error));
+	g_assert_no_error(error);
+
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, 0x2000000, PG), ==, -ENOENT);	/* nothing there */
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, a + PG, PG), ==, -ENOENT);	/* cuts A */
+	g_assert_true(hiod_edu_dma(&edu, a + PG, 64, TRUE, 5000, &error));	/* A stays whole */
+	g_assert_cmphex(buf[PG], !=, 0);
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, a, 6 * PG), ==, -ENOENT);	/* A whole, cuts B */
+	/* A went before the cut: mapping it again succeeds; B is still there */
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, a, 4 * PG, buf, FALSE, &error));
+	g_assert_no_error(error);
+	g_assert_false(hiod_iommufd_backend_map(be, ioas, b, 4 * PG, buf + 4 * PG, FALSE, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS);
+	g_clear_error(&error);
+	g_test_message("IOAS_UNMAP: nothing mapped ENOENT; cutting A ENOENT (A kept); A whole + cutting B "
+		       "ENOENT with A unmapped and B kept");
+
+	/* hiod: nothing mapped is success, a cut is an error that says so */
+	g_assert_true(hiod_iommufd_backend_unmap(be, ioas, 0x2000000, PG, &error));
+	g_assert_no_error(error);
+	g_assert_false(hiod_iommufd_backend_unmap(be, ioas, a + PG, PG, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "cuts through a mapped area"));
+	g_clear_error(&error);
+	/* and the probe left nothing: the same range is free to map */
+	g_assert_true(hiod_iommufd_backend_map(be, ioas, 0x2000000, PG, buf, FALSE, &error));
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, 0x2000000, PG), ==, PG);
+
+	/* defect 9: neighbours mapped apart go alone, and the other keeps working */
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, a, 4 * PG), ==, 4 * PG);
+	buf[4 * PG] = 0;
+	g_assert_true(hiod_edu_dma(&edu, b, 64, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	g_assert_cmphex(buf[4 * PG], !=, 0);
+	g_assert_cmpint(raw_ioas_unmap(be, ioas, b, 4 * PG), ==, 4 * PG);
+	g_test_message("IOAS_UNMAP of one of two adjacent areas: that area alone");
+
+	/* hiod's partial unmap: the middle goes, the kept parts work */
+	g_assert_true(hiod_container_dma_map(c, a, 4 * PG, buf, 0, &error));
+	g_assert_true(hiod_container_dma_unmap(c, a + PG, PG, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	for (guint p = 0; p < 4; p++) {
+		memset(buf + p * PG, 0xa5, 64);
+		g_assert_true(hiod_edu_dma(&edu, a + p * PG, 64, TRUE, 5000, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(buf[p * PG] != 0xa5, ==, p != 1);
+	}
+	hiod_vfio_device_detach(d);
+	munmap(buf, 8 * PG);
 }
 
 static void
@@ -524,6 +618,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, func) g_test_add("/iommufd/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("round-trip", test_round_trip);
+	ADD("unmap-enoent", test_unmap_enoent);
 	ADD("hw-info", test_hw_info);
 	ADD("refused-flags", test_refused_flags);
 	ADD("shared-hwpt", test_shared_hwpt);

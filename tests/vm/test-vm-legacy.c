@@ -245,6 +245,196 @@ test_dirty(Fixture *f, gconstpointer data)
 	munmap(dst, 4 * PG);
 }
 
+/* A raw VFIO_IOMMU_DIRTY_PAGES GET_BITMAP at 4 KiB pages; the number of bits
+ * the kernel set, or -errno. */
+static gint64
+raw_get_bitmap(Fixture *f, HiodContainer *c, guint64 iova, guint64 size, guint64 *bits, gsize bytes)
+{
+	gsize argsz = sizeof(struct hiod_vfio_iommu_type1_dirty_bitmap) +
+		      sizeof(struct hiod_vfio_iommu_type1_dirty_bitmap_get);
+	g_autofree struct hiod_vfio_iommu_type1_dirty_bitmap *db = g_malloc0(argsz);
+	struct hiod_vfio_iommu_type1_dirty_bitmap_get *r = (void *)db->data;
+	g_autoptr(GError) error = NULL;
+	gint64 n = 0;
+	memset(bits, 0, bytes);
+	db->flags = HIOD_VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	r->iova = iova;
+	r->size = size;
+	r->bitmap.pgsize = PG;
+	r->bitmap.size = bytes;
+	r->bitmap.data = GPOINTER_TO_SIZE(bits);
+	if (hiod_kernel_ioctl(f->ctx, hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(c)),
+			      HIOD_IOC(VFIO_IOMMU_DIRTY_PAGES), db, argsz, &error) < 0)
+		return -errno;
+	for (gsize w = 0; w < bytes / 8; w++)
+		n += __builtin_popcountll(bits[w]);
+	return n;
+}
+
+static guint
+count_bits(const guint64 *bits, gsize words)
+{
+	guint n = 0;
+	for (gsize w = 0; w < words; w++)
+		n += __builtin_popcountll(bits[w]);
+	return n;
+}
+
+/* Defect 1, the kernel's side: type1 reads whole mappings only (a window that
+ * bisects one is EINVAL), and with vfio-pci it reports every pinned page on
+ * every read. hiod's two half-window queries together report every page the
+ * edu wrote. */
+static void
+test_dirty_window_halves(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	const gsize len = 0x200000; /* 512 pages */
+	guint8 *buf = buffer_new(len, 0);
+	guint64 raw[8], lo[4] = {0}, hi[4] = {0};
+	const guint64 iova = 0x400000;
+	const guint64 written[] = {0, 3, 255, 256, 300, 511}; /* pages the edu writes */
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	device = attach(f, EDU_A, &container);
+	g_assert_true(hiod_edu_init(&edu, device, &error));
+	g_assert_true(hiod_container_dma_map(container, iova, len, buf, 0, &error));
+	g_assert_true(hiod_container_set_dirty_tracking(container, TRUE, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < G_N_ELEMENTS(written); i++)
+		g_assert_true(hiod_edu_dma(&edu, iova + written[i] * PG, 64, TRUE, 5000, &error));
+	g_assert_no_error(error);
+
+	/* the kernel: a window that bisects the mapping is refused */
+	g_assert_cmpint(raw_get_bitmap(f, container, iova, len / 2, raw, sizeof(raw) / 2), ==, -EINVAL);
+	g_assert_cmpint(raw_get_bitmap(f, container, iova + len / 2, len / 2, raw, sizeof(raw) / 2), ==, -EINVAL);
+	/* the whole mapping, twice: every pinned page both times (vfio-pci cannot tell) */
+	g_assert_cmpint(raw_get_bitmap(f, container, iova, len, raw, sizeof(raw)), ==, 512);
+	g_assert_cmpint(raw_get_bitmap(f, container, iova, len, raw, sizeof(raw)), ==, 512);
+	g_test_message("type1 GET_BITMAP: half windows EINVAL; the whole 2 MiB mapping 512 of 512 "
+		       "pages dirty on each of two reads");
+
+	/* hiod: two half-window queries; together every written page */
+	g_assert_true(hiod_container_query_dirty_bitmap(container, iova, len / 2, PG, lo, 0, &error));
+	g_assert_true(hiod_container_query_dirty_bitmap(container, iova + len / 2, len / 2, PG, hi, 0, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < G_N_ELEMENTS(written); i++) {
+		guint64 p = written[i];
+		guint64 *half = p < 256 ? lo : hi;
+		guint64 b = p % 256;
+		g_assert_true(half[b / 64] & (G_GUINT64_CONSTANT(1) << (b % 64)));
+	}
+	g_test_message("hiod half-window queries: %u + %u pages dirty", count_bits(lo, 4), count_bits(hi, 4));
+	g_assert_true(hiod_container_set_dirty_tracking(container, FALSE, &error));
+	hiod_vfio_device_detach(device);
+	munmap(buf, len);
+}
+
+/* A type1 v1 container (the kernel offers both; hiod picks v2 unless told) */
+#define TEST_TYPE_V1_CONTAINER (test_v1_container_get_type())
+G_DECLARE_FINAL_TYPE(TestV1Container, test_v1_container, TEST, V1_CONTAINER, HiodLegacyContainer)
+struct _TestV1Container {
+	HiodLegacyContainer parent_instance;
+};
+G_DEFINE_TYPE(TestV1Container, test_v1_container, HIOD_TYPE_LEGACY_CONTAINER)
+static gboolean
+test_v1_choose(HiodLegacyContainer *self, guint32 *iommu_type, GError **error)
+{
+	*iommu_type = HIOD_VFIO_TYPE1_IOMMU;
+	return TRUE;
+}
+static void
+test_v1_container_init(TestV1Container *self)
+{
+}
+static void
+test_v1_container_class_init(TestV1ContainerClass *klass)
+{
+	HIOD_LEGACY_CONTAINER_CLASS(klass)->choose_iommu_type = test_v1_choose;
+}
+
+/* A raw UNMAP_DMA; the bytes the kernel unmapped, or -errno */
+static gint64
+raw_unmap(Fixture *f, HiodContainer *c, guint64 iova, guint64 size)
+{
+	struct hiod_vfio_iommu_type1_dma_unmap u = {.iova = iova, .size = size};
+	g_autoptr(GError) error = NULL;
+	if (hiod_kernel_ioctl(f->ctx, hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(c)),
+			      HIOD_IOC(VFIO_IOMMU_UNMAP_DMA), &u, sizeof(u), &error) < 0)
+		return -errno;
+	return (gint64)u.size;
+}
+
+/* whether the edu's write to @iova reached @page (which is refilled first) */
+static gboolean
+edu_write_lands(HiodEdu *edu, guint64 iova, guint8 *page)
+{
+	g_autoptr(GError) error = NULL;
+	memset(page, 0xa5, 64);
+	g_assert_true(hiod_edu_dma(edu, iova, 64, TRUE, 5000, &error));
+	g_assert_no_error(error);
+	return page[0] != 0xa5;
+}
+
+/* Defect 9, the kernel's side: neither type1 v2 nor v1 splits a mapping
+ * (v2: EINVAL; v1: 0 bytes for a range that starts inside, the whole mapping
+ * for one that starts at it), so a partial unmap of one mapping unmaps it
+ * whole and maps the kept parts back. After it, the edu reaches the kept
+ * parts and not the middle. */
+static void
+test_partial_unmap(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) device = NULL;
+	guint8 *buf = buffer_new(4 * PG, 0);
+	const guint64 iova = 0x600000;
+	HiodEdu edu;
+
+	if (!have_device(EDU_A))
+		return;
+	for (guint v = 2; v >= 1; v--) {
+		g_autoptr(HiodContainer) container = v == 2 ? hiod_legacy_container_new(f->ctx)
+							    : g_object_new(TEST_TYPE_V1_CONTAINER, "context", f->ctx, NULL);
+		g_autoptr(HiodVfioDevice) d = hiod_vfio_device_new(f->ctx, EDU_A, &error);
+		g_assert_no_error(error);
+		g_assert_true(hiod_vfio_device_attach(d, container, 0, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(hiod_legacy_container_get_iommu_type(HIOD_LEGACY_CONTAINER(container)), ==,
+				 v == 2 ? 3 : 1);
+		g_assert_true(hiod_edu_init(&edu, d, &error));
+		g_assert_true(hiod_container_dma_map(container, iova, 4 * PG, buf, 0, &error));
+		g_assert_no_error(error);
+		if (v == 2) {
+			g_assert_cmpint(raw_unmap(f, container, iova + PG, PG), ==, -EINVAL);
+		} else {
+			g_assert_cmpint(raw_unmap(f, container, iova + PG, PG), ==, 0);
+			g_assert_true(edu_write_lands(&edu, iova + PG, buf + PG)); /* still mapped */
+		}
+		g_test_message("type1 v%u: unmapping the 2nd 4 KiB of a 16 KiB mapping: %s", v,
+			       v == 2 ? "EINVAL" : "success, 0 bytes unmapped");
+		/* hiod: the middle goes, the kept parts work */
+		g_assert_true(hiod_container_dma_unmap(container, iova + PG, PG, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(hiod_container_get_n_mappings(container), ==, 2);
+		g_assert_true(edu_write_lands(&edu, iova, buf));
+		g_assert_true(edu_write_lands(&edu, iova + 2 * PG, buf + 2 * PG));
+		g_assert_true(edu_write_lands(&edu, iova + 3 * PG, buf + 3 * PG));
+		g_assert_false(edu_write_lands(&edu, iova + PG, buf + PG));
+		if (v == 1) {
+			/* a range that starts at a mapping takes it whole, past its end */
+			g_assert_cmpint(raw_unmap(f, container, iova + 2 * PG, PG), ==, 2 * PG);
+			g_assert_false(edu_write_lands(&edu, iova + 3 * PG, buf + 3 * PG));
+			g_test_message("type1 v1: unmapping 4 KiB at the start of an 8 KiB mapping unmaps 8 KiB");
+		}
+		hiod_vfio_device_detach(d);
+	}
+	(void)device;
+	munmap(buf, 4 * PG);
+}
+
 static void
 test_host_iommu_device(Fixture *f, gconstpointer data)
 {
@@ -742,6 +932,8 @@ main(int argc, char **argv)
 	ADD("two-groups-one-container", test_two_groups);
 	ADD("group-join-rereads-info", test_group_join_rereads_info);
 	ADD("dirty-bitmap", test_dirty);
+	ADD("dirty-window-halves", test_dirty_window_halves);
+	ADD("partial-unmap", test_partial_unmap);
 	ADD("host-iommu-device", test_host_iommu_device);
 	ADD("bad-input", test_bad_input);
 	ADD("not-bound", test_not_bound);
