@@ -97,7 +97,11 @@ G_DECLARE_DERIVABLE_TYPE(HiodContainer, hiod_container, HIOD, CONTAINER, GObject
  *   support: a backend starts what can track (and succeeds doing nothing
  *   when nothing can).
  * @query_dirty_bitmap: Optional. Fills @bitmap (bit n = page @iova + n *
- *   @page_size; the caller zeroes it) from the IOMMU's dirty state.
+ *   @page_size; the caller zeroes it) from the IOMMU's dirty state. A
+ *   backend without @dma_unmap_dirty is also called from
+ *   hiod_container_dma_unmap_dirty() with the mapping index locked (and
+ *   %HIOD_DIRTY_FLAGS_NO_CLEAR; %HIOD_ERROR_NOT_SUPPORTED makes it ask
+ *   again without), so its query must not take the index lock itself.
  * @pci_hot_reset: Optional. Resets @device's bus or slot, proving ownership
  *   of every affected device the way the backend requires.
  * @add_window: Optional (sPAPR). Makes a DMA window covering [@iova, @iova +
