@@ -10,7 +10,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <glib/gstdio.h>
 
@@ -612,6 +614,216 @@ test_hot_reset(Fixture *f, gconstpointer data)
 	hiod_vfio_device_detach(d);
 }
 
+/* kernel-side faults ---------------------------------------------------------- */
+
+/* The iommufd selftest kernel's fault injection (debugfs fail_iommufd): with
+ * probability 100, times 1 and space N, the Nth iommufd_should_fail() call of
+ * this task (task-filter, /proc/self/make-it-fail) fails. verbose 2 puts the
+ * failing call's stack in the kernel log, read back from /dev/kmsg. */
+#define FAIL_DIR "/sys/kernel/debug/fail_iommufd"
+
+static void
+write_knob(const gchar *path, const gchar *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, value, strlen(value)), ==, (gssize)strlen(value));
+	close(fd);
+}
+
+static void
+fail_knob(const gchar *knob, const gchar *value)
+{
+	g_autofree gchar *path = g_build_filename(FAIL_DIR, knob, NULL);
+	write_knob(path, value);
+}
+
+static gint64
+fail_knob_read(const gchar *knob)
+{
+	g_autofree gchar *path = g_build_filename(FAIL_DIR, knob, NULL);
+	g_autofree gchar *s = NULL;
+	g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+	return g_ascii_strtoll(s, NULL, 10);
+}
+
+/* arms the fault at this task's @nth call */
+static void
+fail_arm(guint nth)
+{
+	g_autofree gchar *space = g_strdup_printf("%u", nth);
+	fail_knob("times", "0");
+	fail_knob("space", space);
+	fail_knob("times", "1");
+}
+
+/* disarms; whether the armed fault was hit */
+static gboolean
+fail_disarm(void)
+{
+	gboolean hit = fail_knob_read("times") == 0;
+	fail_knob("times", "0");
+	return hit;
+}
+
+/* the kernel functions below iommufd_should_fail() in the last fault's stack,
+ * from the kernel log records read since @kmsg was last drained */
+static gchar *
+kmsg_failed_call(int kmsg)
+{
+	g_autoptr(GString) calls = g_string_new(NULL);
+	gchar rec[2048];
+	gssize n;
+	gint frames = -1;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		const gchar *msg;
+		gchar *end;
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (msg == NULL)
+			continue;
+		msg++;
+		while (*msg == ' ' || *msg == '?')
+			msg++;
+		if (g_str_has_prefix(msg, "iommufd_should_fail")) {
+			g_string_truncate(calls, 0);
+			frames = 0;
+			continue;
+		}
+		if (frames < 0 || frames >= 3)
+			continue;
+		end = strchr(msg, '+');
+		if (end == NULL)
+			continue;
+		*end = '\0';
+		g_string_append_printf(calls, "%s%s", frames++ ? " <- " : "", msg);
+	}
+	return calls->len ? g_string_free(g_steal_pointer(&calls), FALSE) : g_strdup("(no stack in the kernel log)");
+}
+
+/* Every id from @first on is free (IOMMU_DESTROY answers ENOENT) */
+static void
+assert_ids_free(HiodIommufdBackend *be, guint32 first)
+{
+	assert_no_objects_after(be, first - 1);
+}
+
+/* Attach (bind, IOAS, HWPT, attach) and then map fail in the kernel at each
+ * of their fault points in turn, until they succeed: each failure is a clear
+ * error, and leaves no fd, no IOAS/HWPT/device object and no mapping behind;
+ * the device then attaches and does DMA. */
+static void
+test_kernel_faults(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	const gsize len = 64 * PG;
+	guint8 *buf = buffer_new(len, 0x5a);
+	guint fds, n, hits = 0;
+	guint32 first;
+	int kmsg;
+	HiodEdu edu = {0};
+
+	g_assert_true(g_file_test(FAIL_DIR, G_FILE_TEST_IS_DIR));
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	g_assert_cmpint(kmsg, >=, 0);
+	lseek(kmsg, 0, SEEK_END);
+	write_knob("/proc/self/make-it-fail", "1");
+	fail_knob("times", "0");
+	fail_knob("probability", "100");
+	fail_knob("interval", "1");
+	fail_knob("verbose", "2");
+	fail_knob("verbose_ratelimit_burst", "1000");
+	fail_knob("task-filter", "Y");
+
+	/* the iommufd stays open across the attempts so that its ids can be checked */
+	g_assert_true(hiod_iommufd_backend_connect(be, &error));
+	g_assert_no_error(error);
+	first = probe_id(be);
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	for (n = 1; n <= 64; n++) {
+		gboolean ok, hit;
+		g_clear_error(&error);
+		fail_arm(n);
+		ok = hiod_vfio_device_attach(d, c, 0, &error);
+		hit = fail_disarm();
+		if (ok && !hit)
+			break;
+		if (ok) {
+			g_autofree gchar *call = kmsg_failed_call(kmsg);
+			g_test_message("attach, fault %u (%s): absorbed, attached", n, call);
+			hiod_vfio_device_detach(d);
+		} else {
+			g_autofree gchar *call = kmsg_failed_call(kmsg);
+			g_assert_true(hit);
+			g_assert_nonnull(error);
+			g_test_message("attach, fault %u (%s): %s", n, call, error->message);
+			g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), ==, 0);
+		}
+		hits++;
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		assert_ids_free(be, first);
+	}
+	g_assert_cmpuint(n, <=, 64);
+	g_assert_cmpuint(hits, >, 0);
+	g_test_message("attach: %u kernel fault points, then attached", hits);
+	g_assert_no_error(error);
+
+	/* map: the same walk; a failed map leaves the IOVA free (the final map there
+	 * would be refused as an overlap otherwise) */
+	fds = hiod_context_get_open_fd_count(f->ctx);
+	first = probe_id(be);
+	hits = 0;
+	for (n = 1; n <= 64; n++) {
+		gboolean ok, hit;
+		g_clear_error(&error);
+		fail_arm(n);
+		ok = hiod_container_dma_map(c, 0x400000, len, buf, 0, &error);
+		hit = fail_disarm();
+		if (ok && !hit)
+			break;
+		if (ok) {
+			g_autofree gchar *call = kmsg_failed_call(kmsg);
+			g_test_message("map, fault %u (%s): absorbed, mapped", n, call);
+			g_assert_true(hiod_container_dma_unmap(c, 0x400000, len, &error));
+			g_assert_no_error(error);
+		} else {
+			g_autofree gchar *call = kmsg_failed_call(kmsg);
+			g_assert_true(hit);
+			g_assert_nonnull(error);
+			g_test_message("map, fault %u (%s): %s", n, call, error->message);
+		}
+		hits++;
+		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		assert_ids_free(be, first);
+	}
+	g_assert_cmpuint(n, <=, 64);
+	g_assert_cmpuint(hits, >, 0);
+	g_test_message("map: %u kernel fault points, then mapped", hits);
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	g_assert_true(hiod_container_dma_unmap(c, 0x400000, len, &error));
+	g_assert_no_error(error);
+
+	/* everything still works */
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+	fail_knob("task-filter", "N");
+	fail_knob("probability", "0");
+	fail_knob("verbose", "1");
+	hiod_vfio_device_detach(d);
+	hiod_iommufd_backend_disconnect(be);
+	close(kmsg);
+	munmap(buf, len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -626,6 +838,7 @@ main(int argc, char **argv)
 	ADD("both-backends", test_both_backends);
 	ADD("bad-input", test_bad_input);
 	ADD("hot-reset", test_hot_reset);
+	ADD("kernel-faults", test_kernel_faults);
 	g_test_add_func("/iommufd/no-dev-iommu", test_no_dev_iommu);
 	g_test_add_func("/iommufd/hiodctl", test_hiodctl);
 	return g_test_run();
