@@ -473,6 +473,91 @@ test_anonymous_memory(void)
 	mem_clear(&m);
 }
 
+/* The mapping limit ------------------------------------------------------------ */
+
+/* vhost-vdpa keeps at most max_iotlb_entries (a vhost_vdpa parameter, 2048
+ * unless set at boot) IOTLB entries per address space and refuses the next
+ * UPDATE (ENOSPC inside, EFAULT from write()). The container's limit is the
+ * kernel's: it maps exactly that many and refuses the next itself, clearly. */
+static void
+test_mapping_limit(void)
+{
+	g_autoptr(HiodContext) ctx = hiod_context_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVdpaDevice) dev = open_vdpa(ctx);
+	g_autoptr(HiodContainer) c = hiod_vdpa_container_new(dev, &error);
+	g_autofree gchar *param = NULL;
+	guint limit, i;
+	guint8 *two;
+	Mem m, other;
+	gint64 t0;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents("/sys/module/vhost_vdpa/parameters/max_iotlb_entries", &param,
+					  NULL, NULL));
+	limit = (guint)g_ascii_strtoull(param, NULL, 10);
+	g_test_message("vhost_vdpa max_iotlb_entries: %u; the container's limit: %u", limit,
+		       hiod_container_get_max_mappings(c));
+	g_assert_cmpuint(limit, >, 1);
+	mem_init(&m, (limit + 1) * 4096);
+#define LIMIT_IOVA(i) (0x1000000 + (guint64)(i) * 0x2000)
+	t0 = g_get_monotonic_time();
+	for (i = 0; i < limit; i++) {
+		if (!hiod_container_dma_map(c, LIMIT_IOVA(i), 4096, m.mem + i * 4096, 0, &error))
+			g_error("map %u of %u: %s", i + 1, limit, error->message);
+	}
+	g_test_message("%u mappings in %" G_GINT64_FORMAT " ms", limit, (g_get_monotonic_time() - t0) / 1000);
+	/* one more: the container refuses it before the kernel */
+	g_assert_false(hiod_container_dma_map(c, LIMIT_IOVA(limit), 4096, m.mem + limit * 4096, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_test_message("container: %s", error->message);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, limit);
+	/* the kernel's own limit is the same */
+	g_assert_false(hiod_vdpa_device_dma_map(dev, LIMIT_IOVA(limit), 4096, m.mem + limit * 4096, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "EFAULT"));
+	g_test_message("kernel: %s", error->message);
+	g_clear_error(&error);
+	/* one unmapped: room for one more, in both */
+	g_assert_true(hiod_container_dma_unmap(c, LIMIT_IOVA(0), 4096, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_dma_map(c, LIMIT_IOVA(limit), 4096, m.mem + limit * 4096, 0, &error));
+	g_assert_no_error(error);
+	g_assert_false(hiod_vdpa_device_dma_map(dev, LIMIT_IOVA(0), 4096, m.mem, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+
+	/* The kernel counts IOTLB entries, not UPDATEs: one mapping over two VMAs
+	 * (two memfds side by side) takes two. With room for one, the container lets
+	 * it through, the kernel refuses it whole and the container stays as it was. */
+	g_assert_true(hiod_container_dma_unmap(c, LIMIT_IOVA(limit), 4096, &error));
+	two = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(two != MAP_FAILED);
+	mem_init(&other, 4096);
+	g_assert_true(mmap(two, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m.fd,
+			   (off_t)limit * 4096) == two);
+	g_assert_true(mmap(two + 4096, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, other.fd, 0) ==
+		      two + 4096);
+	g_assert_false(hiod_container_dma_map(c, LIMIT_IOVA(limit), 2 * 4096, two, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "max_iotlb_entries"));
+	g_test_message("two VMAs with room for one entry: %s", error->message);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, limit - 1);
+	g_assert_true(hiod_container_dma_map(c, LIMIT_IOVA(limit), 4096, two, 0, &error));
+	g_assert_no_error(error);
+	munmap(two, 2 * 4096);
+	mem_clear(&other);
+	g_assert_true(hiod_container_dma_unmap_all(c, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_vdpa_device_dma_map(dev, LIMIT_IOVA(0), 4096, m.mem, 0, &error));
+	g_assert_true(hiod_vdpa_device_dma_unmap(dev, 0, G_MAXUINT64, &error));
+	g_assert_no_error(error);
+#undef LIMIT_IOVA
+	mem_clear(&m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -482,6 +567,7 @@ main(int argc, char **argv)
 	g_test_add_func("/vm/vdpa/missing-features", test_missing_features);
 	g_test_add_func("/vm/vdpa/map-unmap", test_map_unmap);
 	g_test_add_func("/vm/vdpa/batch", test_batch);
+	g_test_add_func("/vm/vdpa/mapping-limit", test_mapping_limit);
 	g_test_add_func("/vm/vdpa/anonymous-memory", test_anonymous_memory);
 	g_test_add_func("/vm/vdpa/datapath", test_datapath);
 #if HIOD_HAVE_LEGACY_VFIO
