@@ -499,6 +499,14 @@ test_mapping_limit(void)
 	g_test_message("vhost_vdpa max_iotlb_entries: %u; the container's limit: %u", limit,
 		       hiod_container_get_max_mappings(c));
 	g_assert_cmpuint(limit, >, 1);
+	g_assert_cmpuint(hiod_container_get_max_mappings(c), ==, limit);
+	if (limit > 64) {
+		/* vdpa_sim copies the whole table at each UPDATE: thousands one by one
+		 * take minutes under TCG. The walk runs with the limit lowered at boot
+		 * (the x86-vdpa-iotlb-limit test). */
+		g_test_message("limit %u: the walk runs with vhost_vdpa.max_iotlb_entries=16", limit);
+		return;
+	}
 	mem_init(&m, (limit + 1) * 4096);
 #define LIMIT_IOVA(i) (0x1000000 + (guint64)(i) * 0x2000)
 	t0 = g_get_monotonic_time();
