@@ -26,6 +26,8 @@ typedef struct {
 	ssize_t (*pwrite)(gpointer user_data, int fd, const void *buf, size_t len, off_t offset);
 	ssize_t (*read)(gpointer user_data, int fd, void *buf, size_t len);
 	ssize_t (*write)(gpointer user_data, int fd, const void *buf, size_t len);
+	/* eventfd(2) (EFD_CLOEXEC | EFD_NONBLOCK); NULL: the kernel has none (ENOSYS) */
+	int (*eventfd)(gpointer user_data, unsigned int initval, int flags);
 } HiodKernelOps;
 
 /* The request's name and number: hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_GET_API_VERSION), ...) */
@@ -50,6 +52,9 @@ gboolean hiod_kernel_pwrite(HiodContext *ctx, gint fd, gconstpointer buf, gsize 
 			    goffset offset, GError **error);
 gssize hiod_kernel_read(HiodContext *ctx, gint fd, gpointer buf, gsize len, GError **error);
 gboolean hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GError **error);
+/* A new non-blocking, close-on-exec eventfd (counted like an opened fd; close it
+ * with hiod_kernel_close()); fault injection name "eventfd". */
+gint hiod_kernel_eventfd(HiodContext *ctx, GError **error);
 
 /* The mainline kernel ("6.7") that added an ioctl request, by its name
  * ("IOMMU_HWPT_GET_DIRTY_BITMAP"); %NULL when not known. An ENOTTY answer to

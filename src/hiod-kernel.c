@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -87,6 +88,12 @@ real_write(gpointer data, int fd, const void *buf, size_t len)
 	return write(fd, buf, len);
 }
 
+static int
+real_eventfd(gpointer data, unsigned int initval, int flags)
+{
+	return eventfd(initval, flags);
+}
+
 static const HiodKernelOps real_ops = {
 	.open = real_open,
 	.close = real_close,
@@ -97,6 +104,7 @@ static const HiodKernelOps real_ops = {
 	.pwrite = real_pwrite,
 	.read = real_read,
 	.write = real_write,
+	.eventfd = real_eventfd,
 };
 
 static void
@@ -628,4 +636,30 @@ hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GErro
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gint
+hiod_kernel_eventfd(HiodContext *ctx, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "eventfd", NULL);
+	gint fd = -1;
+
+	if (errnum == 0) {
+		if (k->ops->eventfd == NULL) {
+			errnum = ENOSYS;
+		} else {
+			fd = k->ops->eventfd(k->ops_data, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+			errnum = fd < 0 ? errno : 0;
+		}
+	}
+	g_debug("eventfd = %d%s%s", fd, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
+	if (fd < 0) {
+		hiod_kernel_set_error(error, errnum, "making an eventfd");
+		return -1;
+	}
+	g_mutex_lock(&k->mutex);
+	k->open_fds++;
+	g_mutex_unlock(&k->mutex);
+	return fd;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -37,6 +38,18 @@ typedef struct {
 	gsize size;
 } HiodRegionMap;
 
+/* vfio-pci's IRQ indexes (INTx, MSI, MSI-X, ERR, REQ) and MSI-X's 2048 vectors */
+#define HIOD_VFIO_DEVICE_MAX_IRQS HIOD_VFIO_PCI_NUM_IRQS
+#define HIOD_VFIO_DEVICE_MAX_IRQ_VECTORS 2048u
+
+typedef struct {
+	guint n;	  /* enabled vectors, 0: disabled */
+	gint *fds;	  /* n eventfds, -1 for a vector without a trigger */
+	gint resample_fd; /* INTx's unmask eventfd, -1 */
+} HiodVfioIrqState;
+
+typedef struct _HiodVfioIrqSource HiodVfioIrqSource;
+
 struct _HiodVfioDevice {
 	GObject parent_instance;
 	HiodContext *ctx;
@@ -50,7 +63,11 @@ struct _HiodVfioDevice {
 	guint32 devid;
 	guint32 hwpt_id;
 	GArray *maps; /* HiodRegionMap */
+	HiodVfioIrqState irqs[HIOD_VFIO_DEVICE_MAX_IRQS];
+	GPtrArray *irq_sources; /* HiodVfioIrqSource, ref'd */
 };
+
+static void hiod_vfio_irq_release_all(HiodVfioDevice *self);
 
 static void hiod_vfio_device_assigned_iface_init(HiodAssignedDeviceInterface *iface);
 
@@ -326,6 +343,7 @@ hiod_vfio_device_set_fd(HiodVfioDevice *self, gint fd)
 	if (self->fd == fd)
 		return;
 	if (self->fd >= 0) {
+		hiod_vfio_irq_release_all(self);
 		for (guint i = 0; i < self->maps->len; i++) {
 			HiodRegionMap *m = &g_array_index(self->maps, HiodRegionMap, i);
 			hiod_kernel_munmap(self->ctx, m->addr, m->size);
@@ -765,6 +783,713 @@ hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder)
 	json_builder_end_object(builder);
 }
 
+/* interrupts ------------------------------------------------------------------------ */
+
+/*
+ * Each IRQ index hiod enabled has one eventfd per vector (-1 for a vector
+ * whose trigger was removed) that hiod made through the chokepoint and owns:
+ * it is closed when the vector is changed or removed, the index disabled, or
+ * the device released. The kernel's semantics are vfio-pci's
+ * (drivers/vfio/pci/vfio_pci_intrs.c): INTx, MSI and MSI-X exclude each
+ * other; INTx is masked by the kernel when it fires and stays masked until
+ * it is unmasked (an ioctl, or a write to the resample eventfd); MSI and
+ * MSI-X vectors cannot be masked through VFIO.
+ */
+
+struct _HiodVfioIrqSource {
+	GSource parent;
+	HiodVfioDevice *device; /* not owned: the device destroys its sources */
+	guint index;
+	guint vector;
+	gpointer tag;
+};
+
+static const gchar *const hiod_vfio_irq_names[] = {"INTx", "MSI", "MSI-X", "ERR", "REQ"};
+
+/**
+ * hiod_vfio_irq_index_to_string:
+ * @index: an IRQ index
+ *
+ * Gets the index's name as vfio-pci documents it ("INTx", "MSI", "MSI-X", "ERR", "REQ").
+ *
+ * Returns: the name, or "IRQ" for an index vfio-pci does not define
+ *
+ * Since: 0.1
+ */
+const gchar *
+hiod_vfio_irq_index_to_string(guint index)
+{
+	return index < G_N_ELEMENTS(hiod_vfio_irq_names) ? hiod_vfio_irq_names[index] : "IRQ";
+}
+
+static gboolean
+hiod_vfio_irq_check_index(HiodVfioDevice *self, guint index, GError **error)
+{
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	if (index >= self->num_irqs || index >= HIOD_VFIO_DEVICE_MAX_IRQS) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "%s has %u IRQ indexes, no index %u", hiod_vfio_device_get_name(self),
+			    self->num_irqs, index);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_get_irq_info:
+ * @self: an attached #HiodVfioDevice
+ * @index: the IRQ index (a #HiodVfioIrqIndex)
+ * @info: (out caller-allocates): the index's info
+ * @error: return location for a #GError
+ *
+ * Asks the kernel about one IRQ index (VFIO_DEVICE_GET_IRQ_INFO): its flags
+ * and how many vectors it has (0 when the device has none of this kind).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_get_irq_info(HiodVfioDevice *self, guint index, HiodVfioIrqInfo *info,
+			      GError **error)
+{
+	struct hiod_vfio_irq_info ii = {.index = index};
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	g_return_val_if_fail(info != NULL, FALSE);
+	if (!hiod_vfio_irq_check_index(self, index, error))
+		return FALSE;
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_IRQ_INFO), &ii,
+			      sizeof(ii), error) < 0) {
+		g_prefix_error(error, "%s %s IRQ info: ", hiod_vfio_device_get_name(self),
+			       hiod_vfio_irq_index_to_string(index));
+		return FALSE;
+	}
+	if (ii.count > HIOD_VFIO_DEVICE_MAX_IRQ_VECTORS) {
+		hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_IRQ_INFO",
+					  "index %u has %u vectors, more than the %u PCI allows", index,
+					  ii.count, HIOD_VFIO_DEVICE_MAX_IRQ_VECTORS);
+		g_prefix_error(error, "%s: ", hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
+	info->index = index;
+	info->flags = ii.flags;
+	info->count = ii.count;
+	return TRUE;
+}
+
+/* VFIO_DEVICE_SET_IRQS with @n eventfds (-1: none) for vectors [start, start + n) */
+static gboolean
+hiod_vfio_irq_set(HiodVfioDevice *self, guint index, guint32 action, guint start, guint n,
+		  const gint *fds, GError **error)
+{
+	gsize argsz = sizeof(struct hiod_vfio_irq_set) + (gsize)n * sizeof(gint32);
+	g_autofree struct hiod_vfio_irq_set *set = g_malloc0(argsz);
+
+	set->flags = action | (fds != NULL ? HIOD_VFIO_IRQ_SET_DATA_EVENTFD : HIOD_VFIO_IRQ_SET_DATA_NONE);
+	set->index = index;
+	set->start = start;
+	set->count = n;
+	for (guint i = 0; fds != NULL && i < n; i++) {
+		gint32 fd = fds[i];
+		memcpy(set->data + i * sizeof(gint32), &fd, sizeof(fd));
+	}
+	if (fds == NULL)
+		argsz = sizeof(struct hiod_vfio_irq_set);
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_SET_IRQS), set, argsz,
+			      error) < 0) {
+		g_prefix_error(error, "%s %s vectors %u..%u: ", hiod_vfio_device_get_name(self),
+			       hiod_vfio_irq_index_to_string(index), start, start + MAX(n, 1) - 1);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+hiod_vfio_irq_destroy_sources(HiodVfioDevice *self, guint index, gint vector)
+{
+	for (guint i = self->irq_sources->len; i > 0; i--) {
+		HiodVfioIrqSource *s = g_ptr_array_index(self->irq_sources, i - 1);
+		if (s->index != index || (vector >= 0 && s->vector != (guint)vector))
+			continue;
+		s->device = NULL;
+		g_source_destroy((GSource *)s);
+		g_ptr_array_remove_index(self->irq_sources, i - 1);
+	}
+}
+
+/* Moves the watches of (index, vector) to @fd (-1: destroys them). */
+static void
+hiod_vfio_irq_retarget_sources(HiodVfioDevice *self, guint index, guint vector, gint fd)
+{
+	if (fd < 0) {
+		hiod_vfio_irq_destroy_sources(self, index, (gint)vector);
+		return;
+	}
+	for (guint i = 0; i < self->irq_sources->len; i++) {
+		HiodVfioIrqSource *s = g_ptr_array_index(self->irq_sources, i);
+		if (s->index != index || s->vector != vector || g_source_is_destroyed((GSource *)s))
+			continue;
+		g_source_remove_unix_fd((GSource *)s, s->tag);
+		s->tag = g_source_add_unix_fd((GSource *)s, fd, G_IO_IN);
+	}
+}
+
+/* Closes what hiod holds for @index; the kernel's side must already be gone. */
+static void
+hiod_vfio_irq_forget(HiodVfioDevice *self, guint index)
+{
+	HiodVfioIrqState *st = &self->irqs[index];
+	hiod_vfio_irq_destroy_sources(self, index, -1);
+	for (guint i = 0; i < st->n; i++)
+		hiod_kernel_close(self->ctx, st->fds[i]);
+	g_clear_pointer(&st->fds, g_free);
+	st->n = 0;
+	hiod_kernel_close(self->ctx, st->resample_fd);
+	st->resample_fd = -1;
+}
+
+/* On release: every enabled index disabled (errors ignored: closing the
+ * device fd tears the rest down), every eventfd closed. */
+static void
+hiod_vfio_irq_release_all(HiodVfioDevice *self)
+{
+	for (guint i = 0; i < HIOD_VFIO_DEVICE_MAX_IRQS; i++) {
+		if (self->irqs[i].n == 0)
+			continue;
+		hiod_vfio_irq_set(self, i, HIOD_VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL, NULL);
+		hiod_vfio_irq_forget(self, i);
+	}
+}
+
+/**
+ * hiod_vfio_device_enable_irq:
+ * @self: an attached #HiodVfioDevice
+ * @index: the IRQ index (a #HiodVfioIrqIndex)
+ * @count: how many vectors, from vector 0 (INTx, ERR and REQ have one)
+ * @error: return location for a #GError
+ *
+ * Enables @count vectors of @index, each signalling an eventfd that hiod
+ * makes and owns (hiod_vfio_device_get_irq_fd()). A device uses one of INTx,
+ * MSI and MSI-X at a time: enabling one while another is enabled is refused
+ * (%HIOD_ERROR_INVALID_STATE), and so is an index already enabled (change a
+ * vector with hiod_vfio_device_set_irq_vector(), or disable it first). An
+ * index or count the device does not have is %HIOD_ERROR_INVALID_ARGUMENT.
+ * On failure no eventfd and no kernel trigger is left.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_enable_irq(HiodVfioDevice *self, guint index, guint count, GError **error)
+{
+	HiodVfioIrqInfo info;
+	HiodVfioIrqState *st;
+	g_autofree gint *fds = NULL;
+	guint made = 0;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_device_get_irq_info(self, index, &info, error))
+		return FALSE;
+	st = &self->irqs[index];
+	if (info.count == 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s has no %s interrupt (the kernel reports 0 vectors for it)",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
+		return FALSE;
+	}
+	if (count == 0 || count > info.count) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s has %u %s vector%s, so %u cannot be enabled (1 to %u)",
+			    hiod_vfio_device_get_name(self), info.count,
+			    hiod_vfio_irq_index_to_string(index), info.count == 1 ? "" : "s", count,
+			    info.count);
+		return FALSE;
+	}
+	if (!(info.flags & HIOD_VFIO_IRQ_INFO_EVENTFD)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s %s cannot signal an eventfd (flags 0x%x)", hiod_vfio_device_get_name(self),
+			    hiod_vfio_irq_index_to_string(index), info.flags);
+		return FALSE;
+	}
+	if (st->n != 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s %s already has %u vector%s enabled: change one with "
+			    "set_irq_vector, or disable the index first",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index), st->n,
+			    st->n == 1 ? "" : "s");
+		return FALSE;
+	}
+	if (index <= HIOD_VFIO_PCI_MSIX_IRQ_INDEX) {
+		for (guint other = 0; other <= HIOD_VFIO_PCI_MSIX_IRQ_INDEX; other++) {
+			if (other == index || self->irqs[other].n == 0)
+				continue;
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+				    "%s has %s enabled: a device uses one of INTx, MSI and MSI-X at a "
+				    "time, so disable %s before enabling %s",
+				    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(other),
+				    hiod_vfio_irq_index_to_string(other), hiod_vfio_irq_index_to_string(index));
+			return FALSE;
+		}
+	}
+	fds = g_new(gint, count);
+	for (made = 0; made < count; made++) {
+		fds[made] = hiod_kernel_eventfd(self->ctx, error);
+		if (fds[made] < 0) {
+			g_prefix_error(error, "%s %s vector %u: ", hiod_vfio_device_get_name(self),
+				       hiod_vfio_irq_index_to_string(index), made);
+			goto fail;
+		}
+	}
+	if (!hiod_vfio_irq_set(self, index, HIOD_VFIO_IRQ_SET_ACTION_TRIGGER, 0, count, fds, error))
+		goto fail;
+	st->fds = g_steal_pointer(&fds);
+	st->n = count;
+	return TRUE;
+fail:
+	for (guint i = 0; i < made; i++)
+		hiod_kernel_close(self->ctx, fds[i]);
+	return FALSE;
+}
+
+static gboolean
+hiod_vfio_irq_check_vector(HiodVfioDevice *self, guint index, guint vector, GError **error)
+{
+	if (!hiod_vfio_irq_check_index(self, index, error))
+		return FALSE;
+	if (self->irqs[index].n == 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "%s %s is not enabled",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
+		return FALSE;
+	}
+	if (vector >= self->irqs[index].n) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s %s has %u vector%s enabled, no vector %u",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index),
+			    self->irqs[index].n, self->irqs[index].n == 1 ? "" : "s", vector);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_set_irq_vector:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled IRQ index
+ * @vector: one of its enabled vectors
+ * @enable: %TRUE: give the vector a new eventfd; %FALSE: remove its trigger
+ * @error: return location for a #GError
+ *
+ * Changes one vector while the others stay as they are. With @enable the
+ * vector signals a new eventfd (the old one, if any, is closed once the
+ * kernel moved over; watches follow the vector); without, the kernel frees
+ * the vector's interrupt and its eventfd is closed (watches on it end). The
+ * index stays enabled either way. On failure the vector is as it was.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_set_irq_vector(HiodVfioDevice *self, guint index, guint vector, gboolean enable,
+				GError **error)
+{
+	HiodVfioIrqState *st;
+	gint fd = -1;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_irq_check_vector(self, index, vector, error))
+		return FALSE;
+	st = &self->irqs[index];
+	if (enable) {
+		fd = hiod_kernel_eventfd(self->ctx, error);
+		if (fd < 0) {
+			g_prefix_error(error, "%s %s vector %u: ", hiod_vfio_device_get_name(self),
+				       hiod_vfio_irq_index_to_string(index), vector);
+			return FALSE;
+		}
+	}
+	if (!hiod_vfio_irq_set(self, index, HIOD_VFIO_IRQ_SET_ACTION_TRIGGER, vector, 1, &fd, error)) {
+		hiod_kernel_close(self->ctx, fd);
+		return FALSE;
+	}
+	hiod_vfio_irq_retarget_sources(self, index, vector, fd);
+	hiod_kernel_close(self->ctx, st->fds[vector]);
+	st->fds[vector] = fd;
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_disable_irq:
+ * @self: an attached #HiodVfioDevice
+ * @index: the IRQ index
+ * @error: return location for a #GError
+ *
+ * Disables every vector of @index (and INTx's resample eventfd) and closes
+ * their eventfds; watches on them end. Disabling an index that is not
+ * enabled does nothing. Should the kernel refuse, hiod keeps its eventfds
+ * (the kernel may still signal them) and says why.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_disable_irq(HiodVfioDevice *self, guint index, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_irq_check_index(self, index, error))
+		return FALSE;
+	if (self->irqs[index].n == 0)
+		return TRUE;
+	if (!hiod_vfio_irq_set(self, index, HIOD_VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL, error))
+		return FALSE;
+	hiod_vfio_irq_forget(self, index);
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_device_get_irq_enabled_count:
+ * @self: a #HiodVfioDevice
+ * @index: the IRQ index
+ *
+ * Gets how many vectors of @index hiod enabled (0: not enabled).
+ *
+ * Returns: the number of enabled vectors
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vfio_device_get_irq_enabled_count(HiodVfioDevice *self, guint index)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), 0);
+	return index < HIOD_VFIO_DEVICE_MAX_IRQS ? self->irqs[index].n : 0;
+}
+
+/**
+ * hiod_vfio_device_get_irq_fd:
+ * @self: a #HiodVfioDevice
+ * @index: the IRQ index
+ * @vector: the vector
+ *
+ * Gets the eventfd a vector signals, for a caller's own poll loop or a
+ * VMM's irqfd. hiod owns it: do not close it; it is valid until the vector
+ * is changed or removed, the index disabled, or the device released.
+ *
+ * Returns: the eventfd, or -1 when the vector is not enabled
+ *
+ * Since: 0.1
+ */
+gint
+hiod_vfio_device_get_irq_fd(HiodVfioDevice *self, guint index, guint vector)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), -1);
+	if (index >= HIOD_VFIO_DEVICE_MAX_IRQS || vector >= self->irqs[index].n)
+		return -1;
+	return self->irqs[index].fds[vector];
+}
+
+static gboolean
+hiod_vfio_irq_mask(HiodVfioDevice *self, guint index, guint32 action, GError **error)
+{
+	HiodVfioIrqInfo info;
+	const gchar *what = action == HIOD_VFIO_IRQ_SET_ACTION_MASK ? "masked" : "unmasked";
+
+	if (!hiod_vfio_device_get_irq_info(self, index, &info, error))
+		return FALSE;
+	if (!(info.flags & HIOD_VFIO_IRQ_INFO_MASKABLE)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s %s cannot be %s through VFIO (not maskable; MSI-X vectors are "
+			    "masked in the device's own MSI-X table)",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index), what);
+		return FALSE;
+	}
+	if (self->irqs[index].n == 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s %s is not enabled, so it cannot be %s", hiod_vfio_device_get_name(self),
+			    hiod_vfio_irq_index_to_string(index), what);
+		return FALSE;
+	}
+	return hiod_vfio_irq_set(self, index, action, 0, 1, NULL, error);
+}
+
+/**
+ * hiod_vfio_device_mask_irq:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled, maskable IRQ index (INTx)
+ * @error: return location for a #GError
+ *
+ * Masks the index's interrupt in the kernel: while masked it does not
+ * signal its eventfd; an interrupt the device raises meanwhile is signalled
+ * on unmask. %HIOD_ERROR_NOT_SUPPORTED for an index that is not maskable.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_mask_irq(HiodVfioDevice *self, guint index, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	return hiod_vfio_irq_mask(self, index, HIOD_VFIO_IRQ_SET_ACTION_MASK, error);
+}
+
+/**
+ * hiod_vfio_device_unmask_irq:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled, maskable IRQ index (INTx)
+ * @error: return location for a #GError
+ *
+ * Unmasks the index's interrupt. INTx is automasked: the kernel masks it
+ * each time it fires, and it fires again only after the driver quieted the
+ * device and unmasked it (this call, or a write to the resample eventfd).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_unmask_irq(HiodVfioDevice *self, guint index, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	return hiod_vfio_irq_mask(self, index, HIOD_VFIO_IRQ_SET_ACTION_UNMASK, error);
+}
+
+/**
+ * hiod_vfio_device_enable_irq_resample:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled, automasked IRQ index (INTx)
+ * @error: return location for a #GError
+ *
+ * Gives a level-triggered index an unmask ("resample") eventfd: writing
+ * to it (an 8-byte count, or a VMM's KVM irqfd resampler) unmasks the
+ * interrupt without an ioctl. hiod owns the eventfd until the index is
+ * disabled or the device released. Calling it again returns the same one.
+ *
+ * Returns: the eventfd, or -1 with @error set
+ *
+ * Since: 0.1
+ */
+gint
+hiod_vfio_device_enable_irq_resample(HiodVfioDevice *self, guint index, GError **error)
+{
+	HiodVfioIrqInfo info;
+	HiodVfioIrqState *st;
+	gint fd;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), -1);
+	if (!hiod_vfio_device_get_irq_info(self, index, &info, error))
+		return -1;
+	st = &self->irqs[index];
+	if (!(info.flags & HIOD_VFIO_IRQ_INFO_AUTOMASKED)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s %s is not level-triggered (not automasked): it needs no resample eventfd",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
+		return -1;
+	}
+	if (st->n == 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s %s is not enabled: enable it before its resample eventfd",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
+		return -1;
+	}
+	if (st->resample_fd >= 0)
+		return st->resample_fd;
+	fd = hiod_kernel_eventfd(self->ctx, error);
+	if (fd < 0)
+		return -1;
+	if (!hiod_vfio_irq_set(self, index, HIOD_VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &fd, error)) {
+		hiod_kernel_close(self->ctx, fd);
+		return -1;
+	}
+	st->resample_fd = fd;
+	return fd;
+}
+
+/**
+ * hiod_vfio_device_wait_irq:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled IRQ index
+ * @vector: an enabled vector
+ * @timeout_ms: how long to wait (0: only look; -1: no limit)
+ * @count: (out) (optional): how often it fired since the last read
+ * @error: return location for a #GError
+ *
+ * Waits until the vector's eventfd fired and reads (clears) its counter.
+ * %HIOD_ERROR_TIMED_OUT when it did not fire within @timeout_ms.
+ *
+ * Returns: %TRUE when the vector fired
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_device_wait_irq(HiodVfioDevice *self, guint index, guint vector, gint timeout_ms,
+			  guint64 *count, GError **error)
+{
+	gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	GPollFD pfd = {.events = G_IO_IN};
+	guint64 value = 0;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
+	if (!hiod_vfio_irq_check_vector(self, index, vector, error))
+		return FALSE;
+	pfd.fd = self->irqs[index].fds[vector];
+	if (pfd.fd < 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s %s vector %u has no trigger (it was removed)",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index), vector);
+		return FALSE;
+	}
+	for (;;) {
+		gint wait = -1;
+		gssize n;
+		if (deadline >= 0) {
+			gint64 left = deadline - g_get_monotonic_time();
+			wait = left > 0 ? (gint)((left + 999) / 1000) : 0;
+		}
+		pfd.revents = 0;
+		if (g_poll(&pfd, 1, wait) < 0 && errno != EINTR) {
+			hiod_kernel_set_error(error, errno, "waiting for %s %s vector %u",
+					      hiod_vfio_device_get_name(self),
+					      hiod_vfio_irq_index_to_string(index), vector);
+			return FALSE;
+		}
+		if (pfd.revents & G_IO_IN) {
+			g_autoptr(GError) local = NULL;
+			gint saved;
+			n = hiod_kernel_read(self->ctx, pfd.fd, &value, sizeof(value), &local);
+			saved = errno;
+			if (n == sizeof(value)) {
+				if (count != NULL)
+					*count = value;
+				return TRUE;
+			}
+			if (n < 0 && saved != EAGAIN) {
+				g_propagate_prefixed_error(error, g_steal_pointer(&local),
+							   "%s %s vector %u: ", hiod_vfio_device_get_name(self),
+							   hiod_vfio_irq_index_to_string(index), vector);
+				return FALSE;
+			}
+		}
+		if (deadline >= 0 && g_get_monotonic_time() >= deadline) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_TIMED_OUT,
+				    "%s %s vector %u did not fire within %d ms",
+				    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index),
+				    vector, timeout_ms);
+			return FALSE;
+		}
+	}
+}
+
+static gboolean
+hiod_vfio_irq_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	HiodVfioIrqSource *s = (HiodVfioIrqSource *)source;
+	HiodVfioIrqFunc func = (HiodVfioIrqFunc)(gpointer)callback;
+	guint64 value = 0;
+	gint fd;
+
+	if (s->device == NULL || s->tag == NULL)
+		return G_SOURCE_REMOVE;
+	if (!(g_source_query_unix_fd(source, s->tag) & G_IO_IN))
+		return G_SOURCE_CONTINUE;
+	fd = hiod_vfio_device_get_irq_fd(s->device, s->index, s->vector);
+	if (fd < 0 || hiod_kernel_read(s->device->ctx, fd, &value, sizeof(value), NULL) != sizeof(value))
+		return G_SOURCE_CONTINUE;
+	if (func == NULL)
+		return G_SOURCE_CONTINUE;
+	return func(s->device, s->index, s->vector, value, user_data);
+}
+
+static void
+hiod_vfio_irq_source_finalize(GSource *source)
+{
+	HiodVfioIrqSource *s = (HiodVfioIrqSource *)source;
+	s->device = NULL;
+}
+
+static GSourceFuncs hiod_vfio_irq_source_funcs = {
+	.dispatch = hiod_vfio_irq_source_dispatch,
+	.finalize = hiod_vfio_irq_source_finalize,
+};
+
+/**
+ * hiod_vfio_device_irq_source_new:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled IRQ index
+ * @vector: an enabled vector
+ * @error: return location for a #GError
+ *
+ * Makes a #GSource that dispatches when the vector fires, having read its
+ * eventfd's counter; set its callback with g_source_set_callback() and a
+ * #HiodVfioIrqFunc cast to #GSourceFunc. The source follows the vector
+ * through hiod_vfio_device_set_irq_vector() and is destroyed when the
+ * vector is removed, the index disabled, or the device released.
+ *
+ * Returns: (transfer full): a new #GSource, or %NULL
+ *
+ * Since: 0.1
+ */
+GSource *
+hiod_vfio_device_irq_source_new(HiodVfioDevice *self, guint index, guint vector, GError **error)
+{
+	HiodVfioIrqSource *s;
+	gint fd;
+
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	if (!hiod_vfio_irq_check_vector(self, index, vector, error))
+		return NULL;
+	fd = self->irqs[index].fds[vector];
+	if (fd < 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s %s vector %u has no trigger (it was removed)",
+			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index), vector);
+		return NULL;
+	}
+	s = (HiodVfioIrqSource *)g_source_new(&hiod_vfio_irq_source_funcs, sizeof(*s));
+	g_source_set_static_name((GSource *)s, "hiod IRQ");
+	s->device = self;
+	s->index = index;
+	s->vector = vector;
+	s->tag = g_source_add_unix_fd((GSource *)s, fd, G_IO_IN);
+	g_ptr_array_add(self->irq_sources, g_source_ref((GSource *)s));
+	return (GSource *)s;
+}
+
+/**
+ * hiod_vfio_device_add_irq_watch:
+ * @self: an attached #HiodVfioDevice
+ * @index: an enabled IRQ index
+ * @vector: an enabled vector
+ * @func: (scope notified) (closure user_data) (destroy notify): called when the vector fires
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data
+ * @error: return location for a #GError
+ *
+ * Calls @func from the thread-default main context each time the vector
+ * fires (hiod_vfio_device_irq_source_new() attached there).
+ *
+ * Returns: the source id (for g_source_remove()), or 0 with @error set
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vfio_device_add_irq_watch(HiodVfioDevice *self, guint index, guint vector,
+			       HiodVfioIrqFunc func, gpointer user_data, GDestroyNotify notify,
+			       GError **error)
+{
+	g_autoptr(GSource) source = hiod_vfio_device_irq_source_new(self, index, vector, error);
+	if (source == NULL) {
+		if (notify != NULL)
+			notify(user_data);
+		return 0;
+	}
+	g_source_set_callback(source, (GSourceFunc)(gpointer)func, user_data, notify);
+	return g_source_attach(source, g_main_context_get_thread_default());
+}
+
 /* explicit driver binding ------------------------------------------------------------ */
 
 /* a sysfs attribute below bus/pci: through hiod_sysfs_write (the kernel
@@ -1007,6 +1732,9 @@ hiod_vfio_device_init(HiodVfioDevice *self)
 {
 	self->fd = -1;
 	self->maps = g_array_new(FALSE, FALSE, sizeof(HiodRegionMap));
+	self->irq_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
+	for (guint i = 0; i < HIOD_VFIO_DEVICE_MAX_IRQS; i++)
+		self->irqs[i].resample_fd = -1;
 }
 
 static void
@@ -1023,6 +1751,7 @@ hiod_vfio_device_finalize(GObject *object)
 {
 	HiodVfioDevice *self = HIOD_VFIO_DEVICE(object);
 	g_array_unref(self->maps);
+	g_ptr_array_unref(self->irq_sources);
 	g_clear_object(&self->info);
 	g_clear_object(&self->ctx);
 	G_OBJECT_CLASS(hiod_vfio_device_parent_class)->finalize(object);

@@ -40,6 +40,62 @@ typedef struct {
  */
 #define HIOD_VFIO_REGION_CONFIG 7
 
+/**
+ * HiodVfioIrqIndex:
+ * @HIOD_VFIO_IRQ_INDEX_INTX: the legacy pin interrupt (level-triggered; the kernel masks it when it fires)
+ * @HIOD_VFIO_IRQ_INDEX_MSI: MSI vectors
+ * @HIOD_VFIO_IRQ_INDEX_MSIX: MSI-X vectors
+ * @HIOD_VFIO_IRQ_INDEX_ERR: the PCIe AER error notification
+ * @HIOD_VFIO_IRQ_INDEX_REQ: the kernel's request to release the device
+ *
+ * The IRQ indexes of a vfio-pci device (VFIO_PCI_*_IRQ_INDEX).
+ *
+ * Since: 0.1
+ */
+typedef enum {
+	HIOD_VFIO_IRQ_INDEX_INTX = 0,
+	HIOD_VFIO_IRQ_INDEX_MSI = 1,
+	HIOD_VFIO_IRQ_INDEX_MSIX = 2,
+	HIOD_VFIO_IRQ_INDEX_ERR = 3,
+	HIOD_VFIO_IRQ_INDEX_REQ = 4,
+} HiodVfioIrqIndex;
+
+/**
+ * HiodVfioIrqInfoFlags:
+ * @HIOD_VFIO_IRQ_INFO_FLAGS_NONE: none
+ * @HIOD_VFIO_IRQ_INFO_FLAGS_EVENTFD: the index signals an eventfd
+ * @HIOD_VFIO_IRQ_INFO_FLAGS_MASKABLE: the kernel can mask and unmask it
+ * @HIOD_VFIO_IRQ_INFO_FLAGS_AUTOMASKED: the kernel masks it when it fires (unmask after handling)
+ * @HIOD_VFIO_IRQ_INFO_FLAGS_NORESIZE: the number of vectors is fixed once enabled
+ *
+ * VFIO_IRQ_INFO_* of an IRQ index.
+ *
+ * Since: 0.1
+ */
+typedef enum /*< flags >*/ {
+	HIOD_VFIO_IRQ_INFO_FLAGS_NONE = 0,
+	HIOD_VFIO_IRQ_INFO_FLAGS_EVENTFD = 1 << 0,
+	HIOD_VFIO_IRQ_INFO_FLAGS_MASKABLE = 1 << 1,
+	HIOD_VFIO_IRQ_INFO_FLAGS_AUTOMASKED = 1 << 2,
+	HIOD_VFIO_IRQ_INFO_FLAGS_NORESIZE = 1 << 3,
+} HiodVfioIrqInfoFlags;
+
+/**
+ * HiodVfioIrqInfo:
+ * @index: the IRQ index (a #HiodVfioIrqIndex)
+ * @flags: its #HiodVfioIrqInfoFlags
+ * @count: how many vectors it has (0: the device has none of this kind)
+ *
+ * What the kernel reports of one IRQ index of a VFIO device.
+ *
+ * Since: 0.1
+ */
+typedef struct {
+	guint index;
+	guint32 flags;
+	guint count;
+} HiodVfioIrqInfo;
+
 #define HIOD_TYPE_VFIO_DEVICE (hiod_vfio_device_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodVfioDevice, hiod_vfio_device, HIOD, VFIO_DEVICE, GObject)
@@ -105,6 +161,59 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_vfio_device_hot_reset(HiodVfioDevice *self, GError **error);
 HIOD_AVAILABLE_IN_0_1
 void hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder);
+
+/* interrupts: hiod makes and owns one eventfd per enabled vector */
+
+/**
+ * HiodVfioIrqFunc:
+ * @device: the device
+ * @index: the IRQ index
+ * @vector: the vector that fired
+ * @count: how often it fired since the last call (the eventfd's counter)
+ * @user_data: (closure): the data given with the watch
+ *
+ * Called from the main loop when a vector's eventfd fired.
+ *
+ * Returns: %G_SOURCE_CONTINUE to keep watching, %G_SOURCE_REMOVE to stop
+ *
+ * Since: 0.1
+ */
+typedef gboolean (*HiodVfioIrqFunc)(HiodVfioDevice *device, guint index, guint vector,
+				    guint64 count, gpointer user_data);
+
+HIOD_AVAILABLE_IN_0_1
+const gchar *hiod_vfio_irq_index_to_string(guint index);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_get_irq_info(HiodVfioDevice *self, guint index, HiodVfioIrqInfo *info,
+				       GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_enable_irq(HiodVfioDevice *self, guint index, guint count,
+				     GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_set_irq_vector(HiodVfioDevice *self, guint index, guint vector,
+					 gboolean enable, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_disable_irq(HiodVfioDevice *self, guint index, GError **error);
+HIOD_AVAILABLE_IN_0_1
+guint hiod_vfio_device_get_irq_enabled_count(HiodVfioDevice *self, guint index);
+HIOD_AVAILABLE_IN_0_1
+gint hiod_vfio_device_get_irq_fd(HiodVfioDevice *self, guint index, guint vector);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_mask_irq(HiodVfioDevice *self, guint index, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_unmask_irq(HiodVfioDevice *self, guint index, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gint hiod_vfio_device_enable_irq_resample(HiodVfioDevice *self, guint index, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_device_wait_irq(HiodVfioDevice *self, guint index, guint vector,
+				   gint timeout_ms, guint64 *count, GError **error);
+HIOD_AVAILABLE_IN_0_1
+GSource *hiod_vfio_device_irq_source_new(HiodVfioDevice *self, guint index, guint vector,
+					 GError **error);
+HIOD_AVAILABLE_IN_0_1
+guint hiod_vfio_device_add_irq_watch(HiodVfioDevice *self, guint index, guint vector,
+				     HiodVfioIrqFunc func, gpointer user_data,
+				     GDestroyNotify notify, GError **error);
 
 /* explicit driver binding (driver_override); never done implicitly */
 HIOD_AVAILABLE_IN_0_1

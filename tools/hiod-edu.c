@@ -7,6 +7,9 @@
 #include "hiod-edu.h"
 
 #define EDU_ID 0x00
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
 #define EDU_DMA_SRC 0x80
 #define EDU_DMA_DST 0x88
 #define EDU_DMA_COUNT 0x90
@@ -21,6 +24,12 @@ edu_read32(HiodEdu *edu, guint off)
 {
 	guint32 v = *(volatile guint32 *)(edu->bar0 + off);
 	return edu->swap ? GUINT32_SWAP_LE_BE(v) : v;
+}
+
+static void
+edu_write32(HiodEdu *edu, guint off, guint32 v)
+{
+	*(volatile guint32 *)(edu->bar0 + off) = edu->swap ? GUINT32_SWAP_LE_BE(v) : v;
 }
 
 static void
@@ -133,4 +142,22 @@ out:
 	if (dst != MAP_FAILED)
 		munmap(dst, len);
 	return ok;
+}
+
+guint32
+hiod_edu_irq_status(HiodEdu *edu)
+{
+	return edu_read32(edu, EDU_IRQ_STATUS);
+}
+
+void
+hiod_edu_raise_irq(HiodEdu *edu, guint32 bits)
+{
+	edu_write32(edu, EDU_IRQ_RAISE, bits);
+}
+
+void
+hiod_edu_ack_irq(HiodEdu *edu, guint32 bits)
+{
+	edu_write32(edu, EDU_IRQ_ACK, bits);
 }

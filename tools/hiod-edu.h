@@ -30,4 +30,12 @@ gboolean hiod_edu_dma(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, 
 gboolean hiod_edu_round_trip(HiodEdu *edu, HiodContainer *container, guint64 src_iova,
 			     guint64 dst_iova, gsize count, GError **error);
 
+/* Interrupts (QEMU's docs/specs/edu.rst): 0x24 interrupt status (read),
+ * 0x60 raise (write: ORs the bits into the status and interrupts: MSI when
+ * the guest enabled it, else INTx, asserted while the status is non-zero),
+ * 0x64 acknowledge (write: clears the bits; INTx drops at 0). */
+guint32 hiod_edu_irq_status(HiodEdu *edu);
+void hiod_edu_raise_irq(HiodEdu *edu, guint32 bits);
+void hiod_edu_ack_irq(HiodEdu *edu, guint32 bits);
+
 G_END_DECLS

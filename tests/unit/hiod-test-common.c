@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -165,13 +167,171 @@ tk_open(gpointer data, const char *path, int flags)
 	return fd;
 }
 
+static void tk_irq_reset(HiodTestKernel *k);
+
 static int
 tk_close(gpointer data, int fd)
 {
 	HiodTestKernel *k = data;
-	if (!g_hash_table_remove(k->fds, GINT_TO_POINTER(fd)))
+	gpointer v;
+	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v))
 		return tk_fail(EBADF);
+	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
+	if (GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD)
+		close(fd);
+	/* closing the device fd frees its interrupts, as vfio-pci does */
+	if (GPOINTER_TO_INT(v) == HIOD_TEST_FD_DEVICE)
+		tk_irq_reset(k);
 	k->open_fds--;
+	return 0;
+}
+
+static int
+tk_eventfd(gpointer data, unsigned int initval, int flags)
+{
+	HiodTestKernel *k = data;
+	gint fd = eventfd(initval, flags);
+	if (fd < 0)
+		return -1;
+	g_assert_false(g_hash_table_contains(k->fds, GINT_TO_POINTER(fd)));
+	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(HIOD_TEST_FD_EVENTFD));
+	k->open_fds++;
+	return fd;
+}
+
+/* interrupts, after vfio-pci's rules --------------------------------------------- */
+
+static guint
+tk_irq_count(HiodTestKernel *k, guint index)
+{
+	switch (index) {
+	case HIOD_VFIO_PCI_MSIX_IRQ_INDEX:
+		return k->msix_count;
+	case HIOD_VFIO_PCI_INTX_IRQ_INDEX:
+	case HIOD_VFIO_PCI_MSI_IRQ_INDEX:
+	case HIOD_VFIO_PCI_ERR_IRQ_INDEX:
+	case HIOD_VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	}
+	return 0;
+}
+
+static gboolean
+tk_is_eventfd(HiodTestKernel *k, gint fd)
+{
+	gpointer v;
+	return g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v) &&
+	       GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD;
+}
+
+static void
+tk_set_trigger(HiodTestKernel *k, guint index, guint vector, gint fd)
+{
+	if (k->triggers[index][vector] >= 0)
+		k->n_triggers--;
+	k->triggers[index][vector] = fd;
+	if (fd >= 0)
+		k->n_triggers++;
+}
+
+static void
+tk_irq_disable(HiodTestKernel *k, guint index)
+{
+	for (guint v = 0; v < G_N_ELEMENTS(k->triggers[index]); v++)
+		tk_set_trigger(k, index, v, -1);
+	k->irq_vectors[index] = 0;
+	if (index == HIOD_VFIO_PCI_INTX_IRQ_INDEX) {
+		k->intx_masked = FALSE;
+		if (k->intx_unmask_fd >= 0)
+			k->n_triggers--;
+		k->intx_unmask_fd = -1;
+	}
+	if ((gint)index == k->irq_type)
+		k->irq_type = -1;
+}
+
+static void
+tk_irq_reset(HiodTestKernel *k)
+{
+	for (guint i = 0; i < 5; i++)
+		tk_irq_disable(k, i);
+}
+
+static int
+tk_set_irqs(HiodTestKernel *k, struct hiod_vfio_irq_set *set)
+{
+	guint32 action = set->flags & (HIOD_VFIO_IRQ_SET_ACTION_MASK | HIOD_VFIO_IRQ_SET_ACTION_UNMASK |
+				       HIOD_VFIO_IRQ_SET_ACTION_TRIGGER);
+	guint32 data = set->flags & (HIOD_VFIO_IRQ_SET_DATA_NONE | HIOD_VFIO_IRQ_SET_DATA_BOOL |
+				     HIOD_VFIO_IRQ_SET_DATA_EVENTFD);
+	guint max = tk_irq_count(k, set->index);
+	gint32 fds[8];
+
+	/* vfio_set_irqs_validate_and_prepare() */
+	if (set->index >= 5 || __builtin_popcount(action) != 1 || __builtin_popcount(data) != 1)
+		return tk_fail(EINVAL);
+	if (set->count == 0 && !(data == HIOD_VFIO_IRQ_SET_DATA_NONE && action == HIOD_VFIO_IRQ_SET_ACTION_TRIGGER))
+		return tk_fail(EINVAL);
+	if (set->count != 0 && (set->start >= max || set->count > max - set->start))
+		return tk_fail(EINVAL);
+	if (data == HIOD_VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (set->argsz < sizeof(*set) + set->count * sizeof(gint32))
+			return tk_fail(EINVAL);
+		memcpy(fds, set->data, set->count * sizeof(gint32));
+		for (guint i = 0; i < set->count; i++)
+			if (fds[i] >= 0 && !tk_is_eventfd(k, fds[i]))
+				return tk_fail(EBADF);
+	}
+	if (action != HIOD_VFIO_IRQ_SET_ACTION_TRIGGER) {
+		/* masking: INTx only (MSI and MSI-X have none in vfio-pci) */
+		if (set->index != HIOD_VFIO_PCI_INTX_IRQ_INDEX)
+			return tk_fail(ENOTTY);
+		if (k->irq_type != HIOD_VFIO_PCI_INTX_IRQ_INDEX)
+			return tk_fail(EINVAL);
+		if (action == HIOD_VFIO_IRQ_SET_ACTION_MASK) {
+			k->intx_masked = TRUE;
+		} else if (data == HIOD_VFIO_IRQ_SET_DATA_EVENTFD) {
+			if (k->intx_unmask_fd >= 0)
+				k->n_triggers--;
+			k->intx_unmask_fd = fds[0];
+			if (fds[0] >= 0)
+				k->n_triggers++;
+		} else {
+			k->intx_masked = FALSE;
+		}
+		return 0;
+	}
+	if (set->index <= HIOD_VFIO_PCI_MSIX_IRQ_INDEX) {
+		if (set->count == 0) {
+			if (k->irq_type == (gint)set->index)
+				tk_irq_disable(k, set->index);
+			return k->irq_type == -1 || k->irq_type == (gint)set->index ? 0 : tk_fail(EINVAL);
+		}
+		if (k->irq_type >= 0 && k->irq_type != (gint)set->index)
+			return tk_fail(EINVAL);
+		if (data != HIOD_VFIO_IRQ_SET_DATA_EVENTFD)
+			return 0; /* loopback: not modelled */
+		if (k->irq_type == (gint)set->index) {
+			/* a block of the enabled vectors */
+			if (set->start + set->count > k->irq_vectors[set->index])
+				return tk_fail(EINVAL);
+		} else {
+			if (set->start != 0)
+				return tk_fail(EINVAL);
+			k->irq_type = set->index;
+			k->irq_vectors[set->index] = set->count;
+		}
+	} else {
+		if (set->count == 0) {
+			tk_irq_disable(k, set->index);
+			return 0;
+		}
+		if (data != HIOD_VFIO_IRQ_SET_DATA_EVENTFD)
+			return 0;
+		k->irq_vectors[set->index] = 1;
+	}
+	for (guint i = 0; i < set->count; i++)
+		tk_set_trigger(k, set->index, set->start + i, fds[i]);
 	return 0;
 }
 
@@ -313,6 +473,20 @@ tk_device(HiodTestKernel *k, gulong request, gpointer arg)
 		i->devices[0] = (struct hiod_vfio_pci_dependent_device){.group_id = 3, .devfn = 4 << 3};
 		return 0;
 	}
+	case HIOD_VFIO_DEVICE_GET_IRQ_INFO: {
+		struct hiod_vfio_irq_info *i = arg;
+		if (i->argsz < sizeof(*i) || i->index >= 5)
+			return tk_fail(EINVAL);
+		i->count = tk_irq_count(k, i->index);
+		i->flags = HIOD_VFIO_IRQ_INFO_EVENTFD;
+		if (i->index == HIOD_VFIO_PCI_INTX_IRQ_INDEX)
+			i->flags |= HIOD_VFIO_IRQ_INFO_MASKABLE | HIOD_VFIO_IRQ_INFO_AUTOMASKED;
+		else if (i->index == HIOD_VFIO_PCI_MSI_IRQ_INDEX)
+			i->flags |= HIOD_VFIO_IRQ_INFO_NORESIZE;
+		return 0;
+	}
+	case HIOD_VFIO_DEVICE_SET_IRQS:
+		return tk_set_irqs(k, arg);
 	case HIOD_VFIO_DEVICE_BIND_IOMMUFD:
 		((struct hiod_vfio_device_bind_iommufd *)arg)->out_devid = k->next_id++;
 		return 0;
@@ -456,12 +630,16 @@ tk_pwrite(gpointer data, int fd, const void *buf, size_t len, off_t offset)
 static ssize_t
 tk_read(gpointer data, int fd, void *buf, size_t len)
 {
+	if (tk_is_eventfd(data, fd))
+		return read(fd, buf, len);
 	return tk_fail(EAGAIN);
 }
 
 static ssize_t
 tk_write(gpointer data, int fd, const void *buf, size_t len)
 {
+	if (tk_is_eventfd(data, fd))
+		return write(fd, buf, len);
 	return (ssize_t)len;
 }
 
@@ -475,6 +653,7 @@ static const HiodKernelOps tk_ops = {
     .pwrite = tk_pwrite,
     .read = tk_read,
     .write = tk_write,
+    .eventfd = tk_eventfd,
 };
 
 HiodTestKernel *
@@ -484,6 +663,10 @@ hiod_test_kernel_new(HiodContext *ctx)
 	k->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->next_fd = 100;
 	k->next_id = 1;
+	k->msix_count = 4;
+	k->irq_type = -1;
+	k->intx_unmask_fd = -1;
+	memset(k->triggers, 0xff, sizeof(k->triggers));
 	hiod_context_set_kernel_ops(ctx, &tk_ops, k);
 	return k;
 }

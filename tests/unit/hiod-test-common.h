@@ -47,6 +47,7 @@ typedef enum {
 	HIOD_TEST_FD_DEVICE, /* a group's device, or a VFIO cdev */
 	HIOD_TEST_FD_IOMMUFD,
 	HIOD_TEST_FD_VDPA,
+	HIOD_TEST_FD_EVENTFD, /* a real eventfd the test can signal */
 } HiodTestFdKind;
 
 /* Returns the ioctl's result (-1 with errno set to fail). */
@@ -59,6 +60,16 @@ typedef struct {
 	/* read back by tests */
 	guint open_fds;
 	guint n_ioctls;
+	/* the device's interrupts, as vfio-pci keeps them: INTx (1 vector,
+	 * maskable, automasked), MSI (1, noresize), MSI-X (msix_count, 4 by
+	 * default), ERR and REQ (1 each); one of INTx/MSI/MSI-X at a time */
+	guint msix_count;
+	gint irq_type;		/* -1: none, else the enabled index 0..2 */
+	gint triggers[5][8];	/* eventfd per vector, -1: none */
+	guint irq_vectors[5];	/* enabled vectors per index */
+	gboolean intx_masked;
+	gint intx_unmask_fd;	/* -1: none */
+	guint n_triggers;	/* eventfds the kernel holds now (read by tests) */
 	/* private */
 	GHashTable *fds; /* fd -> HiodTestFdKind */
 	gint next_fd;

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Interrupts of a HiodVfioDevice against the real kernel (issue 13): an edu
+ * device (INTx and one MSI vector, no MSI-X) raises interrupts that reach
+ * hiod's eventfds, through the legacy and the iommufd backend. INTx is
+ * automasked and comes back on unmask (ioctl or resample eventfd); a masked
+ * INTx raised meanwhile is signalled on unmask; an MSI vector changed or
+ * removed while the index stays enabled behaves as vfio-pci documents; and
+ * after release no eventfd (/proc/self/fd), no kernel interrupt
+ * (/proc/interrupts vfio lines) and no mapping is left.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include "hiod-edu.h"
+#include "hiod-kernel-private.h"
+#include "hiod.h"
+
+#define EDU_A "0000:00:04.0"
+#define WAIT_MS 2000
+#define QUIET_MS 200
+
+typedef struct {
+	HiodContext *ctx;
+	HiodBackendKind kind;
+	HiodContainer *container;
+	HiodVfioDevice *dev;
+	HiodEdu edu;
+	guint proc_fds;
+} Fixture;
+
+static guint
+count_proc_fds(void)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+	g_assert_nonnull(d);
+	while (g_dir_read_name(d) != NULL)
+		n++;
+	return n;
+}
+
+/* /proc/interrupts lines of vfio's handlers for @bdf ("vfio-intx(BDF)", "vfio-msi[0](BDF)") */
+static guint
+count_vfio_irqs(const gchar *bdf, const gchar *kind)
+{
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree gchar *want = g_strdup_printf("(%s)", bdf);
+	guint n = 0;
+
+	g_assert_true(g_file_get_contents("/proc/interrupts", &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const gchar *v = strstr(lines[i], "vfio-");
+		if (v != NULL && strstr(v, want) != NULL && (kind == NULL || g_str_has_prefix(v, kind)))
+			n++;
+	}
+	return n;
+}
+
+static guint
+count_maps(void)
+{
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n = 0;
+	g_assert_true(g_file_get_contents("/proc/self/maps", &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (strstr(lines[i], "vfio") != NULL)
+			n++;
+	return n;
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->kind = GPOINTER_TO_INT(data);
+	if (!g_file_test("/sys/bus/pci/devices/" EDU_A, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no edu at " EDU_A);
+		return;
+	}
+	f->proc_fds = count_proc_fds();
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	f->ctx = hiod_context_new();
+	f->dev = hiod_vfio_device_new(f->ctx, EDU_A, &error);
+	g_assert_no_error(error);
+	f->container = hiod_container_new(f->ctx, f->kind, f->dev, &error);
+	g_assert_no_error(error);
+	g_assert_true(hiod_vfio_device_attach(f->dev, f->container, 0, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_init(&f->edu, f->dev, &error));
+	g_assert_no_error(error);
+	hiod_edu_ack_irq(&f->edu, 0xffffffff);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	if (f->ctx == NULL)
+		return;
+	if (f->dev != NULL)
+		hiod_edu_ack_irq(&f->edu, 0xffffffff);
+	g_clear_object(&f->dev);
+	g_clear_object(&f->container);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_clear_object(&f->ctx);
+	/* nothing left: no eventfd or device fd, no kernel interrupt, no BAR mapping */
+	g_assert_cmpuint(count_proc_fds(), ==, f->proc_fds);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(count_maps(), ==, 0);
+}
+
+static void
+expect_irq(Fixture *f, guint index, guint vector, const gchar *what)
+{
+	g_autoptr(GError) error = NULL;
+	guint64 count = 0;
+	if (!hiod_vfio_device_wait_irq(f->dev, index, vector, WAIT_MS, &count, &error))
+		g_error("%s: %s", what, error->message);
+	g_assert_cmpuint(count, >=, 1);
+	g_test_message("%s: %s vector %u fired (%" G_GUINT64_FORMAT ")", what,
+		       hiod_vfio_irq_index_to_string(index), vector, count);
+}
+
+static void
+expect_quiet(Fixture *f, guint index, guint vector, const gchar *what)
+{
+	g_autoptr(GError) error = NULL;
+	if (hiod_vfio_device_wait_irq(f->dev, index, vector, QUIET_MS, NULL, &error))
+		g_error("%s: %s vector %u fired, but should not", what,
+			hiod_vfio_irq_index_to_string(index), vector);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_TIMED_OUT);
+}
+
+static void
+test_info(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	HiodVfioIrqInfo info;
+
+	if (f->ctx == NULL)
+		return;
+	g_assert_cmpuint(hiod_vfio_device_get_num_irqs(f->dev), ==, 5);
+	for (guint i = 0; i < 5; i++) {
+		g_assert_true(hiod_vfio_device_get_irq_info(f->dev, i, &info, &error));
+		g_assert_no_error(error);
+		g_test_message("%s: count %u flags 0x%x", hiod_vfio_irq_index_to_string(i), info.count,
+			       info.flags);
+	}
+	/* edu: INTx (maskable, automasked), one MSI vector (fixed), no MSI-X */
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &info, NULL));
+	g_assert_cmpuint(info.count, ==, 1);
+	g_assert_cmphex(info.flags, ==, HIOD_VFIO_IRQ_INFO_FLAGS_EVENTFD | HIOD_VFIO_IRQ_INFO_FLAGS_MASKABLE |
+					    HIOD_VFIO_IRQ_INFO_FLAGS_AUTOMASKED);
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, &info, NULL));
+	g_assert_cmpuint(info.count, ==, 1);
+	g_assert_cmphex(info.flags, ==, HIOD_VFIO_IRQ_INFO_FLAGS_EVENTFD | HIOD_VFIO_IRQ_INFO_FLAGS_NORESIZE);
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, &info, NULL));
+	g_assert_cmpuint(info.count, ==, 0);
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 1, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "has no MSI-X interrupt"));
+	g_clear_error(&error);
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 2, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(hiod_vfio_device_get_irq_info(f->dev, 5, &info, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+}
+
+static void
+test_intx(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	const guint I = HIOD_VFIO_IRQ_INDEX_INTX;
+	guint64 one = 1;
+	gint resample;
+
+	if (f->ctx == NULL)
+		return;
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, I, 1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-intx"), ==, 1);
+	expect_quiet(f, I, 0, "enabled, nothing raised");
+	/* raised: signalled once, then automasked */
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, I, 0, "raise");
+	hiod_edu_ack_irq(&f->edu, 1);
+	hiod_edu_raise_irq(&f->edu, 2);
+	expect_quiet(f, I, 0, "raised again while automasked");
+	/* unmask with the line still asserted: the kernel signals at once */
+	g_assert_true(hiod_vfio_device_unmask_irq(f->dev, I, &error));
+	g_assert_no_error(error);
+	expect_irq(f, I, 0, "unmask with the line asserted");
+	hiod_edu_ack_irq(&f->edu, 2);
+	g_assert_true(hiod_vfio_device_unmask_irq(f->dev, I, &error));
+	expect_quiet(f, I, 0, "acked and unmasked");
+	/* masked by the ioctl: a raise waits for the unmask */
+	g_assert_true(hiod_vfio_device_mask_irq(f->dev, I, &error));
+	g_assert_no_error(error);
+	hiod_edu_raise_irq(&f->edu, 4);
+	expect_quiet(f, I, 0, "raised while masked");
+	g_assert_true(hiod_vfio_device_unmask_irq(f->dev, I, &error));
+	expect_irq(f, I, 0, "pending on unmask");
+	hiod_edu_ack_irq(&f->edu, 4);
+	/* the resample eventfd unmasks without an ioctl */
+	resample = hiod_vfio_device_enable_irq_resample(f->dev, I, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(resample, >=, 0);
+	g_assert_cmpint(write(resample, &one, sizeof(one)), ==, sizeof(one));
+	hiod_edu_raise_irq(&f->edu, 8);
+	expect_irq(f, I, 0, "after resample");
+	hiod_edu_ack_irq(&f->edu, 8);
+	hiod_edu_raise_irq(&f->edu, 8);
+	expect_quiet(f, I, 0, "automasked again");
+	hiod_edu_ack_irq(&f->edu, 8);
+	g_assert_cmpint(write(resample, &one, sizeof(one)), ==, sizeof(one));
+	hiod_edu_raise_irq(&f->edu, 16);
+	expect_irq(f, I, 0, "after a second resample");
+	hiod_edu_ack_irq(&f->edu, 16);
+	/* MSI beside INTx: refused */
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_clear_error(&error);
+	g_assert_true(hiod_vfio_device_disable_irq(f->dev, I, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, I, 0), ==, -1);
+}
+
+static void
+test_msi(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	const guint M = HIOD_VFIO_IRQ_INDEX_MSI;
+	guint fds;
+
+	if (f->ctx == NULL)
+		return;
+	fds = count_proc_fds();
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, M, 1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, M, 0, "MSI raise");
+	/* edge-triggered, no masking: each raise is a message */
+	hiod_edu_ack_irq(&f->edu, 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, M, 0, "MSI second raise");
+	hiod_edu_ack_irq(&f->edu, 1);
+	expect_quiet(f, M, 0, "MSI acked");
+	/* MSI cannot be masked through VFIO */
+	g_assert_false(hiod_vfio_device_mask_irq(f->dev, M, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_clear_error(&error);
+	/* a new eventfd for vector 0: the device's messages go there */
+	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, M, 0, "MSI on the new eventfd");
+	hiod_edu_ack_irq(&f->edu, 1);
+	/* vector 0 removed: the kernel frees its interrupt, the index stays enabled */
+	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, FALSE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 0);
+	g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, M), ==, 1);
+	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, M, 0), ==, -1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	hiod_edu_ack_irq(&f->edu, 1);
+	/* and given one again */
+	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, M, 0, "MSI after the vector came back");
+	hiod_edu_ack_irq(&f->edu, 1);
+	g_assert_true(hiod_vfio_device_disable_irq(f->dev, M, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	/* INTx works again once MSI is off */
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
+	g_assert_no_error(error);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, HIOD_VFIO_IRQ_INDEX_INTX, 0, "INTx after MSI");
+	hiod_edu_ack_irq(&f->edu, 1);
+}
+
+typedef struct {
+	Fixture *f;
+	GMainLoop *loop;
+	guint calls;
+} Watch;
+
+static gboolean
+on_irq(HiodVfioDevice *device, guint index, guint vector, guint64 count, gpointer user_data)
+{
+	Watch *w = user_data;
+	w->calls++;
+	hiod_edu_ack_irq(&w->f->edu, 1);
+	if (w->calls < 3) {
+		hiod_edu_raise_irq(&w->f->edu, 1);
+		return G_SOURCE_CONTINUE;
+	}
+	g_main_loop_quit(w->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_start(gpointer user_data)
+{
+	Watch *w = user_data;
+	hiod_edu_raise_irq(&w->f->edu, 1);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_timeout(gpointer user_data)
+{
+	g_error("the MSI watch did not see three interrupts");
+	return G_SOURCE_REMOVE;
+}
+
+/* a GLib main loop waits on the MSI vector */
+static void
+test_watch(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	Watch w = {.f = f};
+	guint timeout;
+
+	if (f->ctx == NULL)
+		return;
+	w.loop = g_main_loop_new(NULL, FALSE);
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	g_assert_cmpuint(hiod_vfio_device_add_irq_watch(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0, on_irq, &w,
+							NULL, &error), >, 0);
+	g_assert_no_error(error);
+	g_idle_add(on_start, &w);
+	timeout = g_timeout_add(10000, on_timeout, NULL);
+	g_main_loop_run(w.loop);
+	g_source_remove(timeout);
+	g_assert_cmpuint(w.calls, ==, 3);
+	g_main_loop_unref(w.loop);
+}
+
+static gboolean
+on_irq_unexpected(HiodVfioDevice *device, guint index, guint vector, guint64 count, gpointer user_data)
+{
+	g_error("the watch dispatched after its device was released");
+	return G_SOURCE_REMOVE;
+}
+
+/* released with interrupts enabled: the device's unref leaves nothing (teardown counts) */
+static void
+test_release(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	HiodVfioIrqInfo info;
+
+	if (f->ctx == NULL)
+		return;
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_REQ, &info, NULL));
+	if (info.count > 0) {
+		g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_REQ, 1, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_true(hiod_vfio_device_add_irq_watch(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0,
+						     on_irq_unexpected, NULL, NULL, &error) > 0);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 1);
+	g_assert_cmpuint(count_maps(), >=, 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	hiod_edu_ack_irq(&f->edu, 1);
+	g_clear_object(&f->dev);
+	g_clear_object(&f->container);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+/* the real kernel's refusal and a failed eventfd leave no trigger and no fd */
+static void
+test_faults(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	guint fds;
+
+	if (f->ctx == NULL)
+		return;
+	fds = count_proc_fds();
+	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EINVAL, 1);
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	hiod_context_inject_fault_match(f->ctx, "eventfd", EMFILE, 1);
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
+	g_assert_nonnull(strstr(error->message, "eventfd"));
+	g_clear_error(&error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	/* a failed change keeps the vector working */
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EIO, 1);
+	g_assert_false(hiod_vfio_device_set_irq_vector(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0, TRUE, &error));
+	g_clear_error(&error);
+	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	hiod_edu_raise_irq(&f->edu, 1);
+	expect_irq(f, HIOD_VFIO_IRQ_INDEX_MSI, 0, "MSI after a failed change");
+	hiod_edu_ack_irq(&f->edu, 1);
+	hiod_context_clear_faults(f->ctx);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn)                                                                              \
+	do {                                                                                       \
+		g_test_add("/irq/legacy/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY),     \
+			   fixture_setup, fn, fixture_teardown);                                   \
+		g_test_add("/irq/iommufd/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),   \
+			   fixture_setup, fn, fixture_teardown);                                   \
+	} while (0)
+	ADD("info", test_info);
+	ADD("intx", test_intx);
+	ADD("msi", test_msi);
+	ADD("watch", test_watch);
+	ADD("release", test_release);
+	ADD("faults", test_faults);
+	return g_test_run();
+}
