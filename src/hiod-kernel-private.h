@@ -28,6 +28,9 @@ typedef struct {
 	ssize_t (*write)(gpointer user_data, int fd, const void *buf, size_t len);
 	/* eventfd(2) (EFD_CLOEXEC | EFD_NONBLOCK); NULL: the kernel has none (ENOSYS) */
 	int (*eventfd)(gpointer user_data, unsigned int initval, int flags);
+	/* mmap(2) MAP_SHARED | MAP_FIXED at @addr (inside a hiod_kernel_reserve() range);
+	 * NULL: not offered (ENOSYS) */
+	void *(*mmap_fixed)(gpointer user_data, void *addr, size_t len, int prot, int fd, off_t offset);
 } HiodKernelOps;
 
 /* The request's name and number: hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_GET_API_VERSION), ...) */
@@ -46,6 +49,11 @@ gint hiod_kernel_ioctl_value(HiodContext *ctx, gint fd, const gchar *name, gulon
 gpointer hiod_kernel_mmap(HiodContext *ctx, gint fd, gsize len, gint prot, goffset offset,
 			  GError **error);
 void hiod_kernel_munmap(HiodContext *ctx, gpointer addr, gsize len);
+/* Reserves @len bytes of address space (anonymous, PROT_NONE) to map parts of a
+ * region into with hiod_kernel_mmap_fixed(); released with hiod_kernel_munmap(). */
+gpointer hiod_kernel_reserve(HiodContext *ctx, gsize len, GError **error);
+gboolean hiod_kernel_mmap_fixed(HiodContext *ctx, gpointer addr, gint fd, gsize len, gint prot,
+				goffset offset, GError **error);
 gboolean hiod_kernel_pread(HiodContext *ctx, gint fd, gpointer buf, gsize len, goffset offset,
 			   GError **error);
 gboolean hiod_kernel_pwrite(HiodContext *ctx, gint fd, gconstpointer buf, gsize len,

@@ -94,6 +94,12 @@ real_eventfd(gpointer data, unsigned int initval, int flags)
 	return eventfd(initval, flags);
 }
 
+static void *
+real_mmap_fixed(gpointer data, void *addr, size_t len, int prot, int fd, off_t offset)
+{
+	return mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, offset);
+}
+
 static const HiodKernelOps real_ops = {
 	.open = real_open,
 	.close = real_close,
@@ -105,6 +111,7 @@ static const HiodKernelOps real_ops = {
 	.read = real_read,
 	.write = real_write,
 	.eventfd = real_eventfd,
+	.mmap_fixed = real_mmap_fixed,
 };
 
 static void
@@ -544,6 +551,44 @@ hiod_kernel_munmap(HiodContext *ctx, gpointer addr, gsize len)
 		return;
 	k->ops->munmap(k->ops_data, addr, len);
 	g_debug("munmap %p len=0x%zx", addr, len);
+}
+
+gpointer
+hiod_kernel_reserve(HiodContext *ctx, gsize len, GError **error)
+{
+	/* anonymous memory, no device: the real kernel's, whatever the ops */
+	gpointer addr = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (addr == MAP_FAILED) {
+		hiod_kernel_set_error(error, errno, "reserving 0x%zx bytes of address space", len);
+		return NULL;
+	}
+	return addr;
+}
+
+gboolean
+hiod_kernel_mmap_fixed(HiodContext *ctx, gpointer addr, gint fd, gsize len, gint prot,
+		       goffset offset, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "mmap", NULL);
+	gpointer got = MAP_FAILED;
+
+	if (errnum == 0) {
+		if (k->ops->mmap_fixed == NULL) {
+			errnum = ENOSYS;
+		} else {
+			got = k->ops->mmap_fixed(k->ops_data, addr, len, prot, fd, (off_t)offset);
+			errnum = got == MAP_FAILED ? errno : 0;
+		}
+	}
+	g_debug("mmap fd=%d at %p len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, addr, len,
+		offset, got, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
+	if (got == MAP_FAILED) {
+		hiod_kernel_set_error(error, errnum, "mmap of 0x%zx bytes at offset 0x%" G_GINT64_MODIFIER "x",
+				      len, offset);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean

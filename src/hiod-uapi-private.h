@@ -143,6 +143,11 @@ struct hiod_vfio_region_info_cap_sparse_mmap {
 	uint32_t reserved;
 	struct hiod_vfio_region_sparse_mmap_area areas[];
 };
+struct hiod_vfio_region_info_cap_type {
+	struct hiod_vfio_info_cap_header header;
+	uint32_t type;
+	uint32_t subtype;
+};
 
 enum {
 	HIOD_VFIO_PCI_BAR0_REGION_INDEX,

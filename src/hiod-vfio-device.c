@@ -68,6 +68,9 @@ struct _HiodVfioDevice {
 };
 
 static void hiod_vfio_irq_release_all(HiodVfioDevice *self);
+static gboolean hiod_vfio_device_query_region(HiodVfioDevice *self, guint index,
+					      HiodVfioRegionInfo *info, HiodVfioRegionCaps **caps,
+					      GError **error);
 
 static void hiod_vfio_device_assigned_iface_init(HiodAssignedDeviceInterface *iface);
 
@@ -462,6 +465,308 @@ hiod_vfio_device_get_num_irqs(HiodVfioDevice *self)
 	return self->num_irqs;
 }
 
+/* region capabilities -------------------------------------------------------------- */
+
+typedef struct {
+	guint64 offset;
+	guint64 size;
+} HiodVfioArea;
+
+struct _HiodVfioRegionCaps {
+	gatomicrefcount ref;
+	gboolean sparse;
+	GArray *areas; /* HiodVfioArea */
+	gboolean has_type;
+	guint32 type;
+	guint32 subtype;
+	gboolean msix_mappable;
+};
+
+G_DEFINE_BOXED_TYPE(HiodVfioRegionCaps, hiod_vfio_region_caps, hiod_vfio_region_caps_ref,
+		    hiod_vfio_region_caps_unref)
+
+static HiodVfioRegionCaps *
+hiod_vfio_region_caps_new(void)
+{
+	HiodVfioRegionCaps *self = g_new0(HiodVfioRegionCaps, 1);
+	g_atomic_ref_count_init(&self->ref);
+	self->areas = g_array_new(FALSE, FALSE, sizeof(HiodVfioArea));
+	return self;
+}
+
+/**
+ * hiod_vfio_region_caps_ref:
+ * @self: a #HiodVfioRegionCaps
+ *
+ * Takes a reference.
+ *
+ * Returns: (transfer full): @self
+ *
+ * Since: 0.1
+ */
+HiodVfioRegionCaps *
+hiod_vfio_region_caps_ref(HiodVfioRegionCaps *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	g_atomic_ref_count_inc(&self->ref);
+	return self;
+}
+
+/**
+ * hiod_vfio_region_caps_unref:
+ * @self: (transfer full): a #HiodVfioRegionCaps
+ *
+ * Drops a reference.
+ *
+ * Since: 0.1
+ */
+void
+hiod_vfio_region_caps_unref(HiodVfioRegionCaps *self)
+{
+	g_return_if_fail(self != NULL);
+	if (!g_atomic_ref_count_dec(&self->ref))
+		return;
+	g_array_unref(self->areas);
+	g_free(self);
+}
+
+/**
+ * hiod_vfio_region_caps_has_sparse_mmap:
+ * @self: a #HiodVfioRegionCaps
+ *
+ * Whether the region has a sparse mmap capability: only its areas may be mapped.
+ *
+ * Returns: %TRUE when only the listed areas may be mapped
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_region_caps_has_sparse_mmap(HiodVfioRegionCaps *self)
+{
+	g_return_val_if_fail(self != NULL, FALSE);
+	return self->sparse;
+}
+
+/**
+ * hiod_vfio_region_caps_get_n_sparse_areas:
+ * @self: a #HiodVfioRegionCaps
+ *
+ * Gets how many areas the sparse mmap capability lists (0 without one).
+ *
+ * Returns: the number of mappable areas
+ *
+ * Since: 0.1
+ */
+guint
+hiod_vfio_region_caps_get_n_sparse_areas(HiodVfioRegionCaps *self)
+{
+	g_return_val_if_fail(self != NULL, 0);
+	return self->areas->len;
+}
+
+/**
+ * hiod_vfio_region_caps_get_sparse_area:
+ * @self: a #HiodVfioRegionCaps
+ * @i: the area
+ * @offset: (out) (optional): its offset in the region
+ * @size: (out) (optional): its size
+ *
+ * Gets one area that may be mapped.
+ *
+ * Returns: %FALSE when there is no area @i
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_region_caps_get_sparse_area(HiodVfioRegionCaps *self, guint i, guint64 *offset,
+				      guint64 *size)
+{
+	g_return_val_if_fail(self != NULL, FALSE);
+	if (i >= self->areas->len)
+		return FALSE;
+	if (offset != NULL)
+		*offset = g_array_index(self->areas, HiodVfioArea, i).offset;
+	if (size != NULL)
+		*size = g_array_index(self->areas, HiodVfioArea, i).size;
+	return TRUE;
+}
+
+/**
+ * hiod_vfio_region_caps_get_region_type:
+ * @self: a #HiodVfioRegionCaps
+ * @type: (out) (optional): VFIO_REGION_TYPE_* (bit 31 set: a PCI vendor's own type, the vendor ID in the low 16 bits)
+ * @subtype: (out) (optional): the type's subtype
+ *
+ * Gets the device-specific region type, for regions beyond the PCI ones.
+ *
+ * Returns: %FALSE when the region has no type capability
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_region_caps_get_region_type(HiodVfioRegionCaps *self, guint32 *type, guint32 *subtype)
+{
+	g_return_val_if_fail(self != NULL, FALSE);
+	if (type != NULL)
+		*type = self->type;
+	if (subtype != NULL)
+		*subtype = self->subtype;
+	return self->has_type;
+}
+
+/**
+ * hiod_vfio_region_caps_is_msix_mappable:
+ * @self: a #HiodVfioRegionCaps
+ *
+ * Whether the MSI-X table (and PBA) this BAR holds may be mapped with the rest of it.
+ *
+ * Returns: %TRUE with the MSI-X mappable capability
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_vfio_region_caps_is_msix_mappable(HiodVfioRegionCaps *self)
+{
+	g_return_val_if_fail(self != NULL, FALSE);
+	return self->msix_mappable;
+}
+
+#define REGION_REQUEST "VFIO_DEVICE_GET_REGION_INFO"
+
+/* Walks the capability chain of a VFIO_DEVICE_GET_REGION_INFO reply of @len bytes. */
+static gboolean
+hiod_vfio_region_parse_caps(const guint8 *buf, gsize len, HiodVfioRegionCaps *caps, GError **error)
+{
+	const struct hiod_vfio_region_info *ri = (const void *)buf;
+	guint32 off = ri->cap_offset, prev = 0;
+
+	while (off != 0) {
+		const struct hiod_vfio_info_cap_header *h = (const void *)(buf + off);
+		if (!hiod_kernel_vfio_cap_check(len, sizeof(*ri), prev, off, sizeof(*h), REGION_REQUEST, error))
+			return FALSE;
+		switch (h->id) {
+		case HIOD_VFIO_REGION_INFO_CAP_SPARSE_MMAP: {
+			const struct hiod_vfio_region_info_cap_sparse_mmap *c = (const void *)h;
+			if (!hiod_kernel_vfio_cap_check(len, sizeof(*ri), prev, off, sizeof(*c), REGION_REQUEST,
+							error))
+				return FALSE;
+			if (c->nr_areas > (len - off - sizeof(*c)) / sizeof(c->areas[0])) {
+				hiod_kernel_set_bad_reply(error, REGION_REQUEST,
+							  "the sparse mmap capability at offset %u holds %u "
+							  "areas, more than its %" G_GSIZE_FORMAT " bytes",
+							  off, c->nr_areas, len - off);
+				return FALSE;
+			}
+			caps->sparse = TRUE;
+			for (guint32 i = 0; i < c->nr_areas; i++) {
+				HiodVfioArea a = {c->areas[i].offset, c->areas[i].size};
+				if (a.offset > ri->size || a.size > ri->size - a.offset) {
+					hiod_kernel_set_bad_reply(error, REGION_REQUEST,
+								  "sparse mmap area %u [0x%" G_GINT64_MODIFIER
+								  "x, +0x%" G_GINT64_MODIFIER "x) is outside the "
+								  "region's 0x%" G_GINT64_MODIFIER "x bytes",
+								  i, a.offset, a.size, (guint64)ri->size);
+					return FALSE;
+				}
+				if (a.size > 0)
+					g_array_append_val(caps->areas, a);
+			}
+			break;
+		}
+		case HIOD_VFIO_REGION_INFO_CAP_TYPE: {
+			const struct hiod_vfio_region_info_cap_type *c = (const void *)h;
+			if (!hiod_kernel_vfio_cap_check(len, sizeof(*ri), prev, off, sizeof(*c), REGION_REQUEST,
+							error))
+				return FALSE;
+			caps->has_type = TRUE;
+			caps->type = c->type;
+			caps->subtype = c->subtype;
+			break;
+		}
+		case HIOD_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE:
+			caps->msix_mappable = TRUE;
+			break;
+		default:
+			g_debug(REGION_REQUEST ": skipping capability %u", h->id);
+		}
+		prev = off;
+		off = h->next;
+	}
+	return TRUE;
+}
+
+/* VFIO_DEVICE_GET_REGION_INFO; with @caps, grown until the capability chain fits and walked. */
+static gboolean
+hiod_vfio_device_query_region(HiodVfioDevice *self, guint index, HiodVfioRegionInfo *info,
+			      HiodVfioRegionCaps **caps, GError **error)
+{
+	gsize len = sizeof(struct hiod_vfio_region_info);
+	g_autofree guint8 *buf = NULL;
+	struct hiod_vfio_region_info *ri = NULL;
+
+	if (!hiod_vfio_device_check_open(self, error))
+		return FALSE;
+	if (index >= self->num_regions) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "%s has %u regions, no region %u", hiod_vfio_device_get_name(self),
+			    self->num_regions, index);
+		return FALSE;
+	}
+	for (guint tries = 0;; tries++) {
+		g_free(buf);
+		buf = g_malloc0(len);
+		ri = (struct hiod_vfio_region_info *)buf;
+		ri->index = index;
+		if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_REGION_INFO), buf, len,
+				      error) < 0) {
+			g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+			return FALSE;
+		}
+		if (caps == NULL || !(ri->flags & HIOD_VFIO_REGION_INFO_FLAG_CAPS) || ri->argsz <= len ||
+		    tries == 2)
+			break;
+		if (ri->argsz > HIOD_KERNEL_MAX_INFO_ARGSZ) {
+			hiod_kernel_set_bad_reply(error, REGION_REQUEST,
+						  "it asks for %u bytes, more than the %u hiod gives it",
+						  ri->argsz, HIOD_KERNEL_MAX_INFO_ARGSZ);
+			g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+			return FALSE;
+		}
+		len = ri->argsz; /* the capability chain did not fit: grow and ask again */
+	}
+	/* the region is read and mapped at offset + [0, size): that must be a file range */
+	if (ri->offset > (guint64)G_MAXINT64 || ri->size > (guint64)G_MAXINT64 - ri->offset) {
+		hiod_kernel_set_bad_reply(error, REGION_REQUEST,
+					  "region %u of 0x%" G_GINT64_MODIFIER "x bytes at offset 0x%"
+					  G_GINT64_MODIFIER "x ends beyond any file offset",
+					  index, (guint64)ri->size, (guint64)ri->offset);
+		g_prefix_error(error, "%s: ", hiod_vfio_device_get_name(self));
+		return FALSE;
+	}
+	if (caps != NULL) {
+		g_autoptr(HiodVfioRegionCaps) c = hiod_vfio_region_caps_new();
+		if (ri->flags & HIOD_VFIO_REGION_INFO_FLAG_CAPS) {
+			if (ri->argsz > len) {
+				hiod_kernel_set_bad_reply(error, REGION_REQUEST,
+							  "it asked for more room three times (%u bytes)",
+							  ri->argsz);
+				g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+				return FALSE;
+			}
+			if (!hiod_vfio_region_parse_caps(buf, MIN(len, ri->argsz), c, error)) {
+				g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+				return FALSE;
+			}
+		}
+		*caps = g_steal_pointer(&c);
+	}
+	info->index = index;
+	info->flags = ri->flags;
+	info->size = ri->size;
+	info->offset = ri->offset;
+	return TRUE;
+}
+
 /**
  * hiod_vfio_device_get_region_info:
  * @self: an attached #HiodVfioDevice
@@ -469,7 +774,8 @@ hiod_vfio_device_get_num_irqs(HiodVfioDevice *self)
  * @info: (out caller-allocates): the region's info
  * @error: return location for a #GError
  *
- * Gets %TRUE on success.
+ * Gets what the kernel reports of a region (VFIO_DEVICE_GET_REGION_INFO);
+ * hiod_vfio_device_get_region_caps() reads its capability chain.
  *
  * Returns: %TRUE on success
  *
@@ -479,36 +785,34 @@ gboolean
 hiod_vfio_device_get_region_info(HiodVfioDevice *self, guint index, HiodVfioRegionInfo *info,
 				 GError **error)
 {
-	struct hiod_vfio_region_info ri = {.index = index};
 	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
 	g_return_val_if_fail(info != NULL, FALSE);
-	if (!hiod_vfio_device_check_open(self, error))
-		return FALSE;
-	if (index >= self->num_regions) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
-			    "%s has %u regions, no region %u", hiod_vfio_device_get_name(self),
-			    self->num_regions, index);
-		return FALSE;
-	}
-	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_REGION_INFO), &ri,
-			      sizeof(ri), error) < 0) {
-		g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
-		return FALSE;
-	}
-	/* the region is read and mapped at offset + [0, size): that must be a file range */
-	if (ri.offset > (guint64)G_MAXINT64 || ri.size > (guint64)G_MAXINT64 - ri.offset) {
-		hiod_kernel_set_bad_reply(error, "VFIO_DEVICE_GET_REGION_INFO",
-					  "region %u of 0x%" G_GINT64_MODIFIER "x bytes at offset 0x%"
-					  G_GINT64_MODIFIER "x ends beyond any file offset",
-					  index, (guint64)ri.size, (guint64)ri.offset);
-		g_prefix_error(error, "%s: ", hiod_vfio_device_get_name(self));
-		return FALSE;
-	}
-	info->index = index;
-	info->flags = ri.flags;
-	info->size = ri.size;
-	info->offset = ri.offset;
-	return TRUE;
+	return hiod_vfio_device_query_region(self, index, info, NULL, error);
+}
+
+/**
+ * hiod_vfio_device_get_region_caps:
+ * @self: an attached #HiodVfioDevice
+ * @index: the region index
+ * @error: return location for a #GError
+ *
+ * Reads the region's capability chain: sparse mmap areas, region type and
+ * subtype, MSI-X mappable. A region without capabilities has empty caps. A
+ * chain the kernel wrote malformed is refused (%HIOD_ERROR_IO).
+ *
+ * Returns: (transfer full): the region's capabilities, or %NULL
+ *
+ * Since: 0.1
+ */
+HiodVfioRegionCaps *
+hiod_vfio_device_get_region_caps(HiodVfioDevice *self, guint index, GError **error)
+{
+	HiodVfioRegionInfo info;
+	HiodVfioRegionCaps *caps = NULL;
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
+	if (!hiod_vfio_device_query_region(self, index, &info, &caps, error))
+		return NULL;
+	return caps;
 }
 
 /**
@@ -519,7 +823,11 @@ hiod_vfio_device_get_region_info(HiodVfioDevice *self, guint index, HiodVfioRegi
  * @error: return location for a #GError
  *
  * Maps a region (typically a BAR) into the process. The mapping lives until
- * the device is detached.
+ * the device is detached. A region with a sparse mmap capability is mapped
+ * area by area into one range of the region's size: what may not be mapped
+ * stays inaccessible there (PROT_NONE; reach it with
+ * hiod_vfio_device_region_read() and _write()); a region none of which may
+ * be mapped is %HIOD_ERROR_NOT_SUPPORTED, saying so.
  *
  * Returns: (transfer none): the address, or %NULL
  *
@@ -529,7 +837,9 @@ gpointer
 hiod_vfio_device_map_region(HiodVfioDevice *self, guint index, gsize *size, GError **error)
 {
 	HiodVfioRegionInfo info;
+	g_autoptr(HiodVfioRegionCaps) caps = NULL;
 	HiodRegionMap m = {.index = index};
+	const gint prot = PROT_READ | PROT_WRITE;
 
 	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), NULL);
 	for (guint i = 0; i < self->maps->len; i++) {
@@ -540,7 +850,7 @@ hiod_vfio_device_map_region(HiodVfioDevice *self, guint index, gsize *size, GErr
 			return e->addr;
 		}
 	}
-	if (!hiod_vfio_device_get_region_info(self, index, &info, error))
+	if (!hiod_vfio_device_query_region(self, index, &info, &caps, error))
 		return NULL;
 	if (info.size == 0 || !(info.flags & HIOD_VFIO_REGION_INFO_FLAG_MMAP)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
@@ -548,12 +858,46 @@ hiod_vfio_device_map_region(HiodVfioDevice *self, guint index, gsize *size, GErr
 			    hiod_vfio_device_get_name(self), index, info.size, info.flags);
 		return NULL;
 	}
-	m.size = info.size;
-	m.addr = hiod_kernel_mmap(self->ctx, self->fd, info.size, PROT_READ | PROT_WRITE,
-				  (goffset)info.offset, error);
-	if (m.addr == NULL) {
-		g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+	if (info.size > G_MAXSIZE) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
+			    "%s region %u of 0x%" G_GINT64_MODIFIER "x bytes does not fit the address space",
+			    hiod_vfio_device_get_name(self), index, info.size);
 		return NULL;
+	}
+	m.size = info.size;
+	if (caps->sparse) {
+		if (caps->areas->len == 0) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+				    "%s region %u: its sparse mmap capability lists no area, so none of "
+				    "it may be mapped (use region_read and region_write)",
+				    hiod_vfio_device_get_name(self), index);
+			return NULL;
+		}
+		m.addr = hiod_kernel_reserve(self->ctx, m.size, error);
+		if (m.addr == NULL) {
+			g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+			return NULL;
+		}
+		for (guint i = 0; i < caps->areas->len; i++) {
+			const HiodVfioArea *a = &g_array_index(caps->areas, HiodVfioArea, i);
+			if (!hiod_kernel_mmap_fixed(self->ctx, (guint8 *)m.addr + a->offset, self->fd,
+						    a->size, prot, (goffset)(info.offset + a->offset),
+						    error)) {
+				g_prefix_error(error, "%s region %u sparse area %u [0x%" G_GINT64_MODIFIER
+					       "x, +0x%" G_GINT64_MODIFIER "x): ",
+					       hiod_vfio_device_get_name(self), index, i, a->offset, a->size);
+				hiod_kernel_munmap(self->ctx, m.addr, m.size);
+				return NULL;
+			}
+			g_debug("%s region %u: sparse area [0x%" G_GINT64_MODIFIER "x, +0x%" G_GINT64_MODIFIER
+				"x) mapped", hiod_vfio_device_get_name(self), index, a->offset, a->size);
+		}
+	} else {
+		m.addr = hiod_kernel_mmap(self->ctx, self->fd, m.size, prot, (goffset)info.offset, error);
+		if (m.addr == NULL) {
+			g_prefix_error(error, "%s region %u: ", hiod_vfio_device_get_name(self), index);
+			return NULL;
+		}
 	}
 	g_array_append_val(self->maps, m);
 	if (size != NULL)
@@ -750,12 +1094,94 @@ hiod_vfio_device_hot_reset(HiodVfioDevice *self, GError **error)
 	return hiod_container_pci_hot_reset(self->container, self, FALSE, error);
 }
 
+static const gchar *const hiod_vfio_region_names[] = {"BAR0", "BAR1", "BAR2", "BAR3", "BAR4",
+							"BAR5", "ROM", "config", "VGA"};
+
+static void
+hiod_vfio_device_regions_to_json(HiodVfioDevice *self, JsonBuilder *builder)
+{
+	json_builder_set_member_name(builder, "regions");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < self->num_regions && i < 64; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodVfioRegionCaps) caps = NULL;
+		HiodVfioRegionInfo info;
+
+		json_builder_begin_object(builder);
+		hiod_json_add_int(builder, "index", i);
+		hiod_json_add_string(builder, "name",
+				     i < G_N_ELEMENTS(hiod_vfio_region_names) ? hiod_vfio_region_names[i]
+									      : "device-specific");
+		if (!hiod_vfio_device_query_region(self, i, &info, &caps, &error)) {
+			hiod_json_add_string(builder, "error", error->message);
+			json_builder_end_object(builder);
+			continue;
+		}
+		hiod_json_add_hex(builder, "flags", info.flags);
+		hiod_json_add_hex(builder, "size", info.size);
+		hiod_json_add_hex(builder, "offset", info.offset);
+		hiod_json_add_bool(builder, "readable", info.flags & HIOD_VFIO_REGION_INFO_FLAG_READ);
+		hiod_json_add_bool(builder, "writable", info.flags & HIOD_VFIO_REGION_INFO_FLAG_WRITE);
+		hiod_json_add_bool(builder, "mappable", info.flags & HIOD_VFIO_REGION_INFO_FLAG_MMAP);
+		hiod_json_add_bool(builder, "msix_mappable", caps->msix_mappable);
+		if (caps->has_type) {
+			hiod_json_add_hex(builder, "type", caps->type);
+			hiod_json_add_hex(builder, "subtype", caps->subtype);
+		}
+		if (caps->sparse) {
+			json_builder_set_member_name(builder, "sparse_mmap");
+			json_builder_begin_array(builder);
+			for (guint a = 0; a < caps->areas->len; a++) {
+				const HiodVfioArea *area = &g_array_index(caps->areas, HiodVfioArea, a);
+				json_builder_begin_object(builder);
+				hiod_json_add_hex(builder, "offset", area->offset);
+				hiod_json_add_hex(builder, "size", area->size);
+				json_builder_end_object(builder);
+			}
+			json_builder_end_array(builder);
+		}
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+}
+
+static void
+hiod_vfio_device_irqs_to_json(HiodVfioDevice *self, JsonBuilder *builder)
+{
+	json_builder_set_member_name(builder, "irqs");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < self->num_irqs && i < HIOD_VFIO_DEVICE_MAX_IRQS; i++) {
+		g_autoptr(GError) error = NULL;
+		HiodVfioIrqInfo info;
+
+		json_builder_begin_object(builder);
+		hiod_json_add_int(builder, "index", i);
+		hiod_json_add_string(builder, "name", hiod_vfio_irq_index_to_string(i));
+		if (!hiod_vfio_device_get_irq_info(self, i, &info, &error)) {
+			hiod_json_add_string(builder, "error", error->message);
+			json_builder_end_object(builder);
+			continue;
+		}
+		hiod_json_add_int(builder, "count", info.count);
+		hiod_json_add_hex(builder, "flags", info.flags);
+		hiod_json_add_bool(builder, "eventfd", info.flags & HIOD_VFIO_IRQ_INFO_EVENTFD);
+		hiod_json_add_bool(builder, "maskable", info.flags & HIOD_VFIO_IRQ_INFO_MASKABLE);
+		hiod_json_add_bool(builder, "automasked", info.flags & HIOD_VFIO_IRQ_INFO_AUTOMASKED);
+		hiod_json_add_bool(builder, "noresize", info.flags & HIOD_VFIO_IRQ_INFO_NORESIZE);
+		hiod_json_add_int(builder, "enabled", self->irqs[i].n);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+}
+
 /**
  * hiod_vfio_device_to_json:
  * @self: a #HiodVfioDevice
  * @builder: a #JsonBuilder
  *
- * Adds the device as a JSON object: its PCI identity and, while attached, its flags, regions, container and host IOMMU device.
+ * Adds the device as a JSON object: its PCI identity and, while attached, its flags, its
+ * regions (info and capabilities), its IRQ indexes (count and flags), container and host
+ * IOMMU device.
  *
  * Since: 0.1
  */
@@ -771,6 +1197,8 @@ hiod_vfio_device_to_json(HiodVfioDevice *self, JsonBuilder *builder)
 		hiod_json_add_hex(builder, "flags", self->flags);
 		hiod_json_add_int(builder, "num_regions", self->num_regions);
 		hiod_json_add_int(builder, "num_irqs", self->num_irqs);
+		hiod_vfio_device_regions_to_json(self, builder);
+		hiod_vfio_device_irqs_to_json(self, builder);
 	}
 	if (self->container != NULL) {
 		json_builder_set_member_name(builder, "container");

@@ -32,6 +32,39 @@ typedef struct {
 } HiodVfioRegionInfo;
 
 /**
+ * HiodVfioRegionCaps:
+ *
+ * What a region's capability chain (VFIO_DEVICE_GET_REGION_INFO) says: the
+ * areas that may be mapped when not all of it may (sparse mmap), its
+ * device-specific type and subtype, and whether an MSI-X table in it may be
+ * mapped. Immutable.
+ *
+ * Since: 0.1
+ */
+typedef struct _HiodVfioRegionCaps HiodVfioRegionCaps;
+
+#define HIOD_TYPE_VFIO_REGION_CAPS (hiod_vfio_region_caps_get_type())
+HIOD_AVAILABLE_IN_0_1
+GType hiod_vfio_region_caps_get_type(void) G_GNUC_CONST;
+HIOD_AVAILABLE_IN_0_1
+HiodVfioRegionCaps *hiod_vfio_region_caps_ref(HiodVfioRegionCaps *self);
+HIOD_AVAILABLE_IN_0_1
+void hiod_vfio_region_caps_unref(HiodVfioRegionCaps *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_region_caps_has_sparse_mmap(HiodVfioRegionCaps *self);
+HIOD_AVAILABLE_IN_0_1
+guint hiod_vfio_region_caps_get_n_sparse_areas(HiodVfioRegionCaps *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_region_caps_get_sparse_area(HiodVfioRegionCaps *self, guint i, guint64 *offset,
+					       guint64 *size);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_region_caps_get_region_type(HiodVfioRegionCaps *self, guint32 *type,
+					       guint32 *subtype);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_vfio_region_caps_is_msix_mappable(HiodVfioRegionCaps *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodVfioRegionCaps, hiod_vfio_region_caps_unref)
+
+/**
  * HIOD_VFIO_REGION_CONFIG:
  *
  * The region index of PCI config space on a vfio-pci device.
@@ -138,6 +171,9 @@ guint hiod_vfio_device_get_num_irqs(HiodVfioDevice *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_vfio_device_get_region_info(HiodVfioDevice *self, guint index,
 					  HiodVfioRegionInfo *info, GError **error);
+HIOD_AVAILABLE_IN_0_1
+HiodVfioRegionCaps *hiod_vfio_device_get_region_caps(HiodVfioDevice *self, guint index,
+						     GError **error);
 HIOD_AVAILABLE_IN_0_1
 gpointer hiod_vfio_device_map_region(HiodVfioDevice *self, guint index, gsize *size,
 				     GError **error);

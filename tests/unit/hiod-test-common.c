@@ -608,6 +608,12 @@ tk_mmap(gpointer data, size_t len, int prot, int flags, int fd, off_t offset)
 	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
+static void *
+tk_mmap_fixed(gpointer data, void *addr, size_t len, int prot, int fd, off_t offset)
+{
+	return mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+
 static int
 tk_munmap(gpointer data, void *addr, size_t len)
 {
@@ -654,6 +660,7 @@ static const HiodKernelOps tk_ops = {
     .read = tk_read,
     .write = tk_write,
     .eventfd = tk_eventfd,
+    .mmap_fixed = tk_mmap_fixed,
 };
 
 HiodTestKernel *

@@ -116,6 +116,16 @@ test_against_kernel_headers(void)
 	SAME_OFF(hiod_vfio_region_info, vfio_region_info, offset);
 	SAME_SIZE(hiod_vfio_irq_info, vfio_irq_info);
 	SAME_SIZE(hiod_vfio_irq_set, vfio_irq_set);
+	SAME_SIZE(hiod_vfio_region_sparse_mmap_area, vfio_region_sparse_mmap_area);
+	SAME_SIZE(hiod_vfio_region_info_cap_sparse_mmap, vfio_region_info_cap_sparse_mmap);
+	SAME_OFF(hiod_vfio_region_info_cap_sparse_mmap, vfio_region_info_cap_sparse_mmap, areas);
+	SAME_SIZE(hiod_vfio_region_info_cap_type, vfio_region_info_cap_type);
+	SAME_OFF(hiod_vfio_region_info_cap_type, vfio_region_info_cap_type, subtype);
+	SAME_OFF(hiod_vfio_region_info, vfio_region_info, cap_offset);
+	SAME_NUM(HIOD_VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_CAPS);
+	SAME_NUM(HIOD_VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+	SAME_NUM(HIOD_VFIO_REGION_INFO_CAP_TYPE, VFIO_REGION_INFO_CAP_TYPE);
+	SAME_NUM(HIOD_VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE);
 	SAME_OFF(hiod_vfio_irq_info, vfio_irq_info, count);
 	SAME_OFF(hiod_vfio_irq_set, vfio_irq_set, start);
 	SAME_OFF(hiod_vfio_irq_set, vfio_irq_set, count);

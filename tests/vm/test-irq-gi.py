@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""VM test: interrupts from Python through GObject-Introspection (issue 13).
+
+With each backend: attaches an edu device, reads every IRQ index's info,
+enables MSI, waits on the vector from a GLib main loop (add_irq_watch), the
+interrupt raised by a write to edu's register 0x60 through region_write,
+checks that the eventfd is a plain integer a caller can poll, changes the
+vector, and that detaching leaves no fd open. Prints TAP.
+
+Environment: HIOD_LIBDIR (the build's src dir: typelib and libhiod.so);
+re-executes itself under /usr/bin/python3 (python3-gi) with it.
+"""
+import os
+import select
+import struct
+import sys
+
+if os.environ.get("GI_TYPELIB_PATH") is None:
+    libdir = os.environ["HIOD_LIBDIR"]
+    env = dict(os.environ, GI_TYPELIB_PATH=libdir, LD_LIBRARY_PATH=libdir)
+    os.execve("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv, env)
+
+import gi  # noqa: E402
+
+gi.require_version("Hiod", "1.0")
+from gi.repository import GLib, Hiod  # noqa: E402
+
+EDU = "0000:00:04.0"
+n = 0
+failed = 0
+
+
+def check(ok, what):
+    global n, failed
+    n += 1
+    if not ok:
+        failed += 1
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
+    return ok
+
+
+def raise_irq(dev, bits):
+    dev.region_write(0, 0x60, struct.pack("<I", bits))
+
+
+def ack_irq(dev, bits):
+    dev.region_write(0, 0x64, struct.pack("<I", bits))
+
+
+def run(kind, name):
+    ctx = Hiod.Context.new()
+    dev = Hiod.VfioDevice.new(ctx, EDU)
+    container = Hiod.Container.new(ctx, kind, dev)
+    dev.attach(container, 0)
+    dev.set_bus_master(True)
+    counts = []
+    for i in range(dev.get_num_irqs()):
+        ok, info = dev.get_irq_info(i)
+        counts.append(info.count)
+    check(counts[:3] == [1, 1, 0], "%s: IRQ info INTx 1, MSI 1, MSI-X 0 (%s)" % (name, counts))
+    check(Hiod.vfio_irq_index_to_string(Hiod.VfioIrqIndex.MSIX) == "MSI-X", "%s: index names" % name)
+    try:
+        dev.enable_irq(Hiod.VfioIrqIndex.MSIX, 1)
+        check(False, "%s: MSI-X refused" % name)
+    except GLib.Error as e:
+        check(e.matches(Hiod.error_quark(), Hiod.Error.INVALID_ARGUMENT) and "no MSI-X" in e.message,
+              "%s: MSI-X refused: %s" % (name, e.message))
+    dev.enable_irq(Hiod.VfioIrqIndex.MSI, 1)
+    fd = dev.get_irq_fd(Hiod.VfioIrqIndex.MSI, 0)
+    check(isinstance(fd, int) and fd >= 0, "%s: MSI eventfd is an integer (%d)" % (name, fd))
+    # a caller's own poll on the integer
+    raise_irq(dev, 1)
+    r, _, _ = select.select([fd], [], [], 2.0)
+    check(r == [fd] and struct.unpack("<Q", os.read(fd, 8))[0] >= 1, "%s: select() on the eventfd saw MSI" % name)
+    ack_irq(dev, 1)
+    # a GLib main loop waiting on the vector
+    loop = GLib.MainLoop()
+    seen = []
+
+    def on_irq(device, index, vector, count, data):
+        seen.append((index, vector, count, data))
+        ack_irq(device, 1)
+        if len(seen) < 2:
+            raise_irq(device, 1)
+            return GLib.SOURCE_CONTINUE
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    dev.add_irq_watch(Hiod.VfioIrqIndex.MSI, 0, on_irq, "tag")
+    GLib.idle_add(lambda: raise_irq(dev, 1) and False)
+    timeout = GLib.timeout_add(10000, loop.quit)
+    loop.run()
+    GLib.source_remove(timeout)
+    check(len(seen) == 2 and seen[0][:2] == (Hiod.VfioIrqIndex.MSI, 0) and seen[0][3] == "tag",
+          "%s: add_irq_watch() callback ran twice from the main loop (%s)" % (name, seen))
+    dev.set_irq_vector(Hiod.VfioIrqIndex.MSI, 0, True)
+    fd2 = dev.get_irq_fd(Hiod.VfioIrqIndex.MSI, 0)
+    raise_irq(dev, 1)
+    ok, count = dev.wait_irq(Hiod.VfioIrqIndex.MSI, 0, 2000)
+    check(ok and count >= 1, "%s: changed vector (eventfd %d) fires, wait_irq count %d" % (name, fd2, count))
+    ack_irq(dev, 1)
+    dev.detach()
+    check(ctx.get_open_fd_count() == 0 and dev.get_irq_fd(Hiod.VfioIrqIndex.MSI, 0) == -1,
+          "%s: detach leaves no fd open" % name)
+
+
+if not os.path.exists("/sys/bus/pci/devices/" + EDU):
+    print("1..0 # SKIP no edu")
+    sys.exit(0)
+fds_before = len(os.listdir("/proc/self/fd"))
+for kind, name in [(Hiod.BackendKind.LEGACY, "legacy"), (Hiod.BackendKind.IOMMUFD, "iommufd")]:
+    try:
+        run(kind, name)
+    except GLib.Error as e:
+        check(False, "%s: %s" % (name, e.message))
+    import gc
+    gc.collect()
+vfio = [line for line in open("/proc/interrupts") if "vfio-" in line]
+check(vfio == [], "no vfio interrupt left in /proc/interrupts")
+check(len(os.listdir("/proc/self/fd")) == fds_before, "no fd left in /proc/self/fd")
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
