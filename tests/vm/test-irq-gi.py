@@ -105,9 +105,40 @@ def run(kind, name):
           "%s: detach leaves no fd open" % name)
 
 
+def hiodctl_info():
+    """hiodctl info shows the regions with their flags and capabilities and the IRQ indexes."""
+    import json
+    import subprocess
+    hiodctl = os.environ.get("HIODCTL")
+    if hiodctl is None:
+        return
+    for backend in ("legacy", "iommufd"):
+        p = subprocess.run([hiodctl, "info", EDU, "--backend", backend, "--json"], capture_output=True, text=True)
+        if not check(p.returncode == 0, "hiodctl --json info %s --backend %s (%s)" % (EDU, backend, p.stderr.strip())):
+            continue
+        dev = json.loads(p.stdout)["device"]
+        irqs = {i["name"]: i for i in dev["irqs"]}
+        check(irqs["INTx"]["count"] == 1 and irqs["INTx"]["automasked"] and irqs["INTx"]["maskable"]
+              and irqs["MSI"]["count"] == 1 and irqs["MSI"]["noresize"] and irqs["MSI-X"]["count"] == 0,
+              "%s: irqs INTx 1 (maskable, automasked), MSI 1 (noresize), MSI-X 0" % backend)
+        regions = {r["name"]: r for r in dev["regions"]}
+        bar0, cfg = regions["BAR0"], regions["config"]
+        check(bar0["mappable"] and bar0["readable"] and bar0["writable"] and int(bar0["size"], 16) == 1 << 20
+              and not bar0["msix_mappable"] and "sparse_mmap" not in bar0,
+              "%s: BAR0 1 MiB, read/write/mmap, no capabilities (%s)" % (backend, bar0))
+        check(cfg["readable"] and cfg["writable"] and not cfg["mappable"], "%s: config region read/write, not mappable" % backend)
+        t = subprocess.run([hiodctl, "info", EDU, "--backend", backend], capture_output=True, text=True)
+        check(t.returncode == 0 and "MSI-X" in t.stdout and "BAR0" in t.stdout,
+              "%s: text output names the regions and IRQ indexes" % backend)
+        for line in t.stdout.splitlines():
+            if "BAR0" in line or "MSI" in line:
+                print("# " + line)
+
+
 if not os.path.exists("/sys/bus/pci/devices/" + EDU):
     print("1..0 # SKIP no edu")
     sys.exit(0)
+hiodctl_info()
 fds_before = len(os.listdir("/proc/self/fd"))
 for kind, name in [(Hiod.BackendKind.LEGACY, "legacy"), (Hiod.BackendKind.IOMMUFD, "iommufd")]:
     try:
