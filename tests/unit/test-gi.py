@@ -130,6 +130,17 @@ if hasattr(Hiod, "VtdViommu"):
     v = Hiod.viommu_new_from_spec("intel-iommu,aw-bits=48")
     check(isinstance(v, Hiod.Viommu) and v.get_name() == "intel-iommu", "viommu_new_from_spec() -> a Viommu")
 
+# interrupts: the kernel's index numbers and flags, callable from Python --------
+check([int(Hiod.VfioIrqIndex.INTX), int(Hiod.VfioIrqIndex.MSI), int(Hiod.VfioIrqIndex.MSIX),
+       int(Hiod.VfioIrqIndex.ERR), int(Hiod.VfioIrqIndex.REQ)] == [0, 1, 2, 3, 4],
+      "VfioIrqIndex is VFIO_PCI_*_IRQ_INDEX")
+check(int(Hiod.VfioIrqInfoFlags.EVENTFD | Hiod.VfioIrqInfoFlags.AUTOMASKED) == 5, "VfioIrqInfoFlags are VFIO_IRQ_INFO_*")
+check([Hiod.vfio_irq_index_to_string(i) for i in range(6)] == ["INTx", "MSI", "MSI-X", "ERR", "REQ", "IRQ"],
+      "vfio_irq_index_to_string()")
+for m in ("enable_irq", "disable_irq", "set_irq_vector", "get_irq_fd", "add_irq_watch", "wait_irq",
+          "mask_irq", "unmask_irq", "enable_irq_resample", "get_region_caps"):
+    check(callable(getattr(Hiod.VfioDevice, m, None)), "VfioDevice.%s is callable from Python" % m)
+
 # objects without a kernel ----------------------------------------------------
 space = Hiod.AddressSpace.new(ctx)
 check(space.get_n_sections() == 0 and space.get_containers() == [], "AddressSpace.new(): empty")
