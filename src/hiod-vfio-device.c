@@ -1272,7 +1272,9 @@ hiod_vfio_irq_check_index(HiodVfioDevice *self, guint index, GError **error)
  * @error: return location for a #GError
  *
  * Asks the kernel about one IRQ index (VFIO_DEVICE_GET_IRQ_INFO): its flags
- * and how many vectors it has (0 when the device has none of this kind).
+ * and how many vectors it has (0 when the device has none of this kind; an
+ * index vfio-pci refuses for this device, like ERR on a conventional PCI
+ * device, is reported as 0 vectors).
  *
  * Returns: %TRUE on success
  *
@@ -1283,15 +1285,26 @@ hiod_vfio_device_get_irq_info(HiodVfioDevice *self, guint index, HiodVfioIrqInfo
 			      GError **error)
 {
 	struct hiod_vfio_irq_info ii = {.index = index};
+	g_autoptr(GError) local = NULL;
 
 	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(self), FALSE);
 	g_return_val_if_fail(info != NULL, FALSE);
 	if (!hiod_vfio_irq_check_index(self, index, error))
 		return FALSE;
 	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(VFIO_DEVICE_GET_IRQ_INFO), &ii,
-			      sizeof(ii), error) < 0) {
-		g_prefix_error(error, "%s %s IRQ info: ", hiod_vfio_device_get_name(self),
-			       hiod_vfio_irq_index_to_string(index));
+			      sizeof(ii), &local) < 0) {
+		/* vfio-pci answers EINVAL for an index below num_irqs that this device
+		 * lacks (ERR on a conventional PCI device): it has no vectors there */
+		if (errno == EINVAL) {
+			g_debug("%s: the kernel has no %s IRQ index for it (%s)", hiod_vfio_device_get_name(self),
+				hiod_vfio_irq_index_to_string(index), local->message);
+			info->index = index;
+			info->flags = 0;
+			info->count = 0;
+			return TRUE;
+		}
+		g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s %s IRQ info: ",
+					   hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
 		return FALSE;
 	}
 	if (ii.count > HIOD_VFIO_DEVICE_MAX_IRQ_VECTORS) {
@@ -1424,7 +1437,7 @@ hiod_vfio_device_enable_irq(HiodVfioDevice *self, guint index, guint count, GErr
 	st = &self->irqs[index];
 	if (info.count == 0) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "%s has no %s interrupt (the kernel reports 0 vectors for it)",
+			    "%s has no %s interrupt (the kernel reports no vectors for it)",
 			    hiod_vfio_device_get_name(self), hiod_vfio_irq_index_to_string(index));
 		return FALSE;
 	}

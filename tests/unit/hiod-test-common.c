@@ -475,14 +475,15 @@ tk_device(HiodTestKernel *k, gulong request, gpointer arg)
 	}
 	case HIOD_VFIO_DEVICE_GET_IRQ_INFO: {
 		struct hiod_vfio_irq_info *i = arg;
-		if (i->argsz < sizeof(*i) || i->index >= 5)
+		if (i->argsz < sizeof(*i) || i->index >= 5 ||
+		    (k->conventional_pci && i->index == HIOD_VFIO_PCI_ERR_IRQ_INDEX))
 			return tk_fail(EINVAL);
 		i->count = tk_irq_count(k, i->index);
 		i->flags = HIOD_VFIO_IRQ_INFO_EVENTFD;
 		if (i->index == HIOD_VFIO_PCI_INTX_IRQ_INDEX)
 			i->flags |= HIOD_VFIO_IRQ_INFO_MASKABLE | HIOD_VFIO_IRQ_INFO_AUTOMASKED;
-		else if (i->index == HIOD_VFIO_PCI_MSI_IRQ_INDEX)
-			i->flags |= HIOD_VFIO_IRQ_INFO_NORESIZE;
+		else
+			i->flags |= HIOD_VFIO_IRQ_INFO_NORESIZE; /* no dynamic MSI-X here */
 		return 0;
 	}
 	case HIOD_VFIO_DEVICE_SET_IRQS:

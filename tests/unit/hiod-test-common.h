@@ -64,6 +64,7 @@ typedef struct {
 	 * maskable, automasked), MSI (1, noresize), MSI-X (msix_count, 4 by
 	 * default), ERR and REQ (1 each); one of INTx/MSI/MSI-X at a time */
 	guint msix_count;
+	gboolean conventional_pci; /* not PCIe: GET_IRQ_INFO(ERR) is EINVAL, as vfio-pci answers */
 	gint irq_type;		/* -1: none, else the enabled index 0..2 */
 	gint triggers[5][8];	/* eventfd per vector, -1: none */
 	guint irq_vectors[5];	/* enabled vectors per index */

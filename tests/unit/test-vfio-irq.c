@@ -78,6 +78,20 @@ test_info(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "has 5 IRQ indexes, no index 5"));
 	g_clear_error(&error);
 	g_assert_cmpstr(hiod_vfio_irq_index_to_string(HIOD_VFIO_IRQ_INDEX_MSIX), ==, "MSI-X");
+	/* a conventional PCI device: vfio-pci refuses the ERR index; hiod says 0 vectors */
+	f->k->conventional_pci = TRUE;
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_ERR, &info, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(info.count, ==, 0);
+	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_ERR, 1, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "has no ERR interrupt"));
+	g_clear_error(&error);
+	/* other kernel errors stay errors */
+	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_GET_IRQ_INFO", EIO, 1);
+	g_assert_false(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, &info, &error));
+	g_assert_nonnull(strstr(error->message, "MSI IRQ info: VFIO_DEVICE_GET_IRQ_INFO"));
+	g_clear_error(&error);
 	/* a device that is not attached has no fd to ask */
 	loose = hiod_vfio_device_new(f->ctx, "0000:00:04.0", &error);
 	g_assert_no_error(error);

@@ -164,6 +164,11 @@ test_info(Fixture *f, gconstpointer data)
 	g_assert_cmphex(info.flags, ==, HIOD_VFIO_IRQ_INFO_FLAGS_EVENTFD | HIOD_VFIO_IRQ_INFO_FLAGS_NORESIZE);
 	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, &info, NULL));
 	g_assert_cmpuint(info.count, ==, 0);
+	/* edu is conventional PCI: vfio-pci refuses the ERR index (EINVAL), hiod says 0 vectors */
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_ERR, &info, NULL));
+	g_assert_cmpuint(info.count, ==, 0);
+	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, HIOD_VFIO_IRQ_INDEX_REQ, &info, NULL));
+	g_assert_cmpuint(info.count, ==, 1);
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 1, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 	g_assert_nonnull(strstr(error->message, "has no MSI-X interrupt"));
@@ -275,6 +280,9 @@ test_msi(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 0);
 	g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, M), ==, 1);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, M, 0), ==, -1);
+	/* edu's MSI has no per-vector mask: with the vector freed the kernel cleared
+	 * the message, so a raise now is a DMA write to address 0 that the IOMMU
+	 * faults (the guest's log shows a DMAR fault for 00:04.0): nothing reaches us */
 	hiod_edu_raise_irq(&f->edu, 1);
 	hiod_edu_ack_irq(&f->edu, 1);
 	/* and given one again */
