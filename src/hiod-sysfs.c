@@ -295,6 +295,12 @@ hiod_sysfs_irqs_remapped(HiodContext *ctx, gboolean *known)
 	return FALSE;
 }
 
+static gint
+hiod_sysfs_compare_names(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
 /* "dmar0, virtio0": the host's IOMMUs as /sys/class/iommu lists them */
 static gchar *
 hiod_sysfs_list_iommus(HiodContext *ctx)
@@ -308,7 +314,7 @@ hiod_sysfs_list_iommus(HiodContext *ctx)
 		g_ptr_array_add(names, g_strescape(name, NULL));
 	if (names->len == 0)
 		return NULL;
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort(names, hiod_sysfs_compare_names);
 	g_ptr_array_add(names, NULL);
 	return g_strjoinv(", ", (gchar **)names->pdata);
 }

@@ -39,6 +39,7 @@ test_attach(gconstpointer data)
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) ranges = NULL;
 	gboolean ok;
 
 	if (!have_edu())
@@ -72,13 +73,21 @@ test_attach(gconstpointer data)
 	}
 	g_assert_no_error(error);
 	g_assert_true(ok);
-	{
+	ranges = hiod_container_get_iova_ranges(container);
+	if (!hiod_iova_ranges_contain(ranges, 0x100000, 0x100000 + HIOD_EDU_MAX_DMA)) {
+		/* Linux 6.12's virtio-iommu gives iommufd a domain whose aperture is
+		 * [0, 0] (set only when an endpoint attaches): attached, but no IOVA
+		 * to map. The legacy backend does the DMA. */
+		g_test_message("attached; no DMA: the IOAS's usable IOVA range is empty on this "
+			       "kernel's virtio-iommu");
+	} else {
 		HiodEdu edu;
 		g_assert_true(hiod_edu_init(&edu, device, &error));
 		g_assert_no_error(error);
-		g_assert_true(hiod_edu_round_trip(&edu, container, 0x100000, 0x200000,
-						  HIOD_EDU_MAX_DMA, &error));
+		ok = hiod_edu_round_trip(&edu, container, 0x100000, 0x200000, HIOD_EDU_MAX_DMA,
+					 &error);
 		g_assert_no_error(error);
+		g_assert_true(ok);
 	}
 	hiod_vfio_device_detach(device);
 	g_clear_object(&container);
