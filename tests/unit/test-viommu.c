@@ -143,10 +143,12 @@ test_viommu_vtd_pasid(void)
 	g_assert_no_error(error);
 	vtd = HIOD_VTD_VIOMMU(spec);
 	g_assert_cmpuint(hiod_vtd_viommu_get_pasid_bits(vtd), ==, 20);
-	{
+#if HIOD_HAVE_IOMMUFD
+	{ /* the decoder (built with the iommufd backend) reads the same width */
 		g_autoptr(HiodVtdCaps) decoded = hiod_vtd_caps_new(cap, ecap_pasid20, 1);
 		g_assert_cmpuint(hiod_vtd_caps_get_pasid_width(decoded), ==, 20);
 	}
+#endif
 	g_object_set(vtd, "aw-bits", 48, NULL);
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(HiodViommuVerdict) v = hiod_vtd_viommu_check_caps(vtd, cases[i].caps, cases[i].backend, FALSE);
