@@ -214,7 +214,13 @@ test_map_fault(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "region 0 sparse area 1 [0x3000, +0x1000)"));
 	hiod_context_clear_faults(f->ctx);
 	g_assert_true(g_file_get_contents("/proc/self/maps", &after, NULL, NULL));
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator maps and unmaps memory of its own between the two
+	 * reads; the plain build's run of this test compares the maps exactly */
+	g_test_message("under ASan: /proc/self/maps not compared");
+#else
 	g_assert_cmpstr(before, ==, after);
+#endif
 	bar = hiod_vfio_device_map_region(f->dev, 0, NULL, &error2);
 	g_assert_no_error(error2);
 	g_assert_nonnull(bar);
