@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-iommufd-vfio.h"
 #include "hiod-iommufd-container.h"
@@ -213,6 +215,81 @@ hiod_host_iommu_device_iommufd_vfio_detach_hwpt(HiodHostIommuDeviceIommufd *devi
 				 HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
 }
 
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT with the PASID flag for a PASID that is not
+ * attached: 6.15 and later answer 0 (nothing to do) or EOPNOTSUPP (the
+ * driver has no PASID ops); 6.12 refuses the flag (EINVAL). 1: the kernel
+ * has the PASID forms, 0: not, -1: cannot tell. */
+static gint
+hiod_iommufd_vfio_probe_pasid(HiodHostIommuDeviceIommufdVfio *self, guint32 unattached_pasid)
+{
+	struct hiod_vfio_device_detach_iommufd_pt_pasid arg = {
+	    .flags = HIOD_VFIO_DEVICE_DETACH_PASID,
+	    .pasid = unattached_pasid,
+	};
+	g_autoptr(GError) error_local = NULL;
+	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0)
+		return -1;
+	if (hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+			      hiod_vfio_device_get_fd(self->device), HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT),
+			      &arg, sizeof(arg), &error_local) == 0)
+		return 1;
+	if (errno == EOPNOTSUPP)
+		return 1;
+	return errno == EINVAL ? 0 : -1;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_attach_pasid(HiodHostIommuDeviceIommufd *device, guint32 pasid,
+						 guint32 hwpt_id, gboolean replace, GError **error)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	struct hiod_vfio_device_attach_iommufd_pt_pasid arg = {
+	    .flags = HIOD_VFIO_DEVICE_ATTACH_PASID,
+	    .pt_id = hwpt_id,
+	    .pasid = pasid,
+	};
+	g_autoptr(GError) error_local = NULL;
+	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+		return FALSE;
+	}
+	/* attaching an attached PASID replaces its HWPT (vfio's pasid_attach_ioas) */
+	if (hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+			      hiod_vfio_device_get_fd(self->device), HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT),
+			      &arg, sizeof(arg), &error_local) == 0)
+		return TRUE;
+	if (errno == EINVAL && !replace && hiod_iommufd_vfio_probe_pasid(self, pasid) == 0) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "this kernel's VFIO cannot attach PASIDs (Linux 6.15 added "
+			    "VFIO_DEVICE_ATTACH_PASID; it refuses the flag: %s)",
+			    error_local->message);
+		return FALSE;
+	}
+	if (errno == EOPNOTSUPP)
+		g_prefix_error(&error_local, "the device's VFIO driver, the device or its IOMMU has no "
+					     "PASIDs: ");
+	g_propagate_error(error, g_steal_pointer(&error_local));
+	return FALSE;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_vfio_detach_pasid(HiodHostIommuDeviceIommufd *device, guint32 pasid,
+						 GError **error)
+{
+	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
+	struct hiod_vfio_device_detach_iommufd_pt_pasid arg = {
+	    .flags = HIOD_VFIO_DEVICE_DETACH_PASID,
+	    .pasid = pasid,
+	};
+	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+		return FALSE;
+	}
+	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+				 hiod_vfio_device_get_fd(self->device),
+				 HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+}
+
 static void
 hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBuilder *builder)
 {
@@ -268,4 +345,6 @@ hiod_host_iommu_device_iommufd_vfio_class_init(HiodHostIommuDeviceIommufdVfioCla
 	hiod_class->add_json = hiod_host_iommu_device_iommufd_vfio_add_json;
 	iommufd_class->attach_hwpt = hiod_host_iommu_device_iommufd_vfio_attach_hwpt;
 	iommufd_class->detach_hwpt = hiod_host_iommu_device_iommufd_vfio_detach_hwpt;
+	iommufd_class->attach_pasid = hiod_host_iommu_device_iommufd_vfio_attach_pasid;
+	iommufd_class->detach_pasid = hiod_host_iommu_device_iommufd_vfio_detach_pasid;
 }

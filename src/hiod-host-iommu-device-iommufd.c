@@ -16,6 +16,14 @@
  * hiod_host_iommu_device_iommufd_attach_hwpt() and flushes the IOMMU's caches
  * with hiod_host_iommu_device_iommufd_invalidate_cache().
  *
+ * A PASID of the device (Linux 6.15) attaches to a HWPT of its own with
+ * hiod_host_iommu_device_iommufd_attach_pasid(), moves with
+ * hiod_host_iommu_device_iommufd_replace_pasid() and leaves with
+ * hiod_host_iommu_device_iommufd_detach_pasid(); the device remembers which
+ * PASID is on which HWPT. For the vIOMMU objects of Linux 6.13 and later
+ * (vIOMMU, vDEVICE, vEVENTQ, HW queue) see
+ * hiod_host_iommu_device_iommufd_alloc_viommu() and #HiodIommufdViommu.
+ *
  * Subclasses (VFIO cdev devices, test mocks) fill in the backend and ids
  * during realize with hiod_host_iommu_device_iommufd_set_ids().
  *
@@ -29,6 +37,7 @@ typedef struct {
 	HiodIommufdBackend *backend;
 	guint32 devid;
 	guint32 hwpt_id;
+	GHashTable *pasids; /* PASID -> HWPT id, both GUINT_TO_POINTER */
 } HiodHostIommuDeviceIommufdPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodHostIommuDeviceIommufd, hiod_host_iommu_device_iommufd,
@@ -168,6 +177,162 @@ hiod_host_iommu_device_iommufd_detach_hwpt(HiodHostIommuDeviceIommufd *self, GEr
 	return TRUE;
 }
 
+static gboolean
+hiod_host_iommu_device_iommufd_pasid_check(HiodHostIommuDeviceIommufd *self, const gchar *what,
+					   guint32 pasid, GError **error)
+{
+	HiodHostIommuDeviceIommufdClass *klass = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_GET_CLASS(self);
+	if (!hiod_host_iommu_device_iommufd_check(self, error))
+		return FALSE;
+	if (klass->attach_pasid == NULL || klass->detach_pasid == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s PASID %u of %s: %s does not support PASIDs", what, pasid,
+			    hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)),
+			    G_OBJECT_TYPE_NAME(self));
+		return FALSE;
+	}
+	if (pasid == 0 || pasid >= (1u << 20)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s PASID %u of %s: a PASID is 1 to 2^20-1 (PASID 0 is the device's "
+			    "own attachment: use attach_hwpt)",
+			    what, pasid, hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+hiod_host_iommu_device_iommufd_pasid_attach_common(HiodHostIommuDeviceIommufd *self, guint32 pasid,
+						   guint32 hwpt_id, gboolean replace, GError **error)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv = GET_PRIVATE(self);
+	const gchar *what = replace ? "replacing the HWPT of" : "attaching";
+	gboolean attached;
+
+	if (!hiod_host_iommu_device_iommufd_pasid_check(self, what, pasid, error))
+		return FALSE;
+	attached = g_hash_table_contains(priv->pasids, GUINT_TO_POINTER(pasid));
+	if (attached != replace) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    replace ? "%s PASID %u of %s: it is not attached (attach it first)"
+				    : "%s PASID %u of %s: it is attached already (replace its HWPT, or "
+				      "detach it first)",
+			    what, pasid, hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)));
+		return FALSE;
+	}
+	if (!HIOD_HOST_IOMMU_DEVICE_IOMMUFD_GET_CLASS(self)->attach_pasid(self, pasid, hwpt_id, replace,
+									  error)) {
+		g_prefix_error(error, "%s PASID %u of %s to HWPT %u: ", what, pasid,
+			       hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)), hwpt_id);
+		return FALSE;
+	}
+	g_hash_table_insert(priv->pasids, GUINT_TO_POINTER(pasid), GUINT_TO_POINTER(hwpt_id));
+	return TRUE;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_attach_pasid:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @pasid: a PASID of the device (1 to 2^20-1) not attached yet
+ * @hwpt_id: a HWPT allocated with %HIOD_HWPT_ALLOC_FLAGS_PASID where the
+ *   IOMMU needs it, or an IOAS
+ * @error: return location for a #GError
+ *
+ * Attaches one PASID of the device to a page table of its own (VFIO:
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT with VFIO_DEVICE_ATTACH_PASID, Linux 6.15).
+ * %HIOD_ERROR_NOT_SUPPORTED on an older kernel (which the message names),
+ * or when the device or IOMMU has no PASIDs; %HIOD_ERROR_INVALID_STATE when
+ * the PASID is attached already.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_attach_pasid(HiodHostIommuDeviceIommufd *self, guint32 pasid,
+					    guint32 hwpt_id, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	return hiod_host_iommu_device_iommufd_pasid_attach_common(self, pasid, hwpt_id, FALSE, error);
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_replace_pasid:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @pasid: an attached PASID
+ * @hwpt_id: its new HWPT
+ * @error: return location for a #GError
+ *
+ * Moves an attached PASID to another HWPT in one step (no window with DMA
+ * blocked). On failure the PASID stays on its HWPT.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_replace_pasid(HiodHostIommuDeviceIommufd *self, guint32 pasid,
+					     guint32 hwpt_id, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	return hiod_host_iommu_device_iommufd_pasid_attach_common(self, pasid, hwpt_id, TRUE, error);
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_detach_pasid:
+ * @self: a realized #HiodHostIommuDeviceIommufd
+ * @pasid: an attached PASID
+ * @error: return location for a #GError
+ *
+ * Detaches a PASID (its DMA is then blocked). %HIOD_ERROR_INVALID_STATE
+ * when it is not attached.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_host_iommu_device_iommufd_detach_pasid(HiodHostIommuDeviceIommufd *self, guint32 pasid,
+					    GError **error)
+{
+	HiodHostIommuDeviceIommufdPrivate *priv;
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), FALSE);
+	if (!hiod_host_iommu_device_iommufd_pasid_check(self, "detaching", pasid, error))
+		return FALSE;
+	priv = GET_PRIVATE(self);
+	if (!g_hash_table_contains(priv->pasids, GUINT_TO_POINTER(pasid))) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "detaching PASID %u of %s: it is not attached", pasid,
+			    hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)));
+		return FALSE;
+	}
+	if (!HIOD_HOST_IOMMU_DEVICE_IOMMUFD_GET_CLASS(self)->detach_pasid(self, pasid, error)) {
+		g_prefix_error(error, "detaching PASID %u of %s: ", pasid,
+			       hiod_host_iommu_device_get_name(HIOD_HOST_IOMMU_DEVICE(self)));
+		return FALSE;
+	}
+	g_hash_table_remove(priv->pasids, GUINT_TO_POINTER(pasid));
+	return TRUE;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_get_pasid_hwpt_id:
+ * @self: a #HiodHostIommuDeviceIommufd
+ * @pasid: a PASID
+ *
+ * Gets the HWPT a PASID is attached to.
+ *
+ * Returns: the HWPT id (or the id the kernel answered for an IOAS), 0 when the PASID is not attached
+ *
+ * Since: 0.1
+ */
+guint32
+hiod_host_iommu_device_iommufd_get_pasid_hwpt_id(HiodHostIommuDeviceIommufd *self, guint32 pasid)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(self), 0);
+	return GPOINTER_TO_UINT(g_hash_table_lookup(GET_PRIVATE(self)->pasids, GUINT_TO_POINTER(pasid)));
+}
+
 /**
  * hiod_host_iommu_device_iommufd_alloc_hwpt:
  * @self: a realized #HiodHostIommuDeviceIommufd
@@ -250,6 +415,8 @@ hiod_host_iommu_device_iommufd_set_ids(HiodHostIommuDeviceIommufd *self,
 	g_set_object(&priv->backend, backend);
 	priv->devid = devid;
 	priv->hwpt_id = hwpt_id;
+	if (backend == NULL) /* unbound: the kernel detached every PASID */
+		g_hash_table_remove_all(priv->pasids);
 }
 
 static void
@@ -270,6 +437,7 @@ hiod_host_iommu_device_iommufd_unrealize(HiodHostIommuDevice *device)
 static void
 hiod_host_iommu_device_iommufd_init(HiodHostIommuDeviceIommufd *self)
 {
+	GET_PRIVATE(self)->pasids = g_hash_table_new(NULL, NULL);
 }
 
 static void
@@ -282,11 +450,19 @@ hiod_host_iommu_device_iommufd_dispose(GObject *object)
 }
 
 static void
+hiod_host_iommu_device_iommufd_finalize(GObject *object)
+{
+	g_hash_table_unref(GET_PRIVATE(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(object))->pasids);
+	G_OBJECT_CLASS(hiod_host_iommu_device_iommufd_parent_class)->finalize(object);
+}
+
+static void
 hiod_host_iommu_device_iommufd_class_init(HiodHostIommuDeviceIommufdClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	HiodHostIommuDeviceClass *hiod_class = HIOD_HOST_IOMMU_DEVICE_CLASS(klass);
 	object_class->dispose = hiod_host_iommu_device_iommufd_dispose;
+	object_class->finalize = hiod_host_iommu_device_iommufd_finalize;
 	hiod_class->add_json = hiod_host_iommu_device_iommufd_add_json;
 	hiod_class->unrealize = hiod_host_iommu_device_iommufd_unrealize;
 }

@@ -25,6 +25,11 @@ G_DECLARE_DERIVABLE_TYPE(HiodHostIommuDeviceIommufd, hiod_host_iommu_device_iomm
  *   failure the device stays where it was.
  * @detach_hwpt: Mandatory. Detaches the device from its HWPT (DMA is then
  *   blocked until the next attach).
+ * @attach_pasid: Optional. Attaches one PASID of the device to @hwpt_id;
+ *   @replace says the PASID is attached already (the kernel replaces its
+ *   HWPT without a blocked window). %TRUE on success; on failure the PASID
+ *   stays where it was. Without it PASIDs are not supported.
+ * @detach_pasid: Optional (mandatory with @attach_pasid). Detaches a PASID.
  *
  * A host IOMMU device reached through iommufd: it knows its iommufd backend,
  * its device object id and the HWPT it is attached to, and lets a vIOMMU
@@ -37,9 +42,12 @@ struct _HiodHostIommuDeviceIommufdClass {
 
 	gboolean (*attach_hwpt)(HiodHostIommuDeviceIommufd *self, guint32 hwpt_id, GError **error);
 	gboolean (*detach_hwpt)(HiodHostIommuDeviceIommufd *self, GError **error);
+	gboolean (*attach_pasid)(HiodHostIommuDeviceIommufd *self, guint32 pasid, guint32 hwpt_id,
+				 gboolean replace, GError **error);
+	gboolean (*detach_pasid)(HiodHostIommuDeviceIommufd *self, guint32 pasid, GError **error);
 
 	/*< private >*/
-	gpointer padding[8];
+	gpointer padding[6];
 };
 
 HIOD_AVAILABLE_IN_0_1
@@ -54,6 +62,22 @@ gboolean hiod_host_iommu_device_iommufd_attach_hwpt(HiodHostIommuDeviceIommufd *
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_host_iommu_device_iommufd_detach_hwpt(HiodHostIommuDeviceIommufd *self,
 						    GError **error);
+
+/* PASIDs (Linux 6.15) */
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_host_iommu_device_iommufd_attach_pasid(HiodHostIommuDeviceIommufd *self,
+						     guint32 pasid, guint32 hwpt_id,
+						     GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_host_iommu_device_iommufd_replace_pasid(HiodHostIommuDeviceIommufd *self,
+						      guint32 pasid, guint32 hwpt_id,
+						      GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_host_iommu_device_iommufd_detach_pasid(HiodHostIommuDeviceIommufd *self,
+						     guint32 pasid, GError **error);
+HIOD_AVAILABLE_IN_0_1
+guint32 hiod_host_iommu_device_iommufd_get_pasid_hwpt_id(HiodHostIommuDeviceIommufd *self,
+							 guint32 pasid);
 
 /* the stage-1 path of a vIOMMU */
 HIOD_AVAILABLE_IN_0_1

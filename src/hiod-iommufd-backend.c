@@ -859,6 +859,64 @@ hiod_iommufd_backend_invalidate_cache(HiodIommufdBackend *self, guint32 hwpt_id,
 	return TRUE;
 }
 
+/**
+ * hiod_iommufd_backend_probe_features:
+ * @self: a connected #HiodIommufdBackend
+ * @error: return location for a #GError
+ *
+ * Asks the kernel which vIOMMU-side requests it knows: each is sent with
+ * no object named (ids and type 0), which a kernel with the request refuses
+ * (ENOENT, EINVAL, EOPNOTSUPP) and one without it does not know (ENOTTY).
+ * Nothing is made.
+ *
+ * Returns: the requests the kernel knows; %HIOD_IOMMUFD_FEATURE_NONE with
+ *   @error set when the backend is not connected
+ *
+ * Since: 0.1
+ */
+HiodIommufdFeatures
+hiod_iommufd_backend_probe_features(HiodIommufdBackend *self, GError **error)
+{
+	struct hiod_iommu_viommu_alloc viommu = {0};
+	struct hiod_iommu_vdevice_alloc vdevice = {0};
+	struct hiod_iommu_veventq_alloc veventq = {0};
+	struct hiod_iommu_hw_queue_alloc hw_queue = {0};
+	const struct {
+		const gchar *name;
+		gulong request;
+		gpointer arg;
+		gsize argsz;
+		HiodIommufdFeatures feature;
+	} probes[] = {
+	    {HIOD_IOC(IOMMU_VIOMMU_ALLOC), &viommu, HIOD_IOMMU_VIOMMU_ALLOC_SIZE_6_13,
+	     HIOD_IOMMUFD_FEATURE_VIOMMU},
+	    {HIOD_IOC(IOMMU_VDEVICE_ALLOC), &vdevice, sizeof(vdevice), HIOD_IOMMUFD_FEATURE_VDEVICE},
+	    {HIOD_IOC(IOMMU_VEVENTQ_ALLOC), &veventq, sizeof(veventq), HIOD_IOMMUFD_FEATURE_VEVENTQ},
+	    {HIOD_IOC(IOMMU_HW_QUEUE_ALLOC), &hw_queue, sizeof(hw_queue), HIOD_IOMMUFD_FEATURE_HW_QUEUE},
+	};
+	HiodIommufdFeatures features = HIOD_IOMMUFD_FEATURE_NONE;
+
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), HIOD_IOMMUFD_FEATURE_NONE);
+	if (!hiod_iommufd_backend_check(self, error))
+		return HIOD_IOMMUFD_FEATURE_NONE;
+	for (guint i = 0; i < G_N_ELEMENTS(probes); i++) {
+		g_autoptr(GError) error_local = NULL;
+		gint rc = hiod_kernel_ioctl(self->ctx, self->fd, probes[i].name, probes[i].request,
+					    probes[i].arg, probes[i].argsz, &error_local);
+		if (rc == 0) {
+			/* no kernel makes an object from ids 0 */
+			g_debug("iommufd feature probe: %s answered 0 to ids 0", probes[i].name);
+			features |= probes[i].feature;
+			continue;
+		}
+		if (errno != ENOTTY)
+			features |= probes[i].feature;
+		else
+			g_debug("iommufd feature probe: %s", error_local->message);
+	}
+	return features;
+}
+
 /* GObject ------------------------------------------------------------------------ */
 
 static gboolean

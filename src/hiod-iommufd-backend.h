@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  * @HIOD_HWPT_ALLOC_FLAGS_NONE: a plain paging HWPT
  * @HIOD_HWPT_ALLOC_FLAGS_NEST_PARENT: the HWPT can carry nested (stage-1) HWPTs
  * @HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING: the HWPT tracks DMA writes
+ * @HIOD_HWPT_ALLOC_FLAGS_PASID: the HWPT may be attached to PASIDs (Linux 6.15;
+ *   required for a PASID attachment of a device that has PASIDs)
  *
  * Flags of IOMMU_HWPT_ALLOC.
  *
@@ -25,7 +27,30 @@ typedef enum /*< flags >*/ {
 	HIOD_HWPT_ALLOC_FLAGS_NONE = 0,
 	HIOD_HWPT_ALLOC_FLAGS_NEST_PARENT = 1 << 0,
 	HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING = 1 << 1,
+	HIOD_HWPT_ALLOC_FLAGS_PASID = 1 << 3,
 } HiodHwptAllocFlags;
+
+/**
+ * HiodIommufdFeatures:
+ * @HIOD_IOMMUFD_FEATURE_NONE: none of these
+ * @HIOD_IOMMUFD_FEATURE_VIOMMU: vIOMMU objects (IOMMU_VIOMMU_ALLOC, Linux 6.13)
+ * @HIOD_IOMMUFD_FEATURE_VDEVICE: vDEVICE objects (IOMMU_VDEVICE_ALLOC, Linux 6.13)
+ * @HIOD_IOMMUFD_FEATURE_VEVENTQ: vEVENTQs (IOMMU_VEVENTQ_ALLOC, Linux 6.15)
+ * @HIOD_IOMMUFD_FEATURE_HW_QUEUE: vIOMMU hardware queues (IOMMU_HW_QUEUE_ALLOC, Linux 6.17)
+ *
+ * The vIOMMU-side requests the running kernel's iommufd knows (whether the
+ * host IOMMU driver offers them for a device is known only by asking for
+ * one).
+ *
+ * Since: 0.1
+ */
+typedef enum /*< flags >*/ {
+	HIOD_IOMMUFD_FEATURE_NONE = 0,
+	HIOD_IOMMUFD_FEATURE_VIOMMU = 1 << 0,
+	HIOD_IOMMUFD_FEATURE_VDEVICE = 1 << 1,
+	HIOD_IOMMUFD_FEATURE_VEVENTQ = 1 << 2,
+	HIOD_IOMMUFD_FEATURE_HW_QUEUE = 1 << 3,
+} HiodIommufdFeatures;
 
 /**
  * HiodIommufdHwInfo:
@@ -112,5 +137,8 @@ gboolean hiod_iommufd_backend_invalidate_cache(HiodIommufdBackend *self, guint32
 					       guint32 data_type, guint32 entry_len,
 					       guint32 *entry_num, gconstpointer data,
 					       GError **error);
+
+HIOD_AVAILABLE_IN_0_1
+HiodIommufdFeatures hiod_iommufd_backend_probe_features(HiodIommufdBackend *self, GError **error);
 
 G_END_DECLS

@@ -177,6 +177,7 @@ static const struct {
     {"IOMMU_VDEVICE_ALLOC", "6.13"},
     {"IOMMU_IOAS_CHANGE_PROCESS", "6.13"},
     {"IOMMU_VEVENTQ_ALLOC", "6.15"},
+    {"IOMMU_HW_QUEUE_ALLOC", "6.17"},
 };
 
 /* The mainline kernel that first has @request, or %NULL when hiod does not know. */

@@ -274,6 +274,18 @@ struct hiod_vfio_device_detach_iommufd_pt {
 	uint32_t argsz;
 	uint32_t flags;
 };
+/* [6.15] the PASID forms (sent only with the PASID flag; 6.12 refuses any flag: EINVAL) */
+struct hiod_vfio_device_attach_iommufd_pt_pasid {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t pt_id;
+	uint32_t pasid;
+};
+struct hiod_vfio_device_detach_iommufd_pt_pasid {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t pasid;
+};
 #define HIOD_VFIO_DEVICE_ATTACH_PASID (1u << 0) /* [6.15] */
 #define HIOD_VFIO_DEVICE_DETACH_PASID (1u << 0) /* [6.15] */
 #define HIOD_VFIO_DEVICE_BIND_FLAG_TOKEN (1u << 0) /* [6.17] */
@@ -415,7 +427,7 @@ struct hiod_vfio_iommu_spapr_tce_remove {
 #define HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP _IO(HIOD_IOMMUFD_TYPE, 0x8c)
 #define HIOD_IOMMU_HWPT_INVALIDATE _IO(HIOD_IOMMUFD_TYPE, 0x8d)
 #define HIOD_IOMMU_FAULT_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x8e) /* [6.11] */
-/* not in 6.12, and not sent by hiod: for the version table and tests */
+/* not in 6.12 (IOAS_MAP_FILE and IOAS_CHANGE_PROCESS are not sent by hiod) */
 #define HIOD_IOMMU_IOAS_MAP_FILE _IO(HIOD_IOMMUFD_TYPE, 0x8f)	 /* [6.13] */
 #define HIOD_IOMMU_VIOMMU_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x90)	 /* [6.13] */
 #define HIOD_IOMMU_VDEVICE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x91)	 /* [6.13] */
@@ -635,6 +647,83 @@ struct hiod_iommu_fault_alloc {
 	uint32_t out_fault_fd;
 };
 
+/* [6.13] vIOMMU and vDEVICE */
+enum {
+	HIOD_IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	HIOD_IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,	    /* [6.13] */
+	HIOD_IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2, /* [6.17] */
+	HIOD_IOMMU_VIOMMU_TYPE_SELFTEST = 0xdeadbeef,
+};
+struct hiod_iommu_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t type;
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t out_viommu_id;
+	uint32_t data_len;	    /* [6.17] driver data (inout); 0 before */
+	uint32_t __reserved;	    /* [6.17] */
+	HIOD_ALIGNED_U64 data_uptr; /* [6.17] */
+};
+/* 6.13 ended at out_viommu_id: a 6.13..6.16 kernel answers E2BIG to data */
+#define HIOD_IOMMU_VIOMMU_ALLOC_SIZE_6_13 24
+struct hiod_iommu_vdevice_alloc {
+	uint32_t size;
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint32_t out_vdevice_id;
+	HIOD_ALIGNED_U64 virt_id;
+};
+/* [6.13] invalidation through a vIOMMU (hwpt_id = the vIOMMU) */
+#define HIOD_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 1
+struct hiod_iommu_viommu_arm_smmuv3_invalidate {
+	HIOD_ALIGNED_U64 cmd[2];
+};
+/* [6.15] vEVENTQ */
+#define HIOD_IOMMU_VEVENTQ_FLAG_LOST_EVENTS (1u << 0)
+struct hiod_iommufd_vevent_header {
+	uint32_t flags;
+	uint32_t sequence;
+};
+enum {
+	HIOD_IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	HIOD_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,	     /* [6.15] */
+	HIOD_IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2, /* [6.17] */
+	HIOD_IOMMU_VEVENTQ_TYPE_SELFTEST = 0xbeefbeef,
+};
+struct hiod_iommu_vevent_arm_smmuv3 {
+	HIOD_ALIGNED_U64 evt[4]; /* little endian */
+};
+struct hiod_iommu_vevent_tegra241_cmdqv {
+	HIOD_ALIGNED_U64 lvcmdq_err_map[2]; /* little endian */
+};
+struct hiod_iommu_veventq_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t veventq_depth;
+	uint32_t out_veventq_id;
+	uint32_t out_veventq_fd;
+	uint32_t __reserved;
+};
+/* [6.17] HW queue */
+enum {
+	HIOD_IOMMU_HW_QUEUE_TYPE_DEFAULT = 0,
+	HIOD_IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
+	HIOD_IOMMU_HW_QUEUE_TYPE_SELFTEST = 0xdeadbeef,
+};
+struct hiod_iommu_hw_queue_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t viommu_id;
+	uint32_t type;
+	uint32_t index;
+	uint32_t out_hw_queue_id;
+	HIOD_ALIGNED_U64 nesting_parent_iova;
+	HIOD_ALIGNED_U64 length;
+};
+
 /* ------------------------------------------------------------------------ */
 /* iommufd selftest (CONFIG_IOMMUFD_TEST, Linux 6.12 numbering; not UAPI,    */
 /* never stable: only used by the test-only mock device support)            */
@@ -656,6 +745,34 @@ enum {
 	HIOD_IOMMU_TEST_OP_DIRTY = 13,
 	HIOD_IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
 	HIOD_IOMMU_TEST_OP_TRIGGER_IOPF = 15,
+	/* later kernels append (7.3 numbering) */
+	HIOD_IOMMU_TEST_OP_DEV_CHECK_CACHE = 16,  /* [6.13] */
+	HIOD_IOMMU_TEST_OP_TRIGGER_VEVENT = 17,	  /* [6.15] */
+	HIOD_IOMMU_TEST_OP_PASID_ATTACH = 18,	  /* [6.15] */
+	HIOD_IOMMU_TEST_OP_PASID_REPLACE = 19,	  /* [6.15] */
+	HIOD_IOMMU_TEST_OP_PASID_DETACH = 20,	  /* [6.15] */
+	HIOD_IOMMU_TEST_OP_PASID_CHECK_HWPT = 21, /* [6.15] */
+};
+#define HIOD_MOCK_FLAGS_DEVICE_PASID (1u << 2) /* [6.15] */
+#define HIOD_MOCK_PASID_WIDTH 20
+#define HIOD_MOCK_DEV_CACHE_NUM 4
+#define HIOD_MOCK_DEV_CACHE_ID_MAX 3
+#define HIOD_IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
+#define HIOD_IOMMU_TEST_HW_QUEUE_MAX 2
+#define HIOD_IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+struct hiod_iommu_viommu_selftest {
+	uint32_t in_data;
+	uint32_t out_data;
+	HIOD_ALIGNED_U64 out_mmap_offset;
+	HIOD_ALIGNED_U64 out_mmap_length;
+};
+struct hiod_iommu_viommu_invalidate_selftest {
+	uint32_t flags;
+	uint32_t vdev_id;
+	uint32_t cache_id;
+};
+struct hiod_iommu_viommu_event_selftest {
+	uint32_t virt_id;
 };
 #define HIOD_MOCK_APERTURE_START (1ull << 24)
 #define HIOD_MOCK_APERTURE_LAST ((1ull << 31) - 1)
@@ -726,6 +843,17 @@ struct hiod_iommu_test_cmd {
 			uint32_t id;
 			uint32_t iotlb;
 		} check_iotlb;
+		struct {
+			uint32_t id;
+			uint32_t cache;
+		} check_dev_cache; /* [6.13] */
+		struct {
+			uint32_t dev_id;
+		} trigger_vevent; /* [6.15] */
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id; /* hwpt_id for PASID_CHECK_HWPT (0: detached) */
+		} pasid; /* [6.15] attach, replace, detach, check; @id is the stdev */
 		uint8_t pad[48];
 	};
 	uint32_t last;

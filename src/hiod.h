@@ -38,6 +38,7 @@
 #include "hiod-iommufd-container.h"
 #include "hiod-host-iommu-device-iommufd.h"
 #include "hiod-host-iommu-device-iommufd-vfio.h"
+#include "hiod-iommufd-viommu.h"
 #include "hiod-vtd-caps.h"
 #include "hiod-amd-caps.h"
 #endif

@@ -67,6 +67,13 @@ static gboolean exact;
 		g_assert_cmpuint(offsetof(struct ours, m), ==, offsetof(struct theirs, m));       \
 		checks++;                                                                          \
 	} while (0)
+/* a struct hiod writes down whole from a later kernel: exact against any header that has it */
+#define EXACT_SIZE(ours, theirs)                                                                   \
+	do {                                                                                       \
+		g_assert_cmpuint(sizeof(struct ours), ==, sizeof(struct theirs));                 \
+		checks++;                                                                          \
+	} while (0)
+#define EXACT_OFF(ours, theirs, m) SAME_OFF(ours, theirs, m)
 #define SAME_NUM(a, b)                                                                             \
 	do {                                                                                       \
 		g_assert_cmphex((gulong)(a), ==, (gulong)(b));                                     \
@@ -87,6 +94,16 @@ test_fixed(void)
 	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_vtd), ==, 24);
 	g_assert_cmphex(HIOD_IOMMU_HW_INFO_TYPE_AMD, ==, 4);
 	g_assert_cmphex(HIOD_IOMMU_HW_QUEUE_ALLOC, ==, 0x3b94);
+	/* the vIOMMU objects (7.3's layouts) */
+	g_assert_cmpuint(sizeof(struct hiod_iommu_viommu_alloc), ==, 40);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_vdevice_alloc), ==, 24);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_veventq_alloc), ==, 32);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_queue_alloc), ==, 40);
+	g_assert_cmpuint(sizeof(struct hiod_iommufd_vevent_header), ==, 8);
+	g_assert_cmpuint(sizeof(struct hiod_vfio_device_attach_iommufd_pt_pasid), ==, 16);
+	g_assert_cmpuint(sizeof(struct hiod_vfio_device_detach_iommufd_pt_pasid), ==, 12);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, pasid.pt_id), ==, 20);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, check_dev_cache.cache), ==, 20);
 	g_assert_cmpuint(sizeof(struct hiod_iommu_test_cmd), ==, 72);
 	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, last), ==, 64);
 	g_assert_cmpuint(offsetof(struct hiod_iommu_test_cmd, dirty.out_nr_dirty), ==, 56);
@@ -256,12 +273,54 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_IOMMU_IOAS_CHANGE_PROCESS, IOMMU_IOAS_CHANGE_PROCESS);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
 #endif
+#ifdef IOMMU_VIOMMU_ALLOC
+	/* the 6.13 prefix hiod sends without data, and the vDEVICE */
+	EXACT_OFF(hiod_iommu_viommu_alloc, iommu_viommu_alloc, out_viommu_id);
+	g_assert_cmpuint(HIOD_IOMMU_VIOMMU_ALLOC_SIZE_6_13, ==,
+			 offsetof(struct iommu_viommu_alloc, out_viommu_id) + 4);
+	EXACT_SIZE(hiod_iommu_vdevice_alloc, iommu_vdevice_alloc);
+	EXACT_OFF(hiod_iommu_vdevice_alloc, iommu_vdevice_alloc, virt_id);
+	EXACT_OFF(hiod_iommu_vdevice_alloc, iommu_vdevice_alloc, out_vdevice_id);
+	SAME_NUM(HIOD_IOMMU_VIOMMU_TYPE_ARM_SMMUV3, IOMMU_VIOMMU_TYPE_ARM_SMMUV3);
+	SAME_NUM(HIOD_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
+	EXACT_SIZE(hiod_iommu_viommu_arm_smmuv3_invalidate, iommu_viommu_arm_smmuv3_invalidate);
+#endif
 #ifdef IOMMU_VEVENTQ_ALLOC /* 6.15: vEVENTQ; PASID attach */
 	SAME_NUM(HIOD_IOMMU_VEVENTQ_ALLOC, IOMMU_VEVENTQ_ALLOC);
 	SAME_NUM(HIOD_IOMMU_HWPT_ALLOC_PASID, IOMMU_HWPT_ALLOC_PASID);
+	EXACT_SIZE(hiod_iommu_veventq_alloc, iommu_veventq_alloc);
+	EXACT_OFF(hiod_iommu_veventq_alloc, iommu_veventq_alloc, veventq_depth);
+	EXACT_OFF(hiod_iommu_veventq_alloc, iommu_veventq_alloc, out_veventq_id);
+	EXACT_OFF(hiod_iommu_veventq_alloc, iommu_veventq_alloc, out_veventq_fd);
+	EXACT_SIZE(hiod_iommufd_vevent_header, iommufd_vevent_header);
+	EXACT_OFF(hiod_iommufd_vevent_header, iommufd_vevent_header, sequence);
+	SAME_NUM(HIOD_IOMMU_VEVENTQ_FLAG_LOST_EVENTS, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+	SAME_NUM(HIOD_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
+	EXACT_SIZE(hiod_iommu_vevent_arm_smmuv3, iommu_vevent_arm_smmuv3);
+#endif
+#ifdef VFIO_DEVICE_ATTACH_PASID
+	EXACT_SIZE(hiod_vfio_device_attach_iommufd_pt_pasid, vfio_device_attach_iommufd_pt);
+	EXACT_OFF(hiod_vfio_device_attach_iommufd_pt_pasid, vfio_device_attach_iommufd_pt, pasid);
+	EXACT_SIZE(hiod_vfio_device_detach_iommufd_pt_pasid, vfio_device_detach_iommufd_pt);
+	EXACT_OFF(hiod_vfio_device_detach_iommufd_pt_pasid, vfio_device_detach_iommufd_pt, pasid);
+	SAME_NUM(HIOD_VFIO_DEVICE_ATTACH_PASID, VFIO_DEVICE_ATTACH_PASID);
+	SAME_NUM(HIOD_VFIO_DEVICE_DETACH_PASID, VFIO_DEVICE_DETACH_PASID);
 #endif
 #ifdef IOMMU_HW_QUEUE_ALLOC /* 6.17: HW queue; hw_info's flags and in_data_type; Tegra CMDQV */
 	SAME_NUM(HIOD_IOMMU_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC);
+	EXACT_SIZE(hiod_iommu_hw_queue_alloc, iommu_hw_queue_alloc);
+	EXACT_OFF(hiod_iommu_hw_queue_alloc, iommu_hw_queue_alloc, index);
+	EXACT_OFF(hiod_iommu_hw_queue_alloc, iommu_hw_queue_alloc, out_hw_queue_id);
+	EXACT_OFF(hiod_iommu_hw_queue_alloc, iommu_hw_queue_alloc, nesting_parent_iova);
+	EXACT_OFF(hiod_iommu_hw_queue_alloc, iommu_hw_queue_alloc, length);
+	SAME_NUM(HIOD_IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV);
+	/* 6.17 gave IOMMU_VIOMMU_ALLOC its driver data */
+	EXACT_SIZE(hiod_iommu_viommu_alloc, iommu_viommu_alloc);
+	EXACT_OFF(hiod_iommu_viommu_alloc, iommu_viommu_alloc, data_len);
+	EXACT_OFF(hiod_iommu_viommu_alloc, iommu_viommu_alloc, data_uptr);
+	SAME_NUM(HIOD_IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV);
+	SAME_NUM(HIOD_IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV);
+	EXACT_SIZE(hiod_iommu_vevent_tegra241_cmdqv, iommu_vevent_tegra241_cmdqv);
 	SAME_OFF(hiod_iommu_hw_info, iommu_hw_info, in_data_type);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_FLAG_INPUT_TYPE, IOMMU_HW_INFO_FLAG_INPUT_TYPE);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_DEFAULT, IOMMU_HW_INFO_TYPE_DEFAULT);
