@@ -17,9 +17,9 @@ fail() {
   exit 1
 }
 mkdir -p "$build"
-log="$build.lane.log"
-: > "$log"
 platform=${3:-lts}
+log="$build.lane-$platform.log"
+: > "$log"
 qemu_args=()
 case "$platform" in
   lts) kver=6.12 ;;
@@ -30,7 +30,8 @@ case "$platform" in
   *) fail "unknown platform $platform" ;;
 esac
 kernel=$("$here/../build-kernel.sh" ppc64le "$kver" 2>>"$log") || fail "the guest kernel could not be built" "$log"
-out=$("$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
+# both platforms' lanes may run at once: one of them builds, the other waits
+out=$(flock "$build.lock" "$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
   fail "the ppc64le cross build failed" "$log"
 read -r sysroot xbuild <<< "$out"
 exec python3 "$here/pseries-run.py" --tap "${qemu_args[@]}" --kernel "$kernel" --sysroot "$sysroot" --build "$xbuild" -- \
