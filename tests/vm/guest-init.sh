@@ -28,12 +28,18 @@ for w in $(cat /proc/cmdline); do
 	case "$w" in
 	hiod.platform=*) export HIOD_PLATFORM=${w#hiod.platform=} ;;
 	hiod.qemu=*) export HIOD_QEMU_VERSION=${w#hiod.qemu=} ;;
+	hiod.nvme_image=*) export HIOD_NVME_IMAGE=${w#hiod.nvme_image=} ;;
+	hiod.nvme_serial=*) export HIOD_NVME_SERIAL=${w#hiod.nvme_serial=} ;;
 	esac
 done
 
-# Bind every edu (1234:11e8) to vfio-pci, as an administrator would.
+# Bind every edu (1234:11e8) and QEMU NVMe controller (1b36:0010) to
+# vfio-pci, as an administrator would (the guest kernel has no nvme driver).
 for dev in /sys/bus/pci/devices/*; do
-	[ "$(cat "$dev/vendor")" = 0x1234 ] && [ "$(cat "$dev/device")" = 0x11e8 ] || continue
+	case "$(cat "$dev/vendor"):$(cat "$dev/device")" in
+	0x1234:0x11e8 | 0x1b36:0x0010) ;;
+	*) continue ;;
+	esac
 	bdf=$(basename "$dev")
 	echo vfio-pci > "$dev/driver_override"
 	echo "$bdf" > /sys/bus/pci/drivers_probe

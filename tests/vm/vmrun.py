@@ -22,6 +22,7 @@ outputs are printed as they are. A guest that does not boot, hangs or crashes
 makes the run fail with the console's tail.
 """
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -76,6 +77,16 @@ TOPOLOGIES = {
     "amd": ["-device", "amd-iommu,dma-remap=on,intremap=on",
             "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
 }
+# The nvme topology's disk: an image of NVME_IMAGE_MIB MiB with a known pattern
+# that vmrun.py writes into its work directory before the boot, with a copy
+# the guest reads at /mnt/nvme.img (QEMU writes to the disk, never to the copy);
+# its path and the controller's serial reach the guest's programs as
+# HIOD_NVME_IMAGE and HIOD_NVME_SERIAL (guest-init.sh).
+NVME_SERIAL = "HIOD-NVME-0001"
+NVME_IMAGE_MIB = 8
+TOPOLOGIES["nvme"] = TOPOLOGIES["default"] + [
+    "-drive", "file=@NVME_IMAGE@,if=none,id=nvm,format=raw",
+    "-device", "nvme,serial=%s,drive=nvm,addr=06.0" % NVME_SERIAL]
 # Topologies that need QEMU 11's emulation.
 NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "amd"}
 # platform -> (kernel version for build-kernel.sh, QEMU: "system" or "current")
@@ -114,9 +125,24 @@ def tail(path, lines=40):
         return "(no console output)"
 
 
+def make_disk_image(path, mib):
+    """Each 512-byte block: its own SHA-256 of "hiod-nvme LBA" 16 times over."""
+    with open(path, "wb") as f:
+        for lba in range(mib * 2048):
+            f.write(hashlib.sha256(b"hiod-nvme %d" % lba).digest() * 16)
+
+
 def run_guest(args, commands, workdir):
     out = os.path.join(workdir, "share")
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
+    topology = list(TOPOLOGIES[args.topology])
+    guest_vars = ""
+    if any("@NVME_IMAGE@" in a for a in topology):
+        image = os.path.join(workdir, "nvme.img")
+        make_disk_image(image, NVME_IMAGE_MIB)
+        shutil.copy(image, os.path.join(out, "nvme.img"))
+        topology = [a.replace("@NVME_IMAGE@", image) for a in topology]
+        guest_vars = " hiod.nvme_image=/mnt/nvme.img hiod.nvme_serial=" + NVME_SERIAL
     with open(os.path.join(out, "plan"), "w") as f:
         for cmd in commands:
             f.write(cmd + "\n")
@@ -130,6 +156,7 @@ def run_guest(args, commands, workdir):
               "ro init=" + os.path.join(HERE, "guest-init.sh"))
     # what the guest's programs may ask: HIOD_PLATFORM, HIOD_QEMU_VERSION (guest-init.sh)
     append += " hiod.platform=%s hiod.qemu=%s" % (args.platform, qemu_version(args.qemu).split()[-1])
+    append += guest_vars
     if args.append:
         append += " " + args.append
     cmd = [args.qemu, "-accel", "tcg", "-cpu", "max",
@@ -141,7 +168,7 @@ def run_guest(args, commands, workdir):
            "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root",
            "-fsdev", "local,id=out,path=%s,security_model=none" % out,
            "-device", "virtio-9p-pci,fsdev=out,mount_tag=hiodout"]
-    cmd += TOPOLOGIES[args.topology]
+    cmd += topology
     for extra in args.qemu_arg or []:
         cmd += extra.split()
     start = time.monotonic()
