@@ -31,6 +31,11 @@ typedef struct {
 	/* mmap(2) MAP_SHARED | MAP_FIXED at @addr (inside a hiod_kernel_reserve() range);
 	 * NULL: not offered (ENOSYS) */
 	void *(*mmap_fixed)(gpointer user_data, void *addr, size_t len, int prot, int fd, off_t offset);
+	/* fcntl(F_DUPFD, @min_fd): a duplicate without FD_CLOEXEC, to hand to a child;
+	 * NULL: not offered (ENOSYS) */
+	int (*dup_inheritable)(gpointer user_data, int fd, int min_fd);
+	/* fchownat(AT_FDCWD, @path, ..., AT_SYMLINK_NOFOLLOW) and fchmodat(); NULL: ENOSYS */
+	int (*chown)(gpointer user_data, const char *path, uid_t uid, gid_t gid, mode_t mode);
 } HiodKernelOps;
 
 /* The request's name and number: hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_GET_API_VERSION), ...) */
@@ -63,6 +68,15 @@ gboolean hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize l
 /* A new non-blocking, close-on-exec eventfd (counted like an opened fd; close it
  * with hiod_kernel_close()); fault injection name "eventfd". */
 gint hiod_kernel_eventfd(HiodContext *ctx, GError **error);
+/* A duplicate of @fd numbered @min_fd or above WITHOUT close-on-exec, for a
+ * child that execs (counted like an opened fd; close it with
+ * hiod_kernel_close()); fault injection name "dup". The library never clears
+ * close-on-exec on an fd it uses itself. */
+gint hiod_kernel_dup_inheritable(HiodContext *ctx, gint fd, gint min_fd, GError **error);
+/* Gives the node @path (not following a symlink) to @uid:@gid with @mode;
+ * fault injection name "chown:PATH". */
+gboolean hiod_kernel_chown(HiodContext *ctx, const gchar *path, guint uid, guint gid, guint mode,
+			   GError **error);
 
 /* The mainline kernel ("6.7") that added an ioctl request, by its name
  * ("IOMMU_HWPT_GET_DIRTY_BITMAP"); %NULL when not known. An ENOTTY answer to

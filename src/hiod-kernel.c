@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hiod-error.h"
@@ -100,6 +101,20 @@ real_mmap_fixed(gpointer data, void *addr, size_t len, int prot, int fd, off_t o
 	return mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, offset);
 }
 
+static int
+real_dup_inheritable(gpointer data, int fd, int min_fd)
+{
+	return fcntl(fd, F_DUPFD, min_fd);
+}
+
+static int
+real_chown(gpointer data, const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	if (fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return fchmodat(AT_FDCWD, path, mode, 0);
+}
+
 static const HiodKernelOps real_ops = {
 	.open = real_open,
 	.close = real_close,
@@ -112,6 +127,8 @@ static const HiodKernelOps real_ops = {
 	.write = real_write,
 	.eventfd = real_eventfd,
 	.mmap_fixed = real_mmap_fixed,
+	.dup_inheritable = real_dup_inheritable,
+	.chown = real_chown,
 };
 
 static void
@@ -708,4 +725,56 @@ hiod_kernel_eventfd(HiodContext *ctx, GError **error)
 	k->open_fds++;
 	g_mutex_unlock(&k->mutex);
 	return fd;
+}
+
+gint
+hiod_kernel_dup_inheritable(HiodContext *ctx, gint fd, gint min_fd, GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "dup", NULL);
+	gint dup_fd = -1;
+
+	if (errnum == 0) {
+		if (k->ops->dup_inheritable == NULL) {
+			errnum = ENOSYS;
+		} else {
+			dup_fd = k->ops->dup_inheritable(k->ops_data, fd, min_fd);
+			errnum = dup_fd < 0 ? errno : 0;
+		}
+	}
+	g_debug("dup %d (inheritable, >= %d) = %d%s%s", fd, min_fd, dup_fd, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (dup_fd < 0) {
+		hiod_kernel_set_error(error, errnum, "duplicating fd %d for a child", fd);
+		return -1;
+	}
+	g_mutex_lock(&k->mutex);
+	k->open_fds++;
+	g_mutex_unlock(&k->mutex);
+	return dup_fd;
+}
+
+gboolean
+hiod_kernel_chown(HiodContext *ctx, const gchar *path, guint uid, guint gid, guint mode,
+		  GError **error)
+{
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, "chown", path);
+	gint rc = -1;
+
+	if (errnum == 0) {
+		if (k->ops->chown == NULL) {
+			errnum = ENOSYS;
+		} else {
+			rc = k->ops->chown(k->ops_data, path, (uid_t)uid, (gid_t)gid, (mode_t)mode);
+			errnum = rc < 0 ? errno : 0;
+		}
+	}
+	g_debug("chown %s %u:%u mode 0%o = %d%s%s", path, uid, gid, mode, rc, errnum ? " " : "",
+		errnum ? hiod_errno_name(errnum) : "");
+	if (rc < 0) {
+		hiod_kernel_set_error(error, errnum, "giving %s to %u:%u", path, uid, gid);
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -26,6 +26,7 @@
 #include "hiod-vtd-viommu.h"
 #include "hiod-virtio-viommu.h"
 #include "hiod-pci-topology.h"
+#include "hiod-launch-plan.h"
 /* backends: their headers are installed only when the backend is built */
 #if __has_include("hiod-vdpa-device.h")
 #include "hiod-vdpa-device.h"

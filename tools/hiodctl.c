@@ -7,9 +7,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <grp.h>
 #include <locale.h>
+#include <pwd.h>
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "hiod.h"
 #include "hiod-edu.h"
@@ -21,6 +28,10 @@ typedef struct {
 	gboolean json;
 	gboolean verbose;
 	gint rc; /* exit code of a command that succeeded but answers no (check) */
+	/* launch: what to exec once the document is out, and what must live until then */
+	gchar **exec_argv;
+	gboolean quiet; /* print nothing on success (the VMM owns stdout) */
+	GObject *keep;
 } HiodctlCtx;
 
 typedef gboolean (*HiodctlFunc)(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out,
@@ -480,6 +491,253 @@ hiodctl_render_check(JsonObject *result, GString *text)
 				       json_object_get_string_member(v, "page_size_mask"));
 }
 
+/* launch -------------------------------------------------------------------- */
+
+typedef struct {
+	gboolean given;
+	uid_t uid;
+	gid_t gid;
+	gchar *name;
+} HiodctlUser;
+
+static void
+hiodctl_user_clear(HiodctlUser *u)
+{
+	g_free(u->name);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HiodctlUser, hiodctl_user_clear)
+
+/* a user name, or a numeric uid (its group from the passwd entry, else gid = uid) */
+static gboolean
+hiodctl_resolve_user(const gchar *user, HiodctlUser *out, GError **error)
+{
+	struct passwd *pw = getpwnam(user);
+	guint64 n = 0;
+
+	if (pw == NULL && g_ascii_string_to_unsigned(user, 10, 0, G_MAXUINT32 - 1, &n, NULL)) {
+		pw = getpwuid((uid_t)n);
+		if (pw == NULL) {
+			out->given = TRUE;
+			out->uid = (uid_t)n;
+			out->gid = (gid_t)n;
+			out->name = g_strdup(user);
+			return TRUE;
+		}
+	}
+	if (pw == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "no user '%s' on this host: give a user name or a numeric uid", user);
+		return FALSE;
+	}
+	out->given = TRUE;
+	out->uid = pw->pw_uid;
+	out->gid = pw->pw_gid;
+	out->name = g_strdup(pw->pw_name);
+	return TRUE;
+}
+
+/* Becomes @u for good: supplementary groups dropped, real/effective/saved ids
+ * set, no new privileges through exec; then checks that root cannot be regained. */
+static gboolean
+hiodctl_drop_privileges(const HiodctlUser *u, GError **error)
+{
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+
+	if (geteuid() != 0) {
+		if (getuid() == u->uid && getgid() == u->gid)
+			return TRUE; /* already that user */
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED,
+			    "--user %s needs root (hiodctl runs as uid %u): run it as root, "
+			    "or leave --user out", u->name, (guint)geteuid());
+		return FALSE;
+	}
+	if (setgroups(1, &u->gid) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0) {
+		gint errsv = errno;
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED,
+			    "becoming %s (%u:%u) failed: %s", u->name, (guint)u->uid,
+			    (guint)u->gid, g_strerror(errsv));
+		return FALSE;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		gint errsv = errno;
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_FAILED, "PR_SET_NO_NEW_PRIVS: %s",
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	/* verify: every id is the user's, and root is out of reach */
+	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0 ||
+	    ruid != u->uid || euid != u->uid || suid != u->uid || rgid != u->gid ||
+	    egid != u->gid || sgid != u->gid ||
+	    (u->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) ||
+	    (u->gid != 0 && u->uid != 0 && (setgid(0) == 0 || setegid(0) == 0))) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED,
+			    "after becoming %s the process could still regain privilege: "
+			    "refusing to run the VMM", u->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* sets RLIMIT_MEMLOCK to @bytes (soft and hard; soft only when the hard limit
+ * is high enough and hiodctl cannot raise it) */
+static gboolean
+hiodctl_set_memlock(guint64 bytes, GError **error)
+{
+	struct rlimit cur, want = {.rlim_cur = (rlim_t)bytes, .rlim_max = (rlim_t)bytes};
+	if (getrlimit(RLIMIT_MEMLOCK, &cur) == 0 && cur.rlim_max != RLIM_INFINITY && cur.rlim_max > want.rlim_max)
+		want.rlim_max = cur.rlim_max;
+	if (getrlimit(RLIMIT_MEMLOCK, &cur) == 0 && cur.rlim_max == RLIM_INFINITY)
+		want.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_MEMLOCK, &want) == 0)
+		return TRUE;
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED,
+		    "cannot raise the locked-memory limit (RLIMIT_MEMLOCK) to %" G_GUINT64_FORMAT
+		    " bytes, which the VMM needs to pin the guest's memory for DMA: %s; run hiodctl "
+		    "as root or give the guest less memory",
+		    bytes, g_strerror(errno));
+	return FALSE;
+}
+
+static gboolean
+hiodctl_launch(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
+{
+	g_autoptr(GPtrArray) devices = g_ptr_array_new();
+	g_autoptr(HiodLaunchPlan) plan = NULL;
+	g_auto(HiodctlUser) user = {0};
+	g_auto(GStrv) args = NULL;
+	g_autoptr(GStrvBuilder) exec = g_strv_builder_new();
+	g_autofree gchar *program = NULL;
+	const gchar *backend = NULL, *spec = NULL, *user_arg = NULL, *memory = NULL;
+	HiodBackendKind kind = HIOD_BACKEND_KIND_AUTO;
+	gboolean print = FALSE;
+	gchar **vmm = NULL;
+	guint64 guest = 0, memlock;
+
+	for (gint i = 0; i < argc; i++) {
+		const gchar *opts[] = {"--backend", "--viommu", "--user", "--memory"};
+		const gchar **vals[] = {&backend, &spec, &user_arg, &memory};
+		gboolean taken = FALSE;
+		if (g_strcmp0(argv[i], "--") == 0) {
+			vmm = argv + i + 1;
+			break;
+		}
+		if (g_strcmp0(argv[i], "--print") == 0)
+			taken = print = TRUE;
+		for (guint o = 0; !taken && o < G_N_ELEMENTS(opts); o++) {
+			gsize n = strlen(opts[o]);
+			if (strncmp(argv[i], opts[o], n) == 0 && argv[i][n] == '=') {
+				*vals[o] = argv[i] + n + 1;
+			} else if (g_strcmp0(argv[i], opts[o]) == 0) {
+				if (i + 1 >= argc) {
+					g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+						    "%s needs a value", opts[o]);
+					return FALSE;
+				}
+				*vals[o] = argv[++i];
+			} else {
+				continue;
+			}
+			taken = TRUE;
+		}
+		if (taken)
+			continue;
+		if (argv[i][0] == '-') {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "unexpected option '%s' (the VMM's own arguments go after --)",
+				    argv[i]);
+			return FALSE;
+		}
+		g_ptr_array_add(devices, argv[i]);
+	}
+	g_ptr_array_add(devices, NULL);
+	if (vmm == NULL || vmm[0] == NULL) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "launch needs the VMM's command line after -- "
+				    "(hiodctl launch 0000:00:04.0 --user qemu -- qemu-system-x86_64 -m 1G ...)");
+		return FALSE;
+	}
+	if (backend != NULL && !hiod_backend_kind_from_string(backend, &kind, error))
+		return FALSE;
+	if (user_arg != NULL && !hiodctl_resolve_user(user_arg, &user, error))
+		return FALSE;
+	program = g_find_program_in_path(vmm[0]);
+	if (program == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
+			    "cannot run '%s': not found or not executable", vmm[0]);
+		return FALSE;
+	}
+	if (memory != NULL) {
+		const gchar *m[] = {"-m", memory, NULL};
+		if (!hiod_launch_parse_qemu_memory(m, &guest, error)) {
+			g_prefix_error(error, "--memory: ");
+			return FALSE;
+		}
+	} else if (!hiod_launch_parse_qemu_memory((const gchar *const *)vmm, &guest, error)) {
+		return FALSE;
+	}
+
+	plan = hiod_launch_plan_new(c->ctx, (const gchar *const *)devices->pdata, kind, spec, error);
+	if (plan == NULL) {
+		return FALSE;
+	}
+	memlock = hiod_launch_plan_get_memlock_limit(plan, guest);
+	if (user.given && !hiod_launch_plan_grant(plan, user.uid, user.gid, error))
+		return FALSE;
+	args = hiod_launch_plan_export(plan, error);
+	if (args == NULL || !hiodctl_set_memlock(memlock, error) ||
+	    (user.given && !hiodctl_drop_privileges(&user, error))) {
+		hiod_launch_plan_revoke(plan); /* fails harmlessly once root is gone */
+		return FALSE;
+	}
+
+	g_strv_builder_addv(exec, (const gchar **)vmm);
+	if (!print)
+		g_strv_builder_addv(exec, (const gchar **)args);
+
+	json_builder_set_member_name(out, "plan");
+	hiod_launch_plan_to_json(plan, out);
+	json_builder_set_member_name(out, "user");
+	if (user.given) {
+		json_builder_begin_object(out);
+		json_builder_set_member_name(out, "name");
+		json_builder_add_string_value(out, user.name);
+		json_builder_set_member_name(out, "uid");
+		json_builder_add_int_value(out, user.uid);
+		json_builder_set_member_name(out, "gid");
+		json_builder_add_int_value(out, user.gid);
+		json_builder_end_object(out);
+	} else {
+		json_builder_add_null_value(out);
+	}
+	json_builder_set_member_name(out, "guest_memory");
+	json_builder_add_int_value(out, (gint64)guest);
+	json_builder_set_member_name(out, "memlock_limit");
+	json_builder_add_int_value(out, (gint64)memlock);
+	json_builder_set_member_name(out, "print");
+	json_builder_add_boolean_value(out, print);
+	c->exec_argv = g_strv_builder_end(exec);
+	if (print) {
+		/* the words hold no space or shell metacharacter (ids, fd numbers, PCI addresses) */
+		g_autofree gchar *line = g_strjoinv(" ", args);
+		g_setenv("HIOD_VMM_ARGS", line, TRUE);
+	}
+	c->quiet = !print;
+	c->keep = G_OBJECT(g_steal_pointer(&plan)); /* its fds live until the exec */
+	return TRUE;
+}
+
+/* --print in text: the arguments on one line, as in HIOD_VMM_ARGS */
+static void
+hiodctl_render_launch(JsonObject *result, GString *text)
+{
+	JsonArray *a = json_object_get_array_member(json_object_get_object_member(result, "plan"), "vmm_args");
+	for (guint i = 0; i < json_array_get_length(a); i++)
+		g_string_append_printf(text, "%s%s", i ? " " : "", json_array_get_string_element(a, i));
+	g_string_append_c(text, '\n');
+}
+
 /* the table ----------------------------------------------------------------- */
 
 static const HiodctlCommand hiodctl_commands[] = {
@@ -492,6 +750,9 @@ static const HiodctlCommand hiodctl_commands[] = {
     {"check", "DEVICE --viommu SPEC [--backend KIND]",
      "would a vIOMMU accept the device on this host? reasons and settings that work", hiodctl_check,
      hiodctl_render_check},
+    {"launch", "DEVICE... [--backend KIND] [--viommu SPEC] [--user USER] [--memory SIZE] [--print] -- VMM ARGS...",
+     "check devices, open them, drop privilege and exec the VMM with their fds and arguments", hiodctl_launch,
+     hiodctl_render_launch},
     {"bind", "DEVICE", "bind a PCI device to vfio-pci (driver_override; needs root)", hiodctl_bind, NULL},
     {"unbind", "DEVICE", "unbind a PCI device from vfio-pci and clear driver_override", hiodctl_unbind, NULL},
     {"version", "", "show the version and the backends built in", hiodctl_version, NULL},
@@ -694,6 +955,8 @@ main(int argc, char **argv)
 		const gchar *root_opts[] = {"--sysfs-root", "--dev-root"};
 		const gchar **root_vals[] = {&sysfs_root, &dev_root};
 		gboolean taken = FALSE;
+		if (g_strcmp0(argv[i], "--") == 0)
+			break; /* the rest belongs to a program hiodctl runs (launch) */
 		for (guint o = 0; o < G_N_ELEMENTS(root_opts); o++) {
 			gsize n = strlen(root_opts[o]);
 			if (strncmp(argv[i], root_opts[o], n) == 0 && argv[i][n] == '=') {
@@ -763,12 +1026,15 @@ main(int argc, char **argv)
 	json_builder_add_string_value(b, cmd->name);
 	if (!cmd->func(&c, argc - first - 1, argv + first + 1, b, &error)) {
 		gint rc = hiodctl_fail(&c, cmd->name, error);
+		g_clear_object(&c.keep);
 		g_object_unref(c.ctx);
 		return rc;
 	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
-	if (c.json) {
+	if (c.quiet) {
+		/* nothing to print */
+	} else if (c.json) {
 		hiodctl_print_json(root);
 	} else {
 		g_autoptr(GString) text = g_string_new(NULL);
@@ -778,6 +1044,18 @@ main(int argc, char **argv)
 		else
 			hiodctl_render_generic_object(json_node_get_object(root), 0, text);
 		g_print("%s", text->str);
+	}
+	if (c.exec_argv != NULL) {
+		gint errsv;
+		fflush(stdout);
+		fflush(stderr);
+		execvp(c.exec_argv[0], c.exec_argv);
+		errsv = errno;
+		g_set_error(&error, HIOD_ERROR, HIOD_ERROR_FAILED, "cannot exec %s: %s", c.exec_argv[0],
+			    g_strerror(errsv));
+		c.json = FALSE; /* a document went out already, or the VMM's stdout is not ours */
+		hiodctl_fail(&c, cmd->name, error);
+		return errsv == ENOENT ? 127 : 126;
 	}
 	g_object_unref(c.ctx);
 	return c.rc;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -650,6 +651,31 @@ tk_write(gpointer data, int fd, const void *buf, size_t len)
 	return (ssize_t)len;
 }
 
+/* a duplicate of a fake fd is another fake fd of the same kind */
+static int
+tk_dup_inheritable(gpointer data, int fd, int min_fd)
+{
+	HiodTestKernel *k = data;
+	gpointer v;
+	gint dup_fd;
+	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v) ||
+	    GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD)
+		return tk_fail(EBADF);
+	dup_fd = k->next_fd++;
+	g_hash_table_insert(k->fds, GINT_TO_POINTER(dup_fd), v);
+	k->open_fds++;
+	return dup_fd;
+}
+
+/* the test tree's nodes are the test's own files: change them for real */
+static int
+tk_chown(gpointer data, const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	if (fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return fchmodat(AT_FDCWD, path, mode, 0);
+}
+
 static const HiodKernelOps tk_ops = {
     .open = tk_open,
     .close = tk_close,
@@ -662,6 +688,8 @@ static const HiodKernelOps tk_ops = {
     .write = tk_write,
     .eventfd = tk_eventfd,
     .mmap_fixed = tk_mmap_fixed,
+    .dup_inheritable = tk_dup_inheritable,
+    .chown = tk_chown,
 };
 
 HiodTestKernel *
