@@ -122,7 +122,7 @@ typedef struct {
 	gboolean msix;
 	gint timeout_ms;
 	guint16 next_cid;
-	guint64 interrupts;
+	guint64 interrupts[2]; /* by MSI-X vector */
 	Queue admin, io;
 	guint32 nsid;
 	guint64 nsze;
@@ -365,7 +365,7 @@ nvme_complete(Nvme *n, Queue *q, guint16 cid, const gchar *what, guint32 *dw0, G
 			guint64 count = 0;
 			if (hiod_vfio_device_wait_irq(n->dev, HIOD_VFIO_IRQ_INDEX_MSIX, q->vector,
 						      (gint)left, &count, &local)) {
-				n->interrupts += count;
+				n->interrupts[q->vector] += count;
 			} else if (!g_error_matches(local, HIOD_ERROR, HIOD_ERROR_TIMED_OUT)) {
 				g_propagate_prefixed_error(error, g_steal_pointer(&local),
 							   "%s: waiting on MSI-X vector %u: ", what,
@@ -998,7 +998,10 @@ main(int argc, char **argv)
 		nvme_shutdown(&n, NULL);
 	}
 	if (ok && !n.poll)
-		g_print("completions: %" G_GUINT64_FORMAT " interrupts\n", n.interrupts);
+		g_print("completions: %" G_GUINT64_FORMAT " interrupts (vector 0, admin: %"
+			G_GUINT64_FORMAT "; vector %u, I/O: %" G_GUINT64_FORMAT ")\n",
+			n.interrupts[0] + (n.msix ? n.interrupts[1] : 0), n.interrupts[0], n.io.vector,
+			n.interrupts[n.io.vector]);
 	nvme_close(&n);
 	if (ok && hiod_context_get_open_fd_count(n.ctx) != 0) {
 		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED,

@@ -16,6 +16,7 @@
 #define EDU_DMA_CMD 0x98
 #define EDU_CMD_START 0x1
 #define EDU_CMD_TO_RAM 0x2
+#define EDU_CMD_IRQ 0x4 /* raise HIOD_EDU_IRQ_DMA when done */
 
 /* edu's registers have the emulated machine's byte order: little-endian on
  * x86, big-endian on pseries, where a little-endian guest sees them swapped. */
@@ -78,24 +79,40 @@ hiod_edu_read_id(HiodEdu *edu)
 }
 
 gboolean
-hiod_edu_dma(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, guint timeout_ms,
-	     GError **error)
+hiod_edu_dma_start(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, gboolean irq,
+		   GError **error)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	if (count == 0 || count > HIOD_EDU_MAX_DMA) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "edu DMA of %zu bytes: 1 to %d bytes only", count, HIOD_EDU_MAX_DMA);
 		return FALSE;
 	}
-	if (edu_read32(edu, EDU_DMA_CMD) & EDU_CMD_START) {
+	if (hiod_edu_dma_busy(edu)) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_BUSY, "edu is still running a DMA");
 		return FALSE;
 	}
 	edu_write64(edu, EDU_DMA_SRC, to_ram ? HIOD_EDU_BUFFER : iova);
 	edu_write64(edu, EDU_DMA_DST, to_ram ? iova : HIOD_EDU_BUFFER);
 	edu_write64(edu, EDU_DMA_COUNT, count);
-	edu_write64(edu, EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
-	while (edu_read32(edu, EDU_DMA_CMD) & EDU_CMD_START) {
+	edu_write64(edu, EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0) |
+				      (irq ? EDU_CMD_IRQ : 0));
+	return TRUE;
+}
+
+gboolean
+hiod_edu_dma_busy(HiodEdu *edu)
+{
+	return (edu_read32(edu, EDU_DMA_CMD) & EDU_CMD_START) != 0;
+}
+
+gboolean
+hiod_edu_dma(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, guint timeout_ms,
+	     GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	if (!hiod_edu_dma_start(edu, iova, count, to_ram, FALSE, error))
+		return FALSE;
+	while (hiod_edu_dma_busy(edu)) {
 		if (g_get_monotonic_time() > deadline) {
 			g_set_error(error, HIOD_ERROR, HIOD_ERROR_TIMED_OUT,
 				    "edu DMA did not finish within %u ms", timeout_ms);

@@ -25,6 +25,12 @@ guint32 hiod_edu_read_id(HiodEdu *edu);
  * buffer, or the device buffer to RAM when @to_ram. Waits up to @timeout_ms. */
 gboolean hiod_edu_dma(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, guint timeout_ms,
 		      GError **error);
+/* Starts one DMA like hiod_edu_dma() without waiting for it; with @irq the
+ * device raises interrupt status bit HIOD_EDU_IRQ_DMA when it finished. */
+gboolean hiod_edu_dma_start(HiodEdu *edu, guint64 iova, gsize count, gboolean to_ram, gboolean irq,
+			    GError **error);
+gboolean hiod_edu_dma_busy(HiodEdu *edu);
+#define HIOD_EDU_IRQ_DMA 0x100
 /* Maps a source and destination buffer at @src_iova/@dst_iova, copies
  * @count bytes RAM -> device -> RAM and compares them; unmaps. */
 gboolean hiod_edu_round_trip(HiodEdu *edu, HiodContainer *container, guint64 src_iova,

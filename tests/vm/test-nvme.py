@@ -96,9 +96,11 @@ for backend in ("legacy", "iommufd"):
         check("shutdown: complete, controller disabled\n" in out, "%s: queues deleted, CC.SHN, disabled" % tag)
         before, during, after = counts(out, "before"), counts(out, "while running"), counts(out, "after release")
         if mode == "msix":
-            m = re.search(r"^completions: (\d+) interrupts$", out, re.M)
-            check(m is not None and int(m.group(1)) > 0,
-                  "%s: completions came as MSI-X interrupts (%s)" % (tag, m.group(1) if m else "?"))
+            m = re.search(r"^completions: (\d+) interrupts \(vector 0, admin: (\d+); vector 1, I/O: (\d+)\)$",
+                          out, re.M)
+            check(m is not None and int(m.group(2)) > 0 and int(m.group(3)) > 0,
+                  "%s: completions came as MSI-X interrupts, admin on vector 0, I/O on vector 1 (%s)"
+                  % (tag, m.group(0) if m else "?"))
             check(before is not None and during is not None and
                   during[1] == before[1] + 2 and during[3] == 2,
                   "%s: while running two MSI-X eventfds and two vfio-msix interrupts (%s -> %s)"

@@ -5,8 +5,9 @@
  * hiod's eventfds, through the legacy and the iommufd backend. INTx is
  * automasked and comes back on unmask (ioctl or resample eventfd); a masked
  * INTx raised meanwhile is signalled on unmask; an MSI vector changed or
- * removed while the index stays enabled behaves as vfio-pci documents; and
- * after release no eventfd (/proc/self/fd), no kernel interrupt
+ * removed while the index stays enabled behaves as vfio-pci documents; edu's
+ * DMA-done interrupt arrives through INTx and MSI after the bytes moved; and
+ * after release no eventfd (/proc/self/fd and fdinfo), no kernel interrupt
  * (/proc/interrupts vfio lines) and no mapping is left.
  */
 #include "config.h"
@@ -30,6 +31,7 @@ typedef struct {
 	HiodVfioDevice *dev;
 	HiodEdu edu;
 	guint proc_fds;
+	guint eventfds;
 } Fixture;
 
 static guint
@@ -40,6 +42,23 @@ count_proc_fds(void)
 	g_assert_nonnull(d);
 	while (g_dir_read_name(d) != NULL)
 		n++;
+	return n;
+}
+
+/* eventfds open in this process: their /proc/self/fdinfo has an eventfd-count line */
+static guint
+count_eventfds(void)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc/self/fdinfo", 0, NULL);
+	const gchar *name;
+	guint n = 0;
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree gchar *path = g_build_filename("/proc/self/fdinfo", name, NULL);
+		g_autofree gchar *text = NULL;
+		if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "\neventfd-count:") != NULL)
+			n++;
+	}
 	return n;
 }
 
@@ -87,6 +106,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 		return;
 	}
 	f->proc_fds = count_proc_fds();
+	f->eventfds = count_eventfds();
 	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
 	f->ctx = hiod_context_new();
 	f->dev = hiod_vfio_device_new(f->ctx, EDU_A, &error);
@@ -113,6 +133,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_clear_object(&f->ctx);
 	/* nothing left: no eventfd or device fd, no kernel interrupt, no BAR mapping */
 	g_assert_cmpuint(count_proc_fds(), ==, f->proc_fds);
+	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
 	g_assert_cmpuint(count_maps(), ==, 0);
 }
@@ -257,6 +278,7 @@ test_msi(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, M, 1, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 1);
 	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, M, 0, "MSI raise");
@@ -281,6 +303,7 @@ test_msi(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, FALSE, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 0);
 	g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, M), ==, 1);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, M, 0), ==, -1);
@@ -306,6 +329,75 @@ test_msi(Fixture *f, gconstpointer data)
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, HIOD_VFIO_IRQ_INDEX_INTX, 0, "INTx after MSI");
 	hiod_edu_ack_irq(&f->edu, 1);
+}
+
+/* One edu DMA that raises HIOD_EDU_IRQ_DMA when done: the interrupt comes
+ * after the transfer (the device is idle, the bytes are there). */
+static void
+dma_with_irq(Fixture *f, guint index, guint64 iova, gboolean to_ram, gsize count, const gchar *what)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_cmphex(hiod_edu_irq_status(&f->edu), ==, 0);
+	g_assert_true(hiod_edu_dma_start(&f->edu, iova, count, to_ram, TRUE, &error));
+	g_assert_no_error(error);
+	expect_irq(f, index, 0, what);
+	g_assert_false(hiod_edu_dma_busy(&f->edu));
+	g_assert_cmphex(hiod_edu_irq_status(&f->edu), ==, HIOD_EDU_IRQ_DMA);
+	hiod_edu_ack_irq(&f->edu, HIOD_EDU_IRQ_DMA);
+}
+
+/* edu's DMA-done interrupt (DMA command bit 2) through INTx and MSI: RAM to
+ * the device and back, with the bytes compared */
+static void
+test_dma_irq(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	const gsize len = 4096, count = 1024;
+	const guint64 src = 0x200000, dst = 0x300000;
+	guint8 *a = g_aligned_alloc0(1, len, len), *b = g_aligned_alloc0(1, len, len);
+
+	if (f->ctx == NULL) {
+		g_aligned_free(a);
+		g_aligned_free(b);
+		return;
+	}
+	for (gsize i = 0; i < count; i++)
+		a[i] = (guint8)(i * 13 + 5);
+	g_assert_true(hiod_container_dma_map(f->container, src, len, a, HIOD_DMA_FLAGS_READONLY, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_container_dma_map(f->container, dst, len, b, HIOD_DMA_FLAGS_NONE, &error));
+	g_assert_no_error(error);
+
+	/* INTx: automasked after each, unmasked for the next */
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
+	g_assert_no_error(error);
+	expect_quiet(f, HIOD_VFIO_IRQ_INDEX_INTX, 0, "INTx enabled, no DMA yet");
+	dma_with_irq(f, HIOD_VFIO_IRQ_INDEX_INTX, src, FALSE, count, "INTx: DMA RAM -> edu done");
+	g_assert_true(hiod_vfio_device_unmask_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &error));
+	dma_with_irq(f, HIOD_VFIO_IRQ_INDEX_INTX, dst, TRUE, count, "INTx: DMA edu -> RAM done");
+	g_assert_cmpmem(a, count, b, count);
+	/* a DMA without the interrupt bit raises nothing */
+	g_assert_true(hiod_vfio_device_unmask_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &error));
+	g_assert_true(hiod_edu_dma(&f->edu, src, count, FALSE, WAIT_MS, &error));
+	g_assert_no_error(error);
+	expect_quiet(f, HIOD_VFIO_IRQ_INDEX_INTX, 0, "INTx: DMA without the interrupt bit");
+	g_assert_true(hiod_vfio_device_disable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &error));
+
+	/* MSI: the same, as messages */
+	memset(b, 0, len);
+	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
+	g_assert_no_error(error);
+	dma_with_irq(f, HIOD_VFIO_IRQ_INDEX_MSI, src, FALSE, count, "MSI: DMA RAM -> edu done");
+	dma_with_irq(f, HIOD_VFIO_IRQ_INDEX_MSI, dst, TRUE, count, "MSI: DMA edu -> RAM done");
+	g_assert_cmpmem(a, count, b, count);
+	expect_quiet(f, HIOD_VFIO_IRQ_INDEX_MSI, 0, "MSI: both DMAs acknowledged");
+	g_assert_true(hiod_vfio_device_disable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, &error));
+
+	g_assert_true(hiod_container_dma_unmap(f->container, src, len, &error));
+	g_assert_true(hiod_container_dma_unmap(f->container, dst, len, &error));
+	g_assert_no_error(error);
+	g_aligned_free(a);
+	g_aligned_free(b);
 }
 
 typedef struct {
@@ -452,6 +544,7 @@ main(int argc, char **argv)
 	ADD("info", test_info);
 	ADD("intx", test_intx);
 	ADD("msi", test_msi);
+	ADD("dma-irq", test_dma_irq);
 	ADD("watch", test_watch);
 	ADD("release", test_release);
 	ADD("faults", test_faults);
