@@ -583,7 +583,9 @@ hiod_backend_kind_matches(HiodBackendKind have, HiodBackendKind want)
  * @self: a #HiodAddressSpace
  * @device: a #HiodVfioDevice that is not attached
  * @kind: the backend to reach the device through (%HIOD_BACKEND_KIND_AUTO:
- *   iommufd when /dev/iommu and the device's cdev exist, else legacy)
+ *   iommufd when /dev/iommu and the device's cdev exist, else legacy; and
+ *   legacy when a new iommufd container refuses the device, see
+ *   hiod_container_new_attached())
  * @viommu_flags: the vIOMMU's flags (HIOD_VIOMMU_FLAG_*), read before attach;
  *   0 without a vIOMMU
  * @error: return location for a #GError
@@ -612,6 +614,7 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_autoptr(HiodContainer) fresh = NULL;
 	HiodContainer *container = NULL;
+	HiodBackendKind requested;
 	HiodContext *ctx;
 
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), NULL);
@@ -629,6 +632,7 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 		return NULL;
 	}
 	locker = g_mutex_locker_new(&self->lock);
+	requested = kind;
 	kind = hiod_backend_kind_resolve(ctx, kind, device);
 
 	/* a member of the same backend that will take the device */
@@ -649,12 +653,9 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 
 	/* else a container of its own, which gets every section replayed */
 	if (container == NULL) {
-		fresh = hiod_container_new(ctx, kind, device, error);
-		if (fresh == NULL) {
-			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));
-			return NULL;
-		}
-		if (!hiod_vfio_device_attach(device, fresh, viommu_flags, error))
+		/* with AUTO, the legacy backend when iommufd refuses the device */
+		fresh = hiod_container_new_attached(ctx, requested, device, viommu_flags, error);
+		if (fresh == NULL)
 			return NULL; /* the backend already names the device */
 		if (!hiod_address_space_add_container_locked(self, fresh, error)) {
 			g_prefix_error(error, "attaching %s: ", hiod_vfio_device_get_name(device));

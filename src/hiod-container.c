@@ -366,6 +366,13 @@ hiod_container_have_iommufd(void)
 	return HIOD_HAVE_IOMMUFD;
 }
 
+/* Whether the legacy VFIO container is compiled in. */
+static gboolean
+hiod_container_have_legacy(void)
+{
+	return HIOD_HAVE_LEGACY_VFIO;
+}
+
 /**
  * hiod_backend_kind_resolve:
  * @ctx: a #HiodContext
@@ -460,6 +467,71 @@ hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *devic
 			    "no %s container in this build of hiod", hiod_backend_kind_to_string(kind));
 		return NULL;
 	}
+}
+
+static HiodContainer *
+hiod_container_new_attached_kind(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device,
+				 guint64 viommu_flags, GError **error)
+{
+	g_autoptr(HiodContainer) c = hiod_container_new(ctx, kind, device, error);
+	if (c == NULL)
+		return NULL;
+	if (!hiod_vfio_device_attach(device, c, viommu_flags, error))
+		return NULL;
+	return g_steal_pointer(&c);
+}
+
+/**
+ * hiod_container_new_attached:
+ * @ctx: a #HiodContext
+ * @kind: the backend, or %HIOD_BACKEND_KIND_AUTO
+ * @device: a #HiodVfioDevice that is not attached
+ * @viommu_flags: the vIOMMU's flags (HIOD_VIOMMU_FLAG_*), 0 without one
+ * @error: return location for a #GError
+ *
+ * Makes a container of @kind (hiod_container_new()) and attaches @device to
+ * it (hiod_vfio_device_attach()). With %HIOD_BACKEND_KIND_AUTO this is the
+ * best the host offers for this device: iommufd where it resolves to it, and
+ * when the iommufd attach is refused (Linux 6.12 has no iommufd page table
+ * for a VT-d with first-stage tables only; /dev/iommu may be closed to the
+ * caller while its VFIO group is open), the legacy backend, when it is built.
+ * When both refuse, the error names both reasons. An explicit @kind is never
+ * changed. On failure nothing is left: no container, the device detached.
+ *
+ * Returns: (transfer full): the container @device is attached to, or %NULL
+ *
+ * Since: 0.1
+ */
+HiodContainer *
+hiod_container_new_attached(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device,
+			    guint64 viommu_flags, GError **error)
+{
+	g_autoptr(GError) first = NULL;
+	g_autoptr(GError) second = NULL;
+	HiodBackendKind resolved;
+	HiodContainer *c;
+
+	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
+	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	resolved = hiod_backend_kind_resolve(ctx, kind, device);
+	if (kind != HIOD_BACKEND_KIND_AUTO || resolved != HIOD_BACKEND_KIND_IOMMUFD ||
+	    !hiod_container_have_legacy())
+		return hiod_container_new_attached_kind(ctx, resolved, device, viommu_flags, error);
+	c = hiod_container_new_attached_kind(ctx, HIOD_BACKEND_KIND_IOMMUFD, device, viommu_flags,
+					     &first);
+	if (c != NULL)
+		return c;
+	g_debug("%s: iommufd refused (%s); trying the legacy backend", hiod_vfio_device_get_name(device),
+		first->message);
+	c = hiod_container_new_attached_kind(ctx, HIOD_BACKEND_KIND_LEGACY, device, viommu_flags,
+					     &second);
+	if (c != NULL)
+		return c;
+	g_set_error(error, first->domain, first->code,
+		    "%s; the legacy backend, tried next, refused too: %s", first->message,
+		    second->message);
+	return NULL;
 }
 
 /* setters for subclasses ------------------------------------------------------ */

@@ -219,6 +219,10 @@ HIOD_AVAILABLE_IN_0_1
 HiodContainer *hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device,
 				  GError **error);
 HIOD_AVAILABLE_IN_0_1
+HiodContainer *hiod_container_new_attached(HiodContext *ctx, HiodBackendKind kind,
+					   HiodVfioDevice *device, guint64 viommu_flags,
+					   GError **error);
+HIOD_AVAILABLE_IN_0_1
 HiodBackendKind hiod_backend_kind_resolve(HiodContext *ctx, HiodBackendKind kind,
 					  HiodVfioDevice *device);
 HIOD_AVAILABLE_IN_0_1

@@ -234,10 +234,9 @@ hiodctl_attach(HiodctlCtx *c, const gchar *cmd, gint argc, gchar **argv, GError 
 	device = hiod_vfio_device_new(c->ctx, name, error);
 	if (device == NULL)
 		return NULL;
-	container = hiod_container_new(c->ctx, kind, device, error);
+	/* without --backend, the best the host offers (iommufd, else legacy) */
+	container = hiod_container_new_attached(c->ctx, kind, device, 0, error);
 	if (container == NULL)
-		return NULL;
-	if (!hiod_vfio_device_attach(device, container, 0, error))
 		return NULL;
 	return g_steal_pointer(&device);
 }

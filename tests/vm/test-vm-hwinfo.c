@@ -201,6 +201,51 @@ test_iommufd_dma(void)
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
 }
 
+/* No backend asked for: the best the host offers. iommufd where the kernel
+ * gives the device a page table; on Linux 6.12 with a first-stage-only VT-d
+ * iommufd refuses and the legacy backend takes the device (DMA through it);
+ * where both refuse (7.3's AMD-Vi without interrupt remapping), one error
+ * with both reasons, and nothing left. hiodctl without --backend alike. */
+static void
+test_auto(void)
+{
+	g_autoptr(HiodContext) ctx = hiod_context_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) a = hiod_vfio_device_new(ctx, EDU_A, &error);
+	g_autoptr(HiodContainer) c = NULL;
+	const gchar *hiodctl = g_getenv("HIODCTL");
+	g_autofree gchar *cmd = NULL, *out = NULL, *err = NULL;
+	gint status = -1;
+
+	g_assert_no_error(error);
+	c = hiod_container_new_attached(ctx, HIOD_BACKEND_KIND_AUTO, a, 0, &error);
+	if (is_amd() && !unsafe_interrupts_allowed() && kernel_major() >= 7) {
+		g_assert_null(c);
+		g_test_message("both refuse: %s", error->message);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED);
+		g_assert_nonnull(strstr(error->message, "the legacy backend, tried next, refused too"));
+		g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+		g_assert_null(hiod_vfio_device_get_container(a));
+		return;
+	}
+	g_assert_no_error(error);
+	g_test_message("no backend asked for: %s took %s",
+		       hiod_backend_kind_to_string(hiod_container_get_backend_kind(c)), EDU_A);
+	g_assert_cmpint(hiod_container_get_backend_kind(c), ==,
+			iommufd_impossible() ? HIOD_BACKEND_KIND_LEGACY : HIOD_BACKEND_KIND_IOMMUFD);
+	round_trip(a, c);
+	hiod_vfio_device_detach(a);
+	g_clear_object(&c);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+
+	g_assert_nonnull(hiodctl);
+	cmd = g_strdup_printf("%s dma-test --json %s", hiodctl, EDU_A);
+	g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, &error));
+	g_test_message("hiodctl dma-test (no --backend): %s", g_strstrip(out));
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(out, iommufd_impossible() ? "\"legacy\"" : "\"iommufd\""));
+}
+
 static void
 test_legacy_dma(void)
 {
@@ -368,6 +413,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hwinfo/iommufd-dma", test_iommufd_dma);
 	g_test_add_func("/hwinfo/legacy-dma", test_legacy_dma);
+	g_test_add_func("/hwinfo/auto", test_auto);
 	g_test_add_func("/hwinfo/hw-info", test_hw_info);
 	g_test_add_func("/hwinfo/hiodctl", test_hiodctl);
 	return g_test_run();
