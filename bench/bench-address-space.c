@@ -16,58 +16,9 @@
 #include <stdlib.h>
 
 #include "hiod.h"
+#include "bench-container.h"
 
 #define PAGE 0x1000u
-
-/* a container that talks to no kernel */
-#define BENCH_TYPE_CONTAINER (bench_container_get_type())
-G_DECLARE_FINAL_TYPE(BenchContainer, bench_container, BENCH, CONTAINER, HiodContainer)
-struct _BenchContainer {
-	HiodContainer parent_instance;
-};
-G_DEFINE_TYPE(BenchContainer, bench_container, HIOD_TYPE_CONTAINER)
-
-static gboolean
-bench_container_setup(HiodContainer *c, GError **error)
-{
-	hiod_container_set_page_size_mask(c, PAGE);
-	return TRUE;
-}
-static gboolean
-bench_container_dma_map(HiodContainer *c, guint64 iova, guint64 size, gpointer vaddr,
-			HiodDmaFlags flags, GError **error)
-{
-	return TRUE;
-}
-static gboolean
-bench_container_dma_unmap(HiodContainer *c, guint64 iova, guint64 size, gboolean all,
-			  GError **error)
-{
-	return TRUE;
-}
-static gboolean
-bench_container_attach_device(HiodContainer *c, HiodVfioDevice *d, guint64 f, GError **error)
-{
-	return TRUE;
-}
-static void
-bench_container_detach_device(HiodContainer *c, HiodVfioDevice *d)
-{
-}
-static void
-bench_container_init(BenchContainer *self)
-{
-}
-static void
-bench_container_class_init(BenchContainerClass *klass)
-{
-	HiodContainerClass *cc = HIOD_CONTAINER_CLASS(klass);
-	cc->setup = bench_container_setup;
-	cc->dma_map = bench_container_dma_map;
-	cc->dma_unmap = bench_container_dma_unmap;
-	cc->attach_device = bench_container_attach_device;
-	cc->detach_device = bench_container_detach_device;
-}
 
 typedef struct {
 	double add, lookup, remove; /* ops per second */
@@ -98,14 +49,14 @@ static BenchResult
 bench_space(guint n, gpointer buf)
 {
 	g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
-	g_autoptr(HiodContainer) c = g_object_new(BENCH_TYPE_CONTAINER, NULL);
+	g_autoptr(HiodContainer) c = bench_container_new();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(42);
 	g_autofree guint *order = bench_order(n, rand);
 	guint lookups = MAX(n, 200000);
 	BenchResult r;
 	double t;
 
-	if (!hiod_container_setup(c, NULL) || !hiod_address_space_add_container(as, c, NULL))
+	if (!hiod_address_space_add_container(as, c, NULL))
 		g_error("bench container");
 	t = bench_now();
 	for (guint i = 0; i < n; i++)

@@ -80,12 +80,6 @@ static GParamSpec *props[N_PROPS];
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodContainer, hiod_container, G_TYPE_OBJECT)
 #define GET_PRIVATE(o) ((HiodContainerPrivate *)hiod_container_get_instance_private(o))
 
-static void
-hiod_mapping_free(gpointer data)
-{
-	g_free(data);
-}
-
 static gchar *hiod_ranges_to_string(GPtrArray *ranges);
 
 static gboolean
@@ -801,9 +795,8 @@ hiod_ranges_to_string(GPtrArray *ranges)
 }
 
 static gboolean
-hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GError **error)
 {
-	guint64 pgsize = hiod_container_get_min_page_size(self);
 	if (size == 0) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 				    "zero-length DMA mapping");
@@ -824,6 +817,32 @@ hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GErro
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+{
+	return hiod_container_check_span_pgsize(hiod_container_get_min_page_size(self), iova, size, error);
+}
+
+/* What a map checks against the host's answers, read under info_lock once:
+ * the smallest page size, and whether [iova, iova + size) is in the usable
+ * ranges (when not, the ranges as text in *@ranges_str). */
+static guint64
+hiod_container_map_info(HiodContainer *self, guint64 iova, guint64 size, gboolean *in_ranges,
+			gchar **ranges_str)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	guint64 mask;
+	g_mutex_lock(&priv->info_lock);
+	mask = priv->page_size_mask;
+	/* (a wrapping span is refused by the caller before it looks at this) */
+	*in_ranges = priv->iova_ranges->len == 0 || size == 0 || iova + (size - 1) < iova ||
+		     hiod_iova_ranges_contain(priv->iova_ranges, iova, size);
+	if (!*in_ranges)
+		*ranges_str = hiod_ranges_to_string(priv->iova_ranges);
+	g_mutex_unlock(&priv->info_lock);
+	return mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
 }
 
 /**
@@ -852,8 +871,8 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	HiodContainerClass *klass;
 	HiodContainerPrivate *priv;
 	const HiodInterval *other;
-	HiodMapping *m;
 	guint64 pgsize;
+	gboolean in_ranges;
 	g_autofree gchar *ranges_str = NULL;
 	g_autoptr(GMutexLocker) locker = NULL;
 
@@ -861,7 +880,7 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 	klass = HIOD_CONTAINER_GET_CLASS(self);
 	priv = GET_PRIVATE(self);
-	pgsize = hiod_container_get_min_page_size(self);
+	pgsize = hiod_container_map_info(self, iova, size, &in_ranges, &ranges_str);
 
 	if (!priv->setup_done) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
@@ -873,7 +892,7 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 				    "DMA mapping of a NULL address");
 		return FALSE;
 	}
-	if (!hiod_container_check_span(self, iova, size, error))
+	if (!hiod_container_check_span_pgsize(pgsize, iova, size, error))
 		return FALSE;
 	if (GPOINTER_TO_SIZE(vaddr) & (pgsize - 1)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
@@ -881,7 +900,7 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 			    vaddr, pgsize);
 		return FALSE;
 	}
-	if (!hiod_container_iova_ranges_allow(self, iova, size, &ranges_str)) {
+	if (!in_ranges) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 			    "x] is outside the host's usable IOVA ranges %s",
@@ -889,26 +908,27 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 		return FALSE;
 	}
 	locker = g_mutex_locker_new(&priv->lock);
-	other = hiod_interval_map_first_overlap(priv->mappings, iova, iova + size - 1);
-	if (other != NULL) {
+	/* into the index first (its one descent checks the overlap too); out
+	 * again when the limit or the kernel refuses */
+	if (!hiod_interval_map_insert_full(priv->mappings, iova, iova + size - 1, vaddr, flags)) {
+		other = hiod_interval_map_first_overlap(priv->mappings, iova, iova + size - 1);
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 			    "x] overlaps the existing mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
 			    iova, iova + size - 1, other->start, other->last);
 		return FALSE;
 	}
-	if (priv->max_mappings > 0 && hiod_interval_map_size(priv->mappings) >= priv->max_mappings) {
+	if (priv->max_mappings > 0 && hiod_interval_map_size(priv->mappings) > priv->max_mappings) {
+		hiod_interval_map_remove(priv->mappings, iova);
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
 			    "%s already holds %u mappings, the most the host allows",
 			    G_OBJECT_TYPE_NAME(self), priv->max_mappings);
 		return FALSE;
 	}
-	if (!klass->dma_map(self, iova, size, vaddr, flags, error))
+	if (!klass->dma_map(self, iova, size, vaddr, flags, error)) {
+		hiod_interval_map_remove(priv->mappings, iova);
 		return FALSE;
-	m = g_new0(HiodMapping, 1);
-	m->vaddr = vaddr;
-	m->flags = flags;
-	hiod_interval_map_insert(priv->mappings, iova, iova + size - 1, m);
+	}
 	return TRUE;
 }
 
@@ -919,7 +939,7 @@ hiod_container_unmap_one(HiodContainer *self, const HiodInterval *i, guint64 lo,
 {
 	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
-	HiodMapping m = *(HiodMapping *)i->value;
+	HiodMapping m = {.vaddr = i->value, .flags = i->flags};
 	guint64 start = i->start, last = i->last;
 	gboolean left = start < lo, right = last > hi;
 
@@ -929,14 +949,13 @@ hiod_container_unmap_one(HiodContainer *self, const HiodInterval *i, guint64 lo,
 	if (left) {
 		if (!klass->dma_map(self, start, lo - start, m.vaddr, m.flags, error))
 			goto restore;
-		hiod_interval_map_insert(priv->mappings, start, lo - 1, g_memdup2(&m, sizeof(m)));
+		hiod_interval_map_insert_full(priv->mappings, start, lo - 1, m.vaddr, m.flags);
 	}
 	if (right) {
 		guint8 *va = (guint8 *)m.vaddr + (hi + 1 - start);
-		HiodMapping r = {.vaddr = va, .flags = m.flags};
 		if (!klass->dma_map(self, hi + 1, last - hi, va, m.flags, error))
 			goto restore;
-		hiod_interval_map_insert(priv->mappings, hi + 1, last, g_memdup2(&r, sizeof(r)));
+		hiod_interval_map_insert_full(priv->mappings, hi + 1, last, va, m.flags);
 	}
 	return TRUE;
 
@@ -945,7 +964,7 @@ restore:
 	if (left && hiod_interval_map_remove(priv->mappings, start))
 		klass->dma_unmap(self, start, lo - start, FALSE, NULL);
 	if (klass->dma_map(self, start, last - start + 1, m.vaddr, m.flags, NULL))
-		hiod_interval_map_insert(priv->mappings, start, last, g_memdup2(&m, sizeof(m)));
+		hiod_interval_map_insert_full(priv->mappings, start, last, m.vaddr, m.flags);
 	else
 		g_debug("could not restore mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
 			start, last);
@@ -980,6 +999,8 @@ gboolean
 hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
 	HiodContainerPrivate *priv;
+	const HiodInterval *first;
+	HiodInterval whole;
 	g_autoptr(GArray) hits = NULL;
 	g_autoptr(GMutexLocker) locker = NULL;
 	guint64 last;
@@ -991,6 +1012,19 @@ hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError
 		return FALSE;
 	last = iova + size - 1;
 	locker = g_mutex_locker_new(&priv->lock);
+	if (hiod_interval_map_take_exact(priv->mappings, iova, last, &whole)) {
+		/* the common case, one whole mapping: one descent, no list of hits */
+		if (!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, iova, size, FALSE, error)) {
+			hiod_interval_map_insert_full(priv->mappings, iova, last, whole.value, whole.flags);
+			g_prefix_error(error, "unmapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]: ",
+				       iova, last);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	first = hiod_interval_map_first_overlap(priv->mappings, iova, last);
+	if (first == NULL)
+		return TRUE;
 	hits = hiod_interval_map_overlaps(priv->mappings, iova, last);
 	for (guint n = 0; n < hits->len; n++) {
 		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
@@ -1058,7 +1092,7 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 	HiodContainerClass *klass;
 	HiodContainerPrivate *priv, *spriv;
 	const HiodInterval *si;
-	HiodMapping *m;
+	gpointer vaddr = NULL;
 	g_autoptr(GMutexLocker) locker = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
@@ -1079,11 +1113,10 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 	}
 	g_mutex_lock(&spriv->lock);
 	si = hiod_interval_map_lookup(spriv->mappings, src_iova);
-	m = si != NULL && si->last >= src_iova + size - 1 ? g_memdup2(si->value, sizeof(HiodMapping)) : NULL;
-	if (m != NULL)
-		m->vaddr = (guint8 *)m->vaddr + (src_iova - si->start);
+	if (si != NULL && si->last >= src_iova + size - 1)
+		vaddr = (guint8 *)si->value + (src_iova - si->start);
 	g_mutex_unlock(&spriv->lock);
-	if (m == NULL) {
+	if (vaddr == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
 			    "the source container maps nothing (or not all) at [0x%" G_GINT64_MODIFIER
 			    "x, 0x%" G_GINT64_MODIFIER "x]",
@@ -1095,15 +1128,11 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x] is already mapped",
 			    dst_iova, dst_iova + size - 1);
-		g_free(m);
 		return FALSE;
 	}
-	if (!klass->dma_copy(self, src, src_iova, dst_iova, size, flags, error)) {
-		g_free(m);
+	if (!klass->dma_copy(self, src, src_iova, dst_iova, size, flags, error))
 		return FALSE;
-	}
-	m->flags = flags;
-	hiod_interval_map_insert(priv->mappings, dst_iova, dst_iova + size - 1, m);
+	hiod_interval_map_insert_full(priv->mappings, dst_iova, dst_iova + size - 1, vaddr, flags);
 	return TRUE;
 }
 
@@ -1296,9 +1325,8 @@ hiod_container_unmap_dirty_fallback(HiodContainer *self, GArray *hits, guint64 b
 	/* mapping @n failed: map back 0 .. n-1 as they were */
 	for (guint k = 0; k < n; k++) {
 		HiodInterval *i = &g_array_index(hits, HiodInterval, k);
-		const HiodMapping *m = i->value;
 		g_autoptr(GError) error_local = NULL;
-		if (!klass->dma_map(self, i->start, i->last - i->start + 1, m->vaddr, m->flags,
+		if (!klass->dma_map(self, i->start, i->last - i->start + 1, i->value, i->flags,
 				    &error_local)) {
 			g_debug("mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
 				"x] back: %s", i->start, i->last, error_local->message);
@@ -1561,7 +1589,8 @@ hiod_container_init(HiodContainer *self)
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	g_mutex_init(&priv->lock);
 	g_mutex_init(&priv->info_lock);
-	priv->mappings = hiod_interval_map_new(hiod_mapping_free);
+	/* the value is the mapping's host address, its flags beside it: nothing to free */
+	priv->mappings = hiod_interval_map_new(NULL);
 	priv->iova_ranges = hiod_iova_ranges_new();
 	priv->devices = g_ptr_array_new();
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A map of non-overlapping [start, last] intervals (inclusive ends), each with
- * a value. Balanced tree underneath: lookup, insert, remove and overlap
- * detection are O(log n); walking the k intervals that meet a span is
- * O(log n + k). Not thread-safe: the owner locks.
+ * a value and small flags kept inline (no allocation per interval for a
+ * caller whose value is an address). A B+tree underneath (sorted arrays in
+ * nodes): lookup, insert, remove and overlap detection are O(log n) with few
+ * cache misses; walking the k intervals that meet a span is O(log n + k).
+ * A returned HiodInterval pointer is valid until the map next changes.
+ * Not thread-safe: the owner locks.
  */
 #pragma once
 
@@ -17,6 +20,7 @@ typedef struct {
 	guint64 start;
 	guint64 last;
 	gpointer value;
+	guint flags;
 } HiodInterval;
 
 /* @value_free: called on a value when its interval leaves the map (nullable) */
@@ -25,6 +29,9 @@ void hiod_interval_map_free(HiodIntervalMap *map);
 guint hiod_interval_map_size(HiodIntervalMap *map);
 /* FALSE (and nothing inserted) when [start, last] meets an existing interval */
 gboolean hiod_interval_map_insert(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value);
+/* insert with @flags kept beside the value */
+gboolean hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
+				       guint flags);
 /* The interval holding @addr, or NULL */
 const HiodInterval *hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr);
 /* The first interval (lowest start) that meets [start, last], or NULL */
@@ -33,6 +40,9 @@ const HiodInterval *hiod_interval_map_first_overlap(HiodIntervalMap *map, guint6
 GArray *hiod_interval_map_overlaps(HiodIntervalMap *map, guint64 start, guint64 last);
 /* Removes the interval that starts at @start; its value is freed. FALSE if none. */
 gboolean hiod_interval_map_remove(HiodIntervalMap *map, guint64 start);
+/* Takes the interval out only when it is exactly [start, last]: a copy in
+ * *@out (its value is not freed). FALSE, and nothing changed, otherwise. */
+gboolean hiod_interval_map_take_exact(HiodIntervalMap *map, guint64 start, guint64 last, HiodInterval *out);
 /* Like remove, but hands the value back instead of freeing it. */
 gpointer hiod_interval_map_steal(HiodIntervalMap *map, guint64 start);
 /* Calls @func on every interval in order; stops when it returns FALSE. */

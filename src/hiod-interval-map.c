@@ -1,41 +1,166 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "hiod-interval-map-private.h"
 
+/*
+ * A B+tree keyed by start. Leaves hold the intervals themselves in sorted
+ * arrays, linked both ways so that walks and neighbours need no climb;
+ * inner nodes hold the children and separators in arrays: child i holds the
+ * starts in [key[i], key[i + 1]) (key[0] is not used: minus infinity). A
+ * lookup at a million intervals reads four or five small arrays by binary
+ * search, where a binary tree of nodes chases about twenty pointers across
+ * the heap.
+ *
+ * Removal frees a node when it empties and collapses a root with one child,
+ * but does not merge half-empty neighbours: the tree is never deeper than the
+ * most intervals it held ever made it, and every operation stays O(log n).
+ */
+
+#define LEAF_MAX 32
+#define INNER_MAX 32
+#define MAX_DEPTH 16 /* 32^16 intervals: more than memory holds */
+
+typedef struct _HiodNode HiodNode;
+
+typedef struct {
+	guint n;
+	gboolean leaf;
+} HiodNodeHeader;
+
+typedef struct _HiodLeaf {
+	HiodNodeHeader h;
+	struct _HiodLeaf *prev, *next;
+	HiodInterval e[LEAF_MAX];
+} HiodLeaf;
+
+typedef struct {
+	HiodNodeHeader h;
+	guint64 key[INNER_MAX];
+	HiodNodeHeader *child[INNER_MAX];
+} HiodInner;
+
 struct _HiodIntervalMap {
-	GTree *tree; /* start (guint64*) -> HiodInterval* */
+	HiodNodeHeader *root;
+	HiodLeaf *first; /* the leftmost leaf */
+	guint size;
 	GDestroyNotify value_free;
 };
 
-static gint
-hiod_interval_cmp(gconstpointer a, gconstpointer b, gpointer data)
+static HiodLeaf *
+hiod_leaf_new(void)
 {
-	guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
-	return x < y ? -1 : x > y ? 1 : 0;
+	HiodLeaf *l = g_new(HiodLeaf, 1);
+	l->h.n = 0;
+	l->h.leaf = TRUE;
+	l->prev = l->next = NULL;
+	return l;
 }
 
-/* the tree's value: the interval and how to free its value */
-typedef struct {
-	HiodInterval i;
-	GDestroyNotify value_free;
-} HiodIntervalNode;
+static HiodInner *
+hiod_inner_new(void)
+{
+	HiodInner *in = g_new(HiodInner, 1);
+	in->h.n = 0;
+	in->h.leaf = FALSE;
+	return in;
+}
 
 static void
-hiod_interval_node_free(gpointer data)
+hiod_node_free(HiodIntervalMap *map, HiodNodeHeader *h)
 {
-	HiodIntervalNode *n = data;
-	if (n->value_free != NULL && n->i.value != NULL)
-		n->value_free(n->i.value);
-	g_free(n);
+	if (h->leaf) {
+		HiodLeaf *l = (HiodLeaf *)h;
+		if (map->value_free != NULL)
+			for (guint i = 0; i < l->h.n; i++)
+				if (l->e[i].value != NULL)
+					map->value_free(l->e[i].value);
+	} else {
+		HiodInner *in = (HiodInner *)h;
+		for (guint i = 0; i < in->h.n; i++)
+			hiod_node_free(map, in->child[i]);
+	}
+	g_free(h);
+}
+
+/* the child of @in whose span holds @addr */
+static inline guint
+hiod_inner_slot(const HiodInner *in, guint64 addr)
+{
+	guint lo = 1, hi = in->h.n; /* the first key > addr, in [1, n] */
+	while (lo < hi) {
+		guint mid = (lo + hi) / 2;
+		if (in->key[mid] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+/* the number of entries of @l with start <= @addr */
+static inline guint
+hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
+{
+	guint lo = 0, hi = l->h.n;
+	while (lo < hi) {
+		guint mid = (lo + hi) / 2;
+		if (l->e[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static HiodLeaf *
+hiod_descend(const HiodIntervalMap *map, guint64 addr)
+{
+	const HiodNodeHeader *h = map->root;
+	while (!h->leaf) {
+		const HiodInner *in = (const HiodInner *)h;
+		h = in->child[hiod_inner_slot(in, addr)];
+	}
+	return (HiodLeaf *)h;
+}
+
+/* A position: the entry @i of @leaf (NULL leaf: none). */
+typedef struct {
+	HiodLeaf *leaf;
+	guint i;
+} HiodPos;
+
+/* the entry with the greatest start <= addr */
+static HiodPos
+hiod_floor(const HiodIntervalMap *map, guint64 addr)
+{
+	HiodLeaf *l = hiod_descend(map, addr);
+	guint k = hiod_leaf_upper(l, addr);
+	if (k > 0)
+		return (HiodPos){l, k - 1};
+	/* every entry here starts after @addr: the floor is the end of the previous leaf */
+	if (l->prev != NULL)
+		return (HiodPos){l->prev, l->prev->h.n - 1};
+	return (HiodPos){NULL, 0};
+}
+
+static inline void
+hiod_pos_next(HiodPos *p)
+{
+	if (++p->i < p->leaf->h.n)
+		return;
+	p->leaf = p->leaf->next;
+	p->i = 0;
 }
 
 HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	/* the key lives inside the value (HiodInterval.start), so no key destroy */
-	map->tree = g_tree_new_full(hiod_interval_cmp, NULL, NULL, hiod_interval_node_free);
+	map->first = hiod_leaf_new();
+	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
 }
@@ -45,70 +170,153 @@ hiod_interval_map_free(HiodIntervalMap *map)
 {
 	if (map == NULL)
 		return;
-	g_tree_destroy(map->tree);
+	hiod_node_free(map, map->root);
 	g_free(map);
 }
 
 guint
 hiod_interval_map_size(HiodIntervalMap *map)
 {
-	return (guint)g_tree_nnodes(map->tree);
-}
-
-/* The node with the greatest start <= addr, or NULL. */
-static GTreeNode *
-hiod_interval_floor(HiodIntervalMap *map, guint64 addr)
-{
-	GTreeNode *node = g_tree_upper_bound(map->tree, &addr); /* first start > addr */
-	if (node == NULL)
-		return g_tree_node_last(map->tree);
-	return g_tree_node_previous(node);
+	return map->size;
 }
 
 const HiodInterval *
 hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 last)
 {
-	GTreeNode *node = hiod_interval_floor(map, start);
-	HiodInterval *i;
-
-	if (node != NULL) {
-		i = g_tree_node_value(node);
+	HiodPos p = hiod_floor(map, start);
+	if (p.leaf != NULL) {
+		const HiodInterval *i = &p.leaf->e[p.i];
 		if (i->last >= start)
 			return i;
+		hiod_pos_next(&p);
+	} else {
+		p = (HiodPos){map->first->h.n > 0 ? map->first : NULL, 0};
 	}
-	/* the first interval starting after @start */
-	node = g_tree_upper_bound(map->tree, &start);
-	if (node == NULL)
+	if (p.leaf == NULL)
 		return NULL;
-	i = g_tree_node_value(node);
-	return i->start <= last ? i : NULL;
+	return p.leaf->e[p.i].start <= last ? &p.leaf->e[p.i] : NULL;
 }
 
 const HiodInterval *
 hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr)
 {
-	GTreeNode *node = hiod_interval_floor(map, addr);
-	HiodInterval *i;
-	if (node == NULL)
+	HiodPos p = hiod_floor(map, addr);
+	if (p.leaf == NULL)
 		return NULL;
-	i = g_tree_node_value(node);
-	return i->last >= addr ? i : NULL;
+	return p.leaf->e[p.i].last >= addr ? &p.leaf->e[p.i] : NULL;
+}
+
+/* Puts (@key, @child) at slot @at of @in, which has room. */
+static void
+hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
+{
+	memmove(&in->key[at + 1], &in->key[at], (in->h.n - at) * sizeof(in->key[0]));
+	memmove(&in->child[at + 1], &in->child[at], (in->h.n - at) * sizeof(in->child[0]));
+	in->key[at] = key;
+	in->child[at] = child;
+	in->h.n++;
+}
+
+gboolean
+hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
+			      guint flags)
+{
+	HiodInner *path[MAX_DEPTH];
+	guint slot[MAX_DEPTH], depth = 0;
+	HiodNodeHeader *h = map->root, *right = NULL;
+	guint64 right_key = 0;
+	HiodLeaf *l;
+	guint k;
+
+	g_return_val_if_fail(start <= last, FALSE);
+	while (!h->leaf) {
+		HiodInner *in = (HiodInner *)h;
+		g_assert(depth < MAX_DEPTH);
+		path[depth] = in;
+		slot[depth] = hiod_inner_slot(in, start);
+		h = in->child[slot[depth]];
+		depth++;
+	}
+	l = (HiodLeaf *)h;
+	k = hiod_leaf_upper(l, start);
+	/* the neighbours are here or at the ends of the leaves beside: no second descent */
+	if (k > 0 ? l->e[k - 1].last >= start : l->prev != NULL && l->prev->e[l->prev->h.n - 1].last >= start)
+		return FALSE;
+	if (k < l->h.n ? l->e[k].start <= last : l->next != NULL && l->next->e[0].start <= last)
+		return FALSE;
+	if (l->h.n == LEAF_MAX) {
+		/* split: the upper half moves to a new leaf on the right (all of it
+		 * but the new entry when appending at the end: ascending inserts fill
+		 * leaves instead of leaving them half empty) */
+		HiodLeaf *r = hiod_leaf_new();
+		guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
+		r->h.n = LEAF_MAX - keep;
+		memcpy(r->e, &l->e[keep], r->h.n * sizeof(HiodInterval));
+		l->h.n = keep;
+		r->next = l->next;
+		r->prev = l;
+		if (l->next != NULL)
+			l->next->prev = r;
+		l->next = r;
+		if (k > keep) {
+			k -= keep;
+			l = r;
+		} else if (k == keep && keep == LEAF_MAX) {
+			k = 0;
+			l = r;
+		}
+		right = &r->h;
+		/* the separator: the new leaf's first start, or the new entry's */
+		right_key = r->h.n > 0 ? r->e[0].start : start;
+	}
+	memmove(&l->e[k + 1], &l->e[k], (l->h.n - k) * sizeof(HiodInterval));
+	l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
+	l->h.n++;
+	map->size++;
+	if (right != NULL && l == (HiodLeaf *)right && k == 0)
+		right_key = start;
+
+	/* the new right node goes into the parent, splitting upwards as needed */
+	while (right != NULL) {
+		HiodInner *in, *r;
+		guint at, keep;
+		if (depth == 0) {
+			HiodInner *root = hiod_inner_new();
+			root->key[0] = 0;
+			root->child[0] = map->root;
+			root->key[1] = right_key;
+			root->child[1] = right;
+			root->h.n = 2;
+			map->root = &root->h;
+			break;
+		}
+		depth--;
+		in = path[depth];
+		at = slot[depth] + 1;
+		if (in->h.n < INNER_MAX) {
+			hiod_inner_put(in, at, right_key, right);
+			break;
+		}
+		r = hiod_inner_new();
+		keep = INNER_MAX / 2;
+		r->h.n = INNER_MAX - keep;
+		memcpy(r->key, &in->key[keep], r->h.n * sizeof(in->key[0]));
+		memcpy(r->child, &in->child[keep], r->h.n * sizeof(in->child[0]));
+		in->h.n = keep;
+		if (at <= keep)
+			hiod_inner_put(in, at, right_key, right);
+		else
+			hiod_inner_put(r, at - keep, right_key, right);
+		right_key = r->key[0];
+		right = &r->h;
+	}
+	return TRUE;
 }
 
 gboolean
 hiod_interval_map_insert(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value)
 {
-	HiodIntervalNode *n;
-	g_return_val_if_fail(start <= last, FALSE);
-	if (hiod_interval_map_first_overlap(map, start, last) != NULL)
-		return FALSE;
-	n = g_new0(HiodIntervalNode, 1);
-	n->i.start = start;
-	n->i.last = last;
-	n->i.value = value;
-	n->value_free = map->value_free;
-	g_tree_insert(map->tree, &n->i.start, n);
-	return TRUE;
+	return hiod_interval_map_insert_full(map, start, last, value, 0);
 }
 
 GArray *
@@ -116,13 +324,13 @@ hiod_interval_map_overlaps(HiodIntervalMap *map, guint64 start, guint64 last)
 {
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(HiodInterval));
 	const HiodInterval *first = hiod_interval_map_first_overlap(map, start, last);
-	GTreeNode *node;
+	HiodPos p;
 
 	if (first == NULL)
 		return out;
-	node = g_tree_lookup_node(map->tree, &first->start);
-	for (; node != NULL; node = g_tree_node_next(node)) {
-		HiodInterval *i = g_tree_node_value(node);
+	p = hiod_floor(map, first->start);
+	for (; p.leaf != NULL; hiod_pos_next(&p)) {
+		const HiodInterval *i = &p.leaf->e[p.i];
 		if (i->start > last)
 			break;
 		g_array_append_val(out, *i);
@@ -130,37 +338,106 @@ hiod_interval_map_overlaps(HiodIntervalMap *map, guint64 start, guint64 last)
 	return out;
 }
 
+/* Takes the interval that starts at @start (and ends at @last, when
+ * @exact) out of the map, in one descent; a copy in *@out. FALSE when none. */
+static gboolean
+hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guint64 last,
+		       HiodInterval *out)
+{
+	HiodInner *path[MAX_DEPTH];
+	guint slot[MAX_DEPTH], depth = 0;
+	HiodNodeHeader *h = map->root;
+	HiodLeaf *l;
+	guint k;
+
+	while (!h->leaf) {
+		HiodInner *in = (HiodInner *)h;
+		path[depth] = in;
+		slot[depth] = hiod_inner_slot(in, start);
+		h = in->child[slot[depth]];
+		depth++;
+	}
+	l = (HiodLeaf *)h;
+	k = hiod_leaf_upper(l, start);
+	if (k == 0 || l->e[k - 1].start != start || (exact && l->e[k - 1].last != last))
+		return FALSE;
+	k--;
+	*out = l->e[k];
+	memmove(&l->e[k], &l->e[k + 1], (l->h.n - k - 1) * sizeof(HiodInterval));
+	l->h.n--;
+	map->size--;
+	if (l->h.n > 0 || depth == 0)
+		return TRUE;
+
+	/* the leaf emptied: unlink it and take it out of its parents */
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		map->first = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+	h = &l->h;
+	while (depth > 0) {
+		HiodInner *in = path[--depth];
+		guint at = slot[depth];
+		g_free(h);
+		memmove(&in->key[at], &in->key[at + 1], (in->h.n - at - 1) * sizeof(in->key[0]));
+		memmove(&in->child[at], &in->child[at + 1], (in->h.n - at - 1) * sizeof(in->child[0]));
+		in->h.n--;
+		if (in->h.n > 0)
+			break;
+		h = &in->h; /* empty too: one level up */
+	}
+	/* a root with one child gives way to it */
+	while (!map->root->leaf && ((HiodInner *)map->root)->h.n == 1) {
+		HiodInner *root = (HiodInner *)map->root;
+		map->root = root->child[0];
+		g_free(root);
+	}
+	return TRUE;
+}
+
+gboolean
+hiod_interval_map_take_exact(HiodIntervalMap *map, guint64 start, guint64 last, HiodInterval *out)
+{
+	return hiod_interval_map_take(map, start, TRUE, last, out);
+}
+
 gboolean
 hiod_interval_map_remove(HiodIntervalMap *map, guint64 start)
 {
-	return g_tree_remove(map->tree, &start);
+	HiodInterval i;
+	if (!hiod_interval_map_take(map, start, FALSE, 0, &i))
+		return FALSE;
+	if (map->value_free != NULL && i.value != NULL)
+		map->value_free(i.value);
+	return TRUE;
 }
 
 gpointer
 hiod_interval_map_steal(HiodIntervalMap *map, guint64 start)
 {
-	HiodInterval *i = g_tree_lookup(map->tree, &start);
-	gpointer value;
-	if (i == NULL)
+	HiodInterval i;
+	if (!hiod_interval_map_take(map, start, FALSE, 0, &i))
 		return NULL;
-	value = i->value;
-	i->value = NULL;
-	hiod_interval_map_remove(map, start);
-	return value;
+	return i.value;
 }
 
 void
 hiod_interval_map_foreach(HiodIntervalMap *map, gboolean (*func)(const HiodInterval *i, gpointer data),
 			  gpointer data)
 {
-	for (GTreeNode *node = g_tree_node_first(map->tree); node != NULL; node = g_tree_node_next(node)) {
-		if (!func(g_tree_node_value(node), data))
-			break;
-	}
+	for (HiodLeaf *l = map->first; l != NULL; l = l->next)
+		for (guint i = 0; i < l->h.n; i++)
+			if (!func(&l->e[i], data))
+				return;
 }
 
 void
 hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
-	g_tree_remove_all(map->tree);
+	hiod_node_free(map, map->root);
+	map->first = hiod_leaf_new();
+	map->root = &map->first->h;
+	map->size = 0;
 }

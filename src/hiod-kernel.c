@@ -27,11 +27,29 @@ struct _HiodKernel {
 	GMutex mutex;
 	const HiodKernelOps *ops;
 	gpointer ops_data;
-	guint64 calls;
+	guint64 calls; /* atomic: every call counts, with or without faults */
 	guint open_fds;
 	GPtrArray *faults;
+	gint n_faults; /* atomic: faults->len, read without the mutex by every call */
 	gboolean fired;
+	gboolean trace; /* debug output for the "hiod" domain was on when the context was made */
 };
+
+/* Whether the calls are traced (g_debug). The test costs a load, not a
+ * formatted message: GLib formats a g_debug() before it drops it, which cost
+ * more than the kernel's own map. On when G_MESSAGES_DEBUG names hiod (or
+ * all) as the context is made, or while g_log_set_debug_enabled() is on. */
+static inline gboolean
+hiod_kernel_tracing(HiodKernel *k)
+{
+	return k->trace || g_log_get_debug_enabled();
+}
+
+#define HIOD_TRACE(k, ...)                                                                         \
+	do {                                                                                       \
+		if (hiod_kernel_tracing(k))                                                        \
+			g_debug(__VA_ARGS__);                                                      \
+	} while (0)
 
 /* the real kernel ---------------------------------------------------------- */
 
@@ -145,6 +163,7 @@ hiod_kernel_new(void)
 	g_mutex_init(&k->mutex);
 	k->ops = &real_ops;
 	k->faults = g_ptr_array_new_with_free_func((GDestroyNotify)hiod_fault_free);
+	k->trace = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
 	return k;
 }
 
@@ -312,15 +331,11 @@ hiod_kernel_vfio_cap_check(gsize len, gsize header_size, guint32 prev,
 
 /* the seam ----------------------------------------------------------------- */
 
-/*
- * Counts the call and decides whether an injected fault makes it fail.
- * Returns the errno to fail with, or 0 to go through.
- */
+/* An injected fault for call number @call? The errno to fail with, or 0. */
 static gint
-hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
+hiod_kernel_enter_faults(HiodKernel *k, guint64 call, const gchar *name, const gchar *detail)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&k->mutex);
-	guint64 call = ++k->calls;
 
 	for (guint i = 0; i < k->faults->len; i++) {
 		HiodFault *f = g_ptr_array_index(k->faults, i);
@@ -339,8 +354,10 @@ hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
 		}
 		if (!hit)
 			continue;
-		if (f->pattern == NULL || (f->remaining > 0 && --f->remaining == 0))
+		if (f->pattern == NULL || (f->remaining > 0 && --f->remaining == 0)) {
 			g_ptr_array_remove_index(k->faults, i);
+			g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
+		}
 		k->fired = TRUE;
 		g_debug("fault injection: call %" G_GUINT64_FORMAT " (%s%s%s) fails with %s", call,
 			name, detail != NULL ? " " : "", detail != NULL ? detail : "",
@@ -348,6 +365,20 @@ hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
 		return errnum;
 	}
 	return 0;
+}
+
+/*
+ * Counts the call and decides whether an injected fault makes it fail.
+ * Returns the errno to fail with, or 0 to go through. Without faults (every
+ * call outside the unit tests) it takes no lock: one atomic add and a load.
+ */
+static inline gint
+hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
+{
+	guint64 call = __atomic_add_fetch(&k->calls, 1, __ATOMIC_RELAXED);
+	if (G_LIKELY(g_atomic_int_get(&k->n_faults) == 0))
+		return 0;
+	return hiod_kernel_enter_faults(k, call, name, detail);
 }
 
 void
@@ -367,9 +398,10 @@ hiod_context_inject_fault_nth(HiodContext *self, guint nth, gint errnum)
 	HiodFault *f = g_new0(HiodFault, 1);
 	g_return_if_fail(nth > 0);
 	g_mutex_lock(&k->mutex);
-	f->nth = k->calls + nth;
+	f->nth = __atomic_load_n(&k->calls, __ATOMIC_RELAXED) + nth;
 	f->errnum = errnum;
 	g_ptr_array_add(k->faults, f);
+	g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
 	g_mutex_unlock(&k->mutex);
 }
 
@@ -383,6 +415,7 @@ hiod_context_inject_fault_match(HiodContext *self, const gchar *pattern, gint er
 	f->remaining = count;
 	g_mutex_lock(&k->mutex);
 	g_ptr_array_add(k->faults, f);
+	g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
 	g_mutex_unlock(&k->mutex);
 }
 
@@ -392,6 +425,7 @@ hiod_context_clear_faults(HiodContext *self)
 	HiodKernel *k = hiod_context_get_kernel(self);
 	g_mutex_lock(&k->mutex);
 	g_ptr_array_set_size(k->faults, 0);
+	g_atomic_int_set(&k->n_faults, 0);
 	k->fired = FALSE;
 	g_mutex_unlock(&k->mutex);
 }
@@ -401,9 +435,7 @@ hiod_context_get_call_count(HiodContext *self)
 {
 	HiodKernel *k = hiod_context_get_kernel(self);
 	guint64 calls;
-	g_mutex_lock(&k->mutex);
-	calls = k->calls;
-	g_mutex_unlock(&k->mutex);
+	calls = __atomic_load_n(&k->calls, __ATOMIC_RELAXED);
 	return calls;
 }
 
@@ -443,7 +475,7 @@ hiod_kernel_open(HiodContext *ctx, const gchar *path, gint flags, GError **error
 	} else {
 		fd = -1;
 	}
-	g_debug("open %s flags=0x%x = %d%s%s", path, (guint)flags, fd, errnum ? " " : "",
+	HIOD_TRACE(k, "open %s flags=0x%x = %d%s%s", path, (guint)flags, fd, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (fd < 0) {
 		hiod_kernel_set_error(error, errnum, "opening %s", path);
@@ -463,7 +495,7 @@ hiod_kernel_close(HiodContext *ctx, gint fd)
 		return;
 	/* never fails on purpose: a close that fails still releases the fd */
 	k->ops->close(k->ops_data, fd);
-	g_debug("close %d", fd);
+	HIOD_TRACE(k, "close %d", fd);
 	g_mutex_lock(&k->mutex);
 	g_warn_if_fail(k->open_fds > 0);
 	if (k->open_fds > 0)
@@ -498,7 +530,7 @@ hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong 
 	} else {
 		rc = -1;
 	}
-	g_debug("ioctl fd=%d %s (0x%lx) = %d%s%s", fd, name, request, rc, errnum ? " " : "",
+	HIOD_TRACE(k, "ioctl fd=%d %s (0x%lx) = %d%s%s", fd, name, request, rc, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
 		const gchar *since = errnum == ENOTTY ? hiod_kernel_first_version(name) : NULL;
@@ -551,7 +583,7 @@ hiod_kernel_mmap(HiodContext *ctx, gint fd, gsize len, gint prot, goffset offset
 		addr = k->ops->mmap(k->ops_data, len, prot, MAP_SHARED, fd, (off_t)offset);
 		errnum = addr == MAP_FAILED ? errno : 0;
 	}
-	g_debug("mmap fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, len, offset,
+	HIOD_TRACE(k, "mmap fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, len, offset,
 		addr, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
 	if (addr == MAP_FAILED) {
 		hiod_kernel_set_error(error, errnum, "mmap of 0x%zx bytes at offset 0x%" G_GINT64_MODIFIER "x",
@@ -568,7 +600,7 @@ hiod_kernel_munmap(HiodContext *ctx, gpointer addr, gsize len)
 	if (addr == NULL)
 		return;
 	k->ops->munmap(k->ops_data, addr, len);
-	g_debug("munmap %p len=0x%zx", addr, len);
+	HIOD_TRACE(k, "munmap %p len=0x%zx", addr, len);
 }
 
 gpointer
@@ -599,7 +631,7 @@ hiod_kernel_mmap_fixed(HiodContext *ctx, gpointer addr, gint fd, gsize len, gint
 			errnum = got == MAP_FAILED ? errno : 0;
 		}
 	}
-	g_debug("mmap fd=%d at %p len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, addr, len,
+	HIOD_TRACE(k, "mmap fd=%d at %p len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %p%s%s", fd, addr, len,
 		offset, got, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
 	if (got == MAP_FAILED) {
 		hiod_kernel_set_error(error, errnum, "mmap of 0x%zx bytes at offset 0x%" G_GINT64_MODIFIER "x",
@@ -613,7 +645,7 @@ static gboolean
 hiod_kernel_check_rw(HiodKernel *k, const gchar *what, gint fd, gssize rc, gint errnum, gsize len,
 		     goffset offset, GError **error)
 {
-	g_debug("%s fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %zd%s%s", what, fd, len,
+	HIOD_TRACE(k, "%s fd=%d len=0x%zx offset=0x%" G_GINT64_MODIFIER "x = %zd%s%s", what, fd, len,
 		offset, rc, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
 		hiod_kernel_set_error(error, errnum, "%s of %zu bytes at offset 0x%" G_GINT64_MODIFIER "x",
@@ -666,7 +698,7 @@ hiod_kernel_read(HiodContext *ctx, gint fd, gpointer buf, gsize len, GError **er
 		rc = k->ops->read(k->ops_data, fd, buf, len);
 		errnum = rc < 0 ? errno : 0;
 	}
-	g_debug("read fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
+	HIOD_TRACE(k, "read fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
 		hiod_kernel_set_error(error, errnum, "read of %zu bytes", len);
@@ -686,7 +718,7 @@ hiod_kernel_write(HiodContext *ctx, gint fd, gconstpointer buf, gsize len, GErro
 		rc = k->ops->write(k->ops_data, fd, buf, len);
 		errnum = rc < 0 ? errno : 0;
 	}
-	g_debug("write fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
+	HIOD_TRACE(k, "write fd=%d len=0x%zx = %zd%s%s", fd, len, rc, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
 		hiod_kernel_set_error(error, errnum, "write of %zu bytes", len);
@@ -716,7 +748,7 @@ hiod_kernel_eventfd(HiodContext *ctx, GError **error)
 			errnum = fd < 0 ? errno : 0;
 		}
 	}
-	g_debug("eventfd = %d%s%s", fd, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
+	HIOD_TRACE(k, "eventfd = %d%s%s", fd, errnum ? " " : "", errnum ? hiod_errno_name(errnum) : "");
 	if (fd < 0) {
 		hiod_kernel_set_error(error, errnum, "making an eventfd");
 		return -1;

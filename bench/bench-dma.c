@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DMA mapping through hiod against the kernel's own speed (a guest program:
+ * bench/run-vm.sh boots the test VM and runs it there).
+ *
+ * For each backend (type1, iommufd) one edu device is attached through a
+ * HiodAddressSpace with one member container. Three paths then map N
+ * mappings at distinct IOVAs (each its own host memory) and unmap them one
+ * by one, in the same container:
+ *   raw        the ioctls in a plain loop on the container's own fd (the
+ *              baseline: a benchmark may issue them itself, the library may not)
+ *   container  hiod_container_dma_map() / hiod_container_dma_unmap()
+ *   space      hiod_address_space_add_section() / _remove_section()
+ * taking turns every 64 mappings (so that a shared machine's drifting speed
+ * slows all three alike), over several rounds. Printed: the raw time per
+ * operation and each ratio hiod/raw as median [min-max] over the rounds.
+ * Then: 2 MiB mappings backed by hugetlbfs, one guest-sized region (4 KiB and
+ * 2 MiB pages) with its pinning rate, and the per-operation cost of hiod's
+ * own bookkeeping with a container that talks to no kernel (also on the host:
+ * --bookkeeping-only).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hiod.h"
+#include "hiod-kernel-private.h"
+#include "hiod-uapi-private.h"
+#include "bench-container.h"
+
+#define PAGE 0x1000ull
+#define HUGE (2ull << 20)
+#define IOVA_BASE (4ull << 30) /* above the 32-bit MSI window */
+
+static gchar *opt_device = (gchar *)"0000:00:04.0";
+static gchar *opt_backends = (gchar *)"legacy,iommufd";
+static gchar *opt_sizes = (gchar *)"1024,16384,65536";
+static gchar *opt_book_sizes = (gchar *)"1024,65536,1048576";
+static gint opt_rounds = 5;
+static gint opt_huge = 128;
+static gint opt_large_mib = 1024;
+static gboolean opt_book_only;
+static gboolean opt_tap;
+static gboolean opt_aa;
+
+static GOptionEntry entries[] = {
+    {"device", 'd', 0, G_OPTION_ARG_STRING, &opt_device, "the edu device (PCI address)", "BDF"},
+    {"backends", 'b', 0, G_OPTION_ARG_STRING, &opt_backends, "legacy,iommufd", "LIST"},
+    {"sizes", 's', 0, G_OPTION_ARG_STRING, &opt_sizes, "numbers of 4 KiB mappings", "N,N,..."},
+    {"rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds, "rounds per size (default 5)", "R"},
+    {"huge", 0, 0, G_OPTION_ARG_INT, &opt_huge, "number of 2 MiB mappings (0: none)", "N"},
+    {"large", 0, 0, G_OPTION_ARG_INT, &opt_large_mib, "guest-sized region in MiB (0: none)", "MIB"},
+    {"bookkeeping", 0, 0, G_OPTION_ARG_STRING, &opt_book_sizes, "no-kernel sizes", "N,N,..."},
+    {"bookkeeping-only", 0, 0, G_OPTION_ARG_NONE, &opt_book_only, "only the no-kernel part (host)", NULL},
+    {"tap", 0, 0, G_OPTION_ARG_NONE, &opt_tap, "TAP output (the VM lane's smoke test)", NULL},
+    {"aa", 0, 0, G_OPTION_ARG_NONE, &opt_aa, "A/A check: every path issues the raw ioctls (ratios near 1)", NULL},
+    {NULL},
+};
+
+static guint tap_n;
+static gboolean tap_failed;
+
+static void G_GNUC_PRINTF(1, 2)
+out(const gchar *fmt, ...)
+{
+	va_list ap;
+	g_autofree gchar *s = NULL;
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (opt_tap) {
+		g_auto(GStrv) lines = g_strsplit(s, "\n", -1);
+		for (guint i = 0; lines[i] != NULL; i++)
+			if (lines[i][0] != '\0' || lines[i + 1] != NULL)
+				printf("# %s\n", lines[i]);
+	} else {
+		fputs(s, stdout);
+	}
+	fflush(stdout);
+}
+
+static void
+tap_result(gboolean ok, const gchar *what)
+{
+	tap_n++;
+	if (!ok)
+		tap_failed = TRUE;
+	if (opt_tap)
+		printf("%s %u - %s\n", ok ? "ok" : "not ok", tap_n, what);
+	else if (!ok)
+		fprintf(stderr, "FAILED: %s\n", what);
+	fflush(stdout);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* median [min-max] of @n values, @prec decimals (sorts them) */
+static gchar *
+spread(double *v, guint n, gint prec)
+{
+	double med;
+	qsort(v, n, sizeof(double), cmp_double);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return g_strdup_printf("%.*f [%.*f-%.*f]", prec, med, prec, v[0], prec, v[n - 1]);
+}
+
+static guint *
+parse_sizes(const gchar *s, guint *n)
+{
+	g_auto(GStrv) parts = g_strsplit(s, ",", -1);
+	guint *v = g_new0(guint, g_strv_length(parts) + 1);
+	*n = 0;
+	for (guint i = 0; parts[i] != NULL; i++)
+		if (parts[i][0] != '\0')
+			v[(*n)++] = (guint)g_ascii_strtoull(parts[i], NULL, 10);
+	return v;
+}
+
+/* the target: one device in one container of one space ------------------------- */
+
+typedef enum { PATH_RAW, PATH_CONTAINER, PATH_SPACE, N_PATHS } BenchPath;
+static const gchar *path_names[N_PATHS] = {"raw", "container", "space"};
+
+typedef struct {
+	const gchar *name;
+	HiodBackendKind kind;
+	HiodContext *ctx;
+	HiodAddressSpace *as;
+	HiodVfioDevice *dev;
+	HiodContainer *c;
+	gint fd;	/* the container's kernel fd (type1 container or iommufd) */
+	guint32 ioas; /* iommufd */
+} Target;
+
+static gboolean
+target_open(Target *t, HiodBackendKind kind, GError **error)
+{
+	t->kind = kind;
+	t->name = kind == HIOD_BACKEND_KIND_LEGACY ? "type1" : "iommufd";
+	t->ctx = hiod_context_new();
+	t->as = hiod_address_space_new(t->ctx);
+	t->dev = hiod_vfio_device_new(t->ctx, opt_device, error);
+	if (t->dev == NULL)
+		return FALSE;
+	t->c = hiod_address_space_attach_device(t->as, t->dev, kind, 0, error);
+	if (t->c == NULL)
+		return FALSE;
+	if (kind == HIOD_BACKEND_KIND_LEGACY) {
+		t->fd = hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(t->c));
+	} else {
+		HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(t->c);
+		t->fd = hiod_iommufd_backend_get_fd(hiod_iommufd_container_get_backend(ic));
+		t->ioas = hiod_iommufd_container_get_ioas_id(ic);
+	}
+	return TRUE;
+}
+
+static void
+target_close(Target *t)
+{
+	if (t->dev != NULL)
+		hiod_address_space_detach_device(t->as, t->dev);
+	g_clear_object(&t->dev);
+	g_clear_object(&t->as);
+	g_clear_object(&t->ctx);
+}
+
+static gboolean
+raw_map(Target *t, guint64 iova, guint64 size, gpointer vaddr)
+{
+	if (t->kind == HIOD_BACKEND_KIND_LEGACY) {
+		struct hiod_vfio_iommu_type1_dma_map m = {
+		    .argsz = sizeof(m),
+		    .flags = HIOD_VFIO_DMA_MAP_FLAG_READ | HIOD_VFIO_DMA_MAP_FLAG_WRITE,
+		    .vaddr = GPOINTER_TO_SIZE(vaddr),
+		    .iova = iova,
+		    .size = size,
+		};
+		return ioctl(t->fd, HIOD_VFIO_IOMMU_MAP_DMA, &m) == 0;
+	} else {
+		struct hiod_iommu_ioas_map m = {
+		    .size = sizeof(m),
+		    .flags = HIOD_IOMMU_IOAS_MAP_FIXED_IOVA | HIOD_IOMMU_IOAS_MAP_READABLE |
+			     HIOD_IOMMU_IOAS_MAP_WRITEABLE,
+		    .ioas_id = t->ioas,
+		    .user_va = GPOINTER_TO_SIZE(vaddr),
+		    .length = size,
+		    .iova = iova,
+		};
+		return ioctl(t->fd, HIOD_IOMMU_IOAS_MAP, &m) == 0;
+	}
+}
+
+static gboolean
+raw_unmap(Target *t, guint64 iova, guint64 size)
+{
+	if (t->kind == HIOD_BACKEND_KIND_LEGACY) {
+		struct hiod_vfio_iommu_type1_dma_unmap u = {.argsz = sizeof(u), .iova = iova, .size = size};
+		return ioctl(t->fd, HIOD_VFIO_IOMMU_UNMAP_DMA, &u) == 0;
+	} else {
+		struct hiod_iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = t->ioas, .iova = iova, .length = size};
+		return ioctl(t->fd, HIOD_IOMMU_IOAS_UNMAP, &u) == 0;
+	}
+}
+
+static gboolean
+path_map(Target *t, BenchPath p, guint64 iova, guint64 size, gpointer vaddr, GError **error)
+{
+	switch (opt_aa ? PATH_RAW : p) {
+	case PATH_RAW:
+		if (raw_map(t, iova, size, vaddr))
+			return TRUE;
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "raw map: %s", g_strerror(errno));
+		return FALSE;
+	case PATH_CONTAINER:
+		return hiod_container_dma_map(t->c, iova, size, vaddr, 0, error);
+	default:
+		return hiod_address_space_add_section(t->as, iova, size, vaddr, 0, error);
+	}
+}
+
+static gboolean
+path_unmap(Target *t, BenchPath p, guint64 iova, guint64 size, GError **error)
+{
+	switch (opt_aa ? PATH_RAW : p) {
+	case PATH_RAW:
+		if (raw_unmap(t, iova, size))
+			return TRUE;
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "raw unmap: %s", g_strerror(errno));
+		return FALSE;
+	case PATH_CONTAINER:
+		return hiod_container_dma_unmap(t->c, iova, size, error);
+	default:
+		return hiod_address_space_remove_section(t->as, iova, size, error);
+	}
+}
+
+#define BLOCK 64 /* mappings per path before the next path's turn */
+
+/* The IOVA of mapping @i of path @p: each path has its own stretch. */
+static guint64
+path_iova(BenchPath p, guint n, guint64 size, guint i)
+{
+	return IOVA_BASE + ((guint64)p * n + i) * size;
+}
+
+/* One round: @n mappings of @size per path (host memory side by side, the
+ * same pages for every path), mapped then unmapped. The paths take turns
+ * every BLOCK mappings, the first of each turn rotating, so that a machine
+ * whose speed drifts (a shared host under TCG) slows them alike. Seconds per
+ * operation in @t_map[p], @t_unmap[p]. */
+static gboolean
+round_interleaved(Target *t, guint n_paths, guint n, guint64 size, guint8 *buf, guint round,
+		  double *t_map, double *t_unmap, GError **error)
+{
+	double sum_m[N_PATHS] = {0}, sum_u[N_PATHS] = {0};
+	guint64 calls[N_PATHS] = {0};
+	guint turn = round;
+
+	for (guint phase = 0; phase < 2; phase++) {
+		double *sum = phase == 0 ? sum_m : sum_u;
+		for (guint b = 0; b < n; b += BLOCK, turn++) {
+			guint end = MIN(b + BLOCK, n);
+			for (guint j = 0; j < n_paths; j++) {
+				BenchPath p = (j + turn) % n_paths;
+				guint64 calls0 = hiod_context_get_call_count(t->ctx);
+				double t0 = now();
+				for (guint i = b; i < end; i++) {
+					gboolean ok = phase == 0
+						? path_map(t, p, path_iova(p, n, size, i), size, buf + i * size, error)
+						: path_unmap(t, p, path_iova(p, n, size, i), size, error);
+					if (!ok) {
+						g_prefix_error(error, "%s %s, mapping %u of %u: ", path_names[p],
+							       phase == 0 ? "map" : "unmap", i, n);
+						return FALSE;
+					}
+				}
+				sum[p] += now() - t0;
+				calls[p] += hiod_context_get_call_count(t->ctx) - calls0;
+			}
+		}
+	}
+	if (hiod_container_get_n_mappings(t->c) != 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "mappings left after a round");
+		return FALSE;
+	}
+	for (guint p = 0; p < n_paths; p++) {
+		t_map[p] = sum_m[p] / n;
+		t_unmap[p] = sum_u[p] / n;
+	}
+	/* hiod asks the kernel once per map and once per unmap, as the raw loop does */
+	for (guint p = PATH_CONTAINER; p < n_paths && !opt_aa; p++)
+		if (calls[p] != 2ull * n) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+				    "the %s path made %" G_GUINT64_FORMAT " kernel calls for %u maps and unmaps",
+				    path_names[p], calls[p], 2 * n);
+			return FALSE;
+		}
+	return TRUE;
+}
+
+/* the three paths over the rounds; prints two rows (map, unmap) */
+static gboolean
+compare(Target *t, const gchar *label, guint n, guint64 size, guint8 *buf, GError **error)
+{
+	guint rounds = (guint)MAX(opt_rounds, 1);
+	g_autofree double *tm = g_new0(double, rounds * N_PATHS);
+	g_autofree double *tu = g_new0(double, rounds * N_PATHS);
+	g_autofree double *r = g_new0(double, rounds);
+	g_autofree gchar *raw_m = NULL, *raw_u = NULL;
+	gchar *cols[4];
+
+	for (guint k = 0; k < rounds; k++)
+		if (!round_interleaved(t, N_PATHS, n, size, buf, k, &tm[k * N_PATHS], &tu[k * N_PATHS],
+				       error)) {
+			g_prefix_error(error, "%s, %u mappings, round %u: ", t->name, n, k + 1);
+			return FALSE;
+		}
+	for (guint k = 0; k < rounds; k++)
+		r[k] = tm[k * N_PATHS] * 1e6;
+	raw_m = spread(r, rounds, 2);
+	for (guint k = 0; k < rounds; k++)
+		r[k] = tu[k * N_PATHS] * 1e6;
+	raw_u = spread(r, rounds, 2);
+	for (guint q = 0; q < 4; q++) {
+		double *src = q < 2 ? tm : tu;
+		BenchPath p = q % 2 ? PATH_SPACE : PATH_CONTAINER;
+		for (guint k = 0; k < rounds; k++)
+			r[k] = src[k * N_PATHS + p] / src[k * N_PATHS + PATH_RAW];
+		cols[q] = spread(r, rounds, 3);
+	}
+	out("  %-9s map %-20s container %-20s space %-20s\n", label, raw_m, cols[0], cols[1]);
+	out("  %-9s unm %-20s container %-20s space %-20s\n", "", raw_u, cols[2], cols[3]);
+	for (guint q = 0; q < 4; q++)
+		g_free(cols[q]);
+	return TRUE;
+}
+
+static guint8 *
+alloc_pages(guint64 len, gboolean huge)
+{
+	guint8 *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB : 0), -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	for (guint64 o = 0; o < len; o += PAGE)
+		p[o] = 1; /* touched: the pin finds it present */
+	return p;
+}
+
+/* Reserves @n 2 MiB huge pages (root): returns how many are free. */
+static guint
+reserve_huge(guint n)
+{
+	g_autofree gchar *txt = NULL;
+	guint64 have = 0, free_pages = 0;
+	g_autofree gchar *want = NULL;
+	if (!g_file_get_contents("/proc/sys/vm/nr_hugepages", &txt, NULL, NULL)) {
+		out("  hugetlbfs: /proc/sys/vm/nr_hugepages is missing (kernel without CONFIG_HUGETLBFS)\n");
+		return 0;
+	}
+	have = g_ascii_strtoull(txt, NULL, 10);
+	if (have < n) {
+		/* (not g_file_set_contents(): it writes a new file and renames it) */
+		FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+		gboolean ok;
+		want = g_strdup_printf("%u", n);
+		ok = f != NULL && fputs(want, f) >= 0;
+		if (f != NULL && fclose(f) != 0)
+			ok = FALSE;
+		if (!ok)
+			out("hugetlbfs: cannot raise /proc/sys/vm/nr_hugepages to %u: %s\n", n,
+			    g_strerror(errno));
+	}
+	g_clear_pointer(&txt, g_free);
+	if (g_file_get_contents("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", &txt,
+				NULL, NULL))
+		free_pages = g_ascii_strtoull(txt, NULL, 10);
+	return (guint)free_pages;
+}
+
+/* one guest-sized mapping: the time and pinning rate of raw and container */
+static gboolean
+large(Target *t, guint8 *buf, guint64 len, const gchar *pages, GError **error)
+{
+	guint rounds = (guint)MAX(opt_rounds, 1);
+	g_autofree double *tm = g_new0(double, rounds * 2);
+	g_autofree double *tu = g_new0(double, rounds * 2);
+	g_autofree double *r = g_new0(double, rounds);
+	g_autofree gchar *raw = NULL, *rate = NULL, *ratio = NULL, *uratio = NULL;
+
+	for (guint k = 0; k < rounds; k++)
+		for (guint j = 0; j < 2; j++) {
+			BenchPath p = (j + k) % 2 ? PATH_CONTAINER : PATH_RAW;
+			guint s = p == PATH_RAW ? 0 : 1;
+			double t0 = now();
+			if (!path_map(t, p, IOVA_BASE, len, buf, error))
+				return FALSE;
+			tm[k * 2 + s] = now() - t0;
+			t0 = now();
+			if (!path_unmap(t, p, IOVA_BASE, len, error))
+				return FALSE;
+			tu[k * 2 + s] = now() - t0;
+		}
+	for (guint k = 0; k < rounds; k++)
+		r[k] = tm[k * 2] * 1e3;
+	raw = spread(r, rounds, 1);
+	for (guint k = 0; k < rounds; k++)
+		r[k] = len / tm[k * 2] / (1 << 30);
+	rate = spread(r, rounds, 2);
+	for (guint k = 0; k < rounds; k++)
+		r[k] = tm[k * 2 + 1] / tm[k * 2];
+	ratio = spread(r, rounds, 3);
+	for (guint k = 0; k < rounds; k++)
+		r[k] = tu[k * 2 + 1] / tu[k * 2];
+	uratio = spread(r, rounds, 3);
+	out("  %" G_GUINT64_FORMAT " MiB, %s pages: raw map %s ms (%s GiB/s pinned); "
+	    "container/raw map %s, unmap %s\n",
+	    len >> 20, pages, raw, rate, ratio, uratio);
+	return TRUE;
+}
+
+/* iommufd's IOMMU_OPTION_HUGE_PAGES on the IOAS (Linux 6.2+): on */
+static void
+iommufd_huge_pages(Target *t)
+{
+	struct hiod_iommu_option o = {
+	    .size = sizeof(o),
+	    .option_id = HIOD_IOMMU_OPTION_HUGE_PAGES,
+	    .op = HIOD_IOMMU_OPTION_OP_SET,
+	    .object_id = t->ioas,
+	    .val64 = 1,
+	};
+	if (ioctl(t->fd, HIOD_IOMMU_OPTION, &o) == 0)
+		out("  iommufd IOMMU_OPTION_HUGE_PAGES: on\n");
+	else
+		out("  iommufd IOMMU_OPTION_HUGE_PAGES: not offered (%s)\n", g_strerror(errno));
+}
+
+static gboolean
+bench_backend(HiodBackendKind kind, guint *sizes, guint n_sizes, guint8 *buf4k, guint8 *buf2m,
+	      guint n_huge, GError **error)
+{
+	Target t = {0};
+	gboolean ok = FALSE;
+	guint max;
+
+	if (!target_open(&t, kind, error))
+		goto out;
+	max = hiod_container_get_max_mappings(t.c);
+	out("%s (%s), %d rounds: per operation, raw µs and hiod/raw, median [min-max]\n", t.name,
+	    G_OBJECT_TYPE_NAME(t.c), MAX(opt_rounds, 1));
+	if (kind == HIOD_BACKEND_KIND_IOMMUFD)
+		iommufd_huge_pages(&t);
+	for (guint i = 0; i < n_sizes; i++) {
+		g_autofree gchar *label = g_strdup_printf("%ux4K", sizes[i]);
+		if (max > 0 && (guint64)sizes[i] * N_PATHS > max) {
+			out("  %-9s skipped: the container allows %u mappings (type1: boot with "
+			    "vfio_iommu_type1.dma_entry_limit=%u or more)\n",
+			    label, max, sizes[i] * N_PATHS);
+			continue;
+		}
+		if (!compare(&t, label, sizes[i], PAGE, buf4k, error))
+			goto out;
+	}
+	if (buf2m != NULL && n_huge > 0) {
+		g_autofree gchar *label = g_strdup_printf("%ux2M", n_huge);
+		if (!compare(&t, label, n_huge, HUGE, buf2m, error))
+			goto out;
+	}
+	if (opt_large_mib > 0) {
+		guint64 len = (guint64)opt_large_mib << 20;
+		g_autofree guint8 *unused = NULL;
+		guint8 *big = alloc_pages(len, FALSE);
+		if (big == NULL) {
+			out("  large region: cannot allocate %d MiB\n", opt_large_mib);
+		} else {
+			gboolean l = large(&t, big, len, "4 KiB", error);
+			munmap(big, len);
+			if (!l)
+				goto out;
+		}
+		if (buf2m != NULL && (guint64)n_huge * HUGE >= len && !large(&t, buf2m, len, "2 MiB", error))
+			goto out;
+	}
+	ok = TRUE;
+out:
+	target_close(&t);
+	return ok;
+}
+
+/* hiod's own work: a container that talks to no kernel ------------------------------ */
+
+static int
+noop_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+{
+	return 0;
+}
+
+static void
+bookkeeping(guint *sizes, guint n_sizes)
+{
+	static HiodKernelOps ops = {.ioctl = noop_ioctl};
+	g_autoptr(HiodContext) ctx = hiod_context_new();
+	guint8 page[PAGE] __attribute__((aligned(4096)));
+	guint calls = 1000000;
+	double t0, ns;
+
+	out("hiod's own bookkeeping, no kernel (ns per operation, 1 member container)\n");
+	out("  %-9s %10s %10s %10s %10s %10s %10s\n", "mappings", "c.map", "c.unmap", "as.add", "as.remove",
+	    "as.lookup", "c.map+sys");
+	for (guint i = 0; i < n_sizes; i++) {
+		guint n = sizes[i];
+		g_autoptr(HiodContainer) c = bench_container_new();
+		g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
+		double cm, cu, aa, ar, al, cms, sys;
+
+		t0 = now();
+		for (guint k = 0; k < n; k++)
+			if (!hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
+				g_error("map");
+		cm = (now() - t0) / n * 1e9;
+		t0 = now();
+		for (guint k = 0; k < n; k++)
+			if (!hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL))
+				g_error("unmap");
+		cu = (now() - t0) / n * 1e9;
+		/* the same with a system call between maps, as a real map has: under
+		 * TCG a kernel entry flushes the guest's TLB, so what hiod touches
+		 * (code and data pages) costs again on every call */
+		t0 = now();
+		for (guint k = 0; k < n; k++)
+			(void)getppid();
+		sys = (now() - t0) / n * 1e9;
+		t0 = now();
+		for (guint k = 0; k < n; k++) {
+			(void)getppid();
+			if (!hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
+				g_error("map");
+		}
+		cms = (now() - t0) / n * 1e9 - sys;
+		for (guint k = 0; k < n; k++)
+			if (!hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL))
+				g_error("unmap");
+		if (!hiod_address_space_add_container(as, c, NULL))
+			g_error("add container");
+		t0 = now();
+		for (guint k = 0; k < n; k++)
+			if (!hiod_address_space_add_section(as, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
+				g_error("add");
+		aa = (now() - t0) / n * 1e9;
+		t0 = now();
+		for (guint k = 0; k < calls; k++) {
+			guint64 x = (guint64)(k * 2654435761u) % n;
+			if (!hiod_address_space_lookup(as, IOVA_BASE + x * PAGE + 8, NULL, NULL, NULL, NULL))
+				g_error("lookup");
+		}
+		al = (now() - t0) / calls * 1e9;
+		t0 = now();
+		for (guint k = 0; k < n; k++)
+			if (!hiod_address_space_remove_section(as, IOVA_BASE + k * PAGE, PAGE, NULL))
+				g_error("remove");
+		ar = (now() - t0) / n * 1e9;
+		out("  %-9u %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f\n", n, cm, cu, aa, ar, al, cms);
+		hiod_address_space_remove_container(as, c);
+	}
+	/* the kernel chokepoint's own cost: hiod_kernel_ioctl() into a kernel that does nothing */
+	hiod_context_set_kernel_ops(ctx, &ops, NULL);
+	t0 = now();
+	for (guint k = 0; k < calls; k++) {
+		struct hiod_vfio_iommu_type1_dma_map m = {0};
+		if (hiod_kernel_ioctl(ctx, 3, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &m, sizeof(m), NULL) < 0)
+			g_error("chokepoint");
+	}
+	ns = (now() - t0) / calls * 1e9;
+	out("  the kernel chokepoint (hiod_kernel_ioctl into a no-op kernel): %.0f ns per call\n", ns);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) oc = g_option_context_new("- DMA mapping: hiod against the raw ioctls");
+	g_autoptr(GError) error = NULL;
+	g_autofree guint *sizes = NULL, *book = NULL;
+	guint n_sizes, n_book, n_huge = 0, max_n = 0;
+	guint8 *buf4k = NULL, *buf2m = NULL;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+		fprintf(stderr, "%s\n", error->message);
+		return 2;
+	}
+	sizes = parse_sizes(opt_sizes, &n_sizes);
+	book = parse_sizes(opt_book_sizes, &n_book);
+	if (opt_tap)
+		printf("TAP version 13\n");
+
+	if (!opt_book_only) {
+		g_auto(GStrv) backends = g_strsplit(opt_backends, ",", -1);
+		for (guint i = 0; i < n_sizes; i++)
+			max_n = MAX(max_n, sizes[i]);
+		buf4k = alloc_pages((guint64)max_n * PAGE, FALSE);
+		if (buf4k == NULL)
+			g_error("cannot allocate %u pages", max_n);
+		if (opt_huge > 0) {
+			guint want = MAX((guint)opt_huge, (guint)(((guint64)opt_large_mib << 20) / HUGE));
+			guint got = reserve_huge(want);
+			n_huge = MIN((guint)opt_huge, got);
+			if (got > 0)
+				buf2m = alloc_pages((guint64)MAX(got, n_huge) * HUGE, TRUE);
+			if (buf2m == NULL) {
+				out("hugetlbfs: no 2 MiB pages (%u free): 2 MiB rows skipped\n", got);
+				n_huge = 0;
+			} else if (got < want) {
+				out("hugetlbfs: %u of %u 2 MiB pages reserved\n", got, want);
+			}
+			if (buf2m != NULL && (guint64)got * HUGE < ((guint64)opt_large_mib << 20))
+				out("hugetlbfs: too few 2 MiB pages for the large region with 2 MiB pages\n");
+		}
+		for (guint i = 0; backends[i] != NULL; i++) {
+			HiodBackendKind kind;
+			g_autoptr(GError) local = NULL;
+			g_autofree gchar *what = g_strdup_printf("%s: raw, container and space paths",
+								 backends[i]);
+			if (!hiod_backend_kind_from_string(backends[i], &kind, &local)) {
+				fprintf(stderr, "%s\n", local->message);
+				return 2;
+			}
+			if (!bench_backend(kind, sizes, n_sizes, buf4k, buf2m, n_huge, &local))
+				out("%s: %s\n", backends[i], local->message);
+			tap_result(local == NULL, what);
+		}
+	}
+	bookkeeping(book, n_book);
+	tap_result(TRUE, "bookkeeping");
+	if (opt_tap)
+		printf("1..%u\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
