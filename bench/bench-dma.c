@@ -11,9 +11,12 @@
  *              baseline: a benchmark may issue them itself, the library may not)
  *   container  hiod_container_dma_map() / hiod_container_dma_unmap()
  *   space      hiod_address_space_add_section() / _remove_section()
- * taking turns every 64 mappings (so that a shared machine's drifting speed
- * slows all three alike), over several rounds. Printed: the raw time per
- * operation and each ratio hiod/raw as median [min-max] over the rounds.
+ * taking turns at every mapping, each operation timed alone, over several
+ * rounds; a path's cost in a round is the median of its operations (so that
+ * the stalls of a shared host under TCG, milliseconds at random, drop out).
+ * Printed: the raw median per operation and each ratio hiod/raw, as the
+ * median [min-max] over the rounds. --aa makes every path raw: the ratios
+ * then show what the method itself can tell apart.
  * Then: 2 MiB mappings backed by hugetlbfs, one guest-sized region (4 KiB and
  * 2 MiB pages) with its pinning rate, and the per-operation cost of hiod's
  * own bookkeeping with a container that talks to no kernel (also on the host:
@@ -254,8 +257,6 @@ path_unmap(Target *t, BenchPath p, guint64 iova, guint64 size, GError **error)
 	}
 }
 
-#define BLOCK 64 /* mappings per path before the next path's turn */
-
 /* The IOVA of mapping @i of path @p: each path has its own stretch. */
 static guint64
 path_iova(BenchPath p, guint n, guint64 size, guint i)
@@ -263,49 +264,51 @@ path_iova(BenchPath p, guint n, guint64 size, guint i)
 	return IOVA_BASE + ((guint64)p * n + i) * size;
 }
 
+static double
+median(double *v, guint n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* One round: @n mappings of @size per path (host memory side by side, the
- * same pages for every path), mapped then unmapped. The paths take turns
- * every BLOCK mappings, the first of each turn rotating, so that a machine
- * whose speed drifts (a shared host under TCG) slows them alike. Seconds per
- * operation in @t_map[p], @t_unmap[p]. */
+ * same pages for every path), mapped then unmapped. The paths take turns at
+ * every mapping (the first of each turn rotating) and each operation is
+ * timed alone: the median of a path's operations is its cost. A shared host
+ * under TCG stalls the guest for milliseconds at random; a median over
+ * interleaved operations does not see those stalls, a sum over a loop does.
+ * Median seconds per operation in @t_map[p], @t_unmap[p]. */
 static gboolean
 round_interleaved(Target *t, guint n_paths, guint n, guint64 size, guint8 *buf, guint round,
 		  double *t_map, double *t_unmap, GError **error)
 {
-	double sum_m[N_PATHS] = {0}, sum_u[N_PATHS] = {0};
+	g_autofree double *d = g_new(double, (gsize)N_PATHS * n);
 	guint64 calls[N_PATHS] = {0};
-	guint turn = round;
 
 	for (guint phase = 0; phase < 2; phase++) {
-		double *sum = phase == 0 ? sum_m : sum_u;
-		for (guint b = 0; b < n; b += BLOCK, turn++) {
-			guint end = MIN(b + BLOCK, n);
+		for (guint i = 0; i < n; i++) {
 			for (guint j = 0; j < n_paths; j++) {
-				BenchPath p = (j + turn) % n_paths;
+				BenchPath p = (j + i + round) % n_paths;
 				guint64 calls0 = hiod_context_get_call_count(t->ctx);
 				double t0 = now();
-				for (guint i = b; i < end; i++) {
-					gboolean ok = phase == 0
-						? path_map(t, p, path_iova(p, n, size, i), size, buf + i * size, error)
-						: path_unmap(t, p, path_iova(p, n, size, i), size, error);
-					if (!ok) {
-						g_prefix_error(error, "%s %s, mapping %u of %u: ", path_names[p],
-							       phase == 0 ? "map" : "unmap", i, n);
-						return FALSE;
-					}
-				}
-				sum[p] += now() - t0;
+				gboolean ok = phase == 0
+					? path_map(t, p, path_iova(p, n, size, i), size, buf + i * size, error)
+					: path_unmap(t, p, path_iova(p, n, size, i), size, error);
+				d[(gsize)p * n + i] = now() - t0;
 				calls[p] += hiod_context_get_call_count(t->ctx) - calls0;
+				if (!ok) {
+					g_prefix_error(error, "%s %s, mapping %u of %u: ", path_names[p],
+						       phase == 0 ? "map" : "unmap", i, n);
+					return FALSE;
+				}
 			}
 		}
+		for (guint p = 0; p < n_paths; p++)
+			(phase == 0 ? t_map : t_unmap)[p] = median(&d[(gsize)p * n], n);
 	}
 	if (hiod_container_get_n_mappings(t->c) != 0) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "mappings left after a round");
 		return FALSE;
-	}
-	for (guint p = 0; p < n_paths; p++) {
-		t_map[p] = sum_m[p] / n;
-		t_unmap[p] = sum_u[p] / n;
 	}
 	/* hiod asks the kernel once per map and once per unmap, as the raw loop does */
 	for (guint p = PATH_CONTAINER; p < n_paths && !opt_aa; p++)
@@ -516,83 +519,77 @@ noop_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	return 0;
 }
 
+/* the median of @n timed calls of @op (ns), each after getppid() when @after_syscall */
+#define TIMED(d, n, after_syscall, op)                                                            \
+	({                                                                                         \
+		for (guint k = 0; k < (n); k++) {                                                  \
+			double _t0;                                                                \
+			if (after_syscall)                                                         \
+				(void)getppid();                                                   \
+			_t0 = now();                                                               \
+			op;                                                                        \
+			(d)[k] = now() - _t0;                                                      \
+		}                                                                                  \
+		median((d), (n)) * 1e9;                                                            \
+	})
+
 static void
 bookkeeping(guint *sizes, guint n_sizes)
 {
 	static HiodKernelOps ops = {.ioctl = noop_ioctl};
 	g_autoptr(HiodContext) ctx = hiod_context_new();
 	guint8 page[PAGE] __attribute__((aligned(4096)));
-	guint calls = 1000000;
-	double t0, ns;
+	const guint calls = 200000;
+	g_autofree double *d = NULL;
+	guint most = calls;
+	double timer, ns, ns_sys;
 
-	out("hiod's own bookkeeping, no kernel (ns per operation, 1 member container)\n");
-	out("  %-9s %10s %10s %10s %10s %10s %10s\n", "mappings", "c.map", "c.unmap", "as.add", "as.remove",
-	    "as.lookup", "c.map+sys");
+	for (guint i = 0; i < n_sizes; i++)
+		most = MAX(most, sizes[i]);
+	d = g_new(double, most);
+	timer = TIMED(d, calls, FALSE, (void)0);
+	out("hiod's own bookkeeping, no kernel: median ns per operation (the timer's own %.0f ns "
+	    "included), 1 member container;\n  +sys: the same right after a system call (under TCG a "
+	    "kernel entry empties the guest TLB: each page hiod touches costs a walk again)\n",
+	    timer);
+	out("  %-9s %9s %9s %9s %9s %9s %9s %9s\n", "mappings", "c.map", "c.map+sys", "c.unmap",
+	    "as.add", "as.add+sys", "as.remove", "as.lookup");
 	for (guint i = 0; i < n_sizes; i++) {
 		guint n = sizes[i];
 		g_autoptr(HiodContainer) c = bench_container_new();
 		g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
-		double cm, cu, aa, ar, al, cms, sys;
+		double cm, cms, cu, aa, aas, ar, al;
 
-		t0 = now();
-		for (guint k = 0; k < n; k++)
-			if (!hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
-				g_error("map");
-		cm = (now() - t0) / n * 1e9;
-		t0 = now();
-		for (guint k = 0; k < n; k++)
-			if (!hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL))
-				g_error("unmap");
-		cu = (now() - t0) / n * 1e9;
-		/* the same with a system call between maps, as a real map has: under
-		 * TCG a kernel entry flushes the guest's TLB, so what hiod touches
-		 * (code and data pages) costs again on every call */
-		t0 = now();
-		for (guint k = 0; k < n; k++)
-			(void)getppid();
-		sys = (now() - t0) / n * 1e9;
-		t0 = now();
-		for (guint k = 0; k < n; k++) {
-			(void)getppid();
-			if (!hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
-				g_error("map");
-		}
-		cms = (now() - t0) / n * 1e9 - sys;
-		for (guint k = 0; k < n; k++)
-			if (!hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL))
-				g_error("unmap");
-		if (!hiod_address_space_add_container(as, c, NULL))
-			g_error("add container");
-		t0 = now();
-		for (guint k = 0; k < n; k++)
-			if (!hiod_address_space_add_section(as, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL))
-				g_error("add");
-		aa = (now() - t0) / n * 1e9;
-		t0 = now();
-		for (guint k = 0; k < calls; k++) {
-			guint64 x = (guint64)(k * 2654435761u) % n;
-			if (!hiod_address_space_lookup(as, IOVA_BASE + x * PAGE + 8, NULL, NULL, NULL, NULL))
-				g_error("lookup");
-		}
-		al = (now() - t0) / calls * 1e9;
-		t0 = now();
-		for (guint k = 0; k < n; k++)
-			if (!hiod_address_space_remove_section(as, IOVA_BASE + k * PAGE, PAGE, NULL))
-				g_error("remove");
-		ar = (now() - t0) / n * 1e9;
-		out("  %-9u %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f\n", n, cm, cu, aa, ar, al, cms);
+		cm = TIMED(d, n, FALSE, hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL));
+		cu = TIMED(d, n, FALSE, hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL));
+		cms = TIMED(d, n, TRUE, hiod_container_dma_map(c, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL));
+		(void)TIMED(d, n, FALSE, hiod_container_dma_unmap(c, IOVA_BASE + k * PAGE, PAGE, NULL));
+		if (hiod_container_get_n_mappings(c) != 0 || !hiod_address_space_add_container(as, c, NULL))
+			g_error("bench container");
+		aa = TIMED(d, n, FALSE, hiod_address_space_add_section(as, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL));
+		al = TIMED(d, MIN(n, calls), FALSE,
+			   hiod_address_space_lookup(as, IOVA_BASE + (guint64)((k * 2654435761u) % n) * PAGE + 8,
+						     NULL, NULL, NULL, NULL));
+		ar = TIMED(d, n, FALSE, hiod_address_space_remove_section(as, IOVA_BASE + k * PAGE, PAGE, NULL));
+		aas = TIMED(d, n, TRUE, hiod_address_space_add_section(as, IOVA_BASE + k * PAGE, PAGE, page, 0, NULL));
+		(void)TIMED(d, n, FALSE, hiod_address_space_remove_section(as, IOVA_BASE + k * PAGE, PAGE, NULL));
+		if (hiod_container_get_n_mappings(c) != 0 || hiod_address_space_get_n_sections(as) != 0)
+			g_error("bookkeeping left mappings");
+		out("  %-9u %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f\n", n, cm, cms, cu, aa, aas, ar, al);
 		hiod_address_space_remove_container(as, c);
 	}
 	/* the kernel chokepoint's own cost: hiod_kernel_ioctl() into a kernel that does nothing */
 	hiod_context_set_kernel_ops(ctx, &ops, NULL);
-	t0 = now();
-	for (guint k = 0; k < calls; k++) {
-		struct hiod_vfio_iommu_type1_dma_map m = {0};
-		if (hiod_kernel_ioctl(ctx, 3, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &m, sizeof(m), NULL) < 0)
-			g_error("chokepoint");
-	}
-	ns = (now() - t0) / calls * 1e9;
-	out("  the kernel chokepoint (hiod_kernel_ioctl into a no-op kernel): %.0f ns per call\n", ns);
+	ns = TIMED(d, calls, FALSE, ({
+			   struct hiod_vfio_iommu_type1_dma_map m = {0};
+			   (void)hiod_kernel_ioctl(ctx, 3, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &m, sizeof(m), NULL);
+		   }));
+	ns_sys = TIMED(d, calls, TRUE, ({
+			       struct hiod_vfio_iommu_type1_dma_map m = {0};
+			       (void)hiod_kernel_ioctl(ctx, 3, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &m, sizeof(m), NULL);
+		       }));
+	out("  the kernel chokepoint (hiod_kernel_ioctl into a no-op kernel): %.0f ns a call, %.0f ns "
+	    "after a system call\n", ns, ns_sys);
 }
 
 int

@@ -27,6 +27,19 @@
  * mapping from another container (iommufd IOAS copy), the second and later
  * members get the section by copy instead of pinning the pages again.
  *
+ * Coalescing (hiod_address_space_set_coalesce(), off by default): type1
+ * allows 65535 mappings per container (vfio_iommu_type1.dma_entry_limit),
+ * vhost-vdpa its max_iotlb_entries, and a guest of many small sections runs
+ * out. With coalescing on, sections that touch (contiguous IOVA and host
+ * address, the same flags) are mapped into the members as one kernel
+ * mapping, a run; lookups still answer with the sections as added. The
+ * price: no kernel grows or splits a mapping in place, so adding a section
+ * next to a run unmaps the run and maps the grown one, and removing part of
+ * a run unmaps it and maps back the rest (type1 v2 refuses to bisect a
+ * mapping): DMA to the rest of that run faults in between. Use it where
+ * sections are added before DMA starts (at boot) and removed rarely, or use
+ * iommufd, which has no such limit.
+ *
  * The section index is a B+tree of sorted arrays: lookup, insert, remove and
  * overlap detection stay O(log n) at millions of sections, with few cache
  * misses, and a section costs no allocation of its own.
@@ -49,6 +62,8 @@ struct _HiodAddressSpace {
 	gboolean ctx_given; /* made with a context (else it follows each device's) */
 	GMutex lock;		 /* sections, containers */
 	HiodIntervalMap *sections; /* [start, last] -> host address, flags */
+	gboolean coalesce;
+	HiodIntervalMap *runs; /* coalescing: what the members map, touching sections joined */
 	GPtrArray *containers;	 /* HiodContainer, owned */
 };
 
@@ -174,6 +189,13 @@ hiod_address_space_restore(HiodAddressSpace *self, HiodContainer *c, GArray *hit
 	}
 }
 
+/* What the members map: the runs when coalescing, else the sections. */
+static HiodIntervalMap *
+hiod_address_space_mapped(HiodAddressSpace *self)
+{
+	return self->coalesce ? self->runs : self->sections;
+}
+
 /* members ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -221,10 +243,10 @@ hiod_address_space_add_container_locked(HiodAddressSpace *self, HiodContainer *c
 			    "%s is already a member of this address space", G_OBJECT_TYPE_NAME(container));
 		return FALSE;
 	}
-	hiod_interval_map_foreach(self->sections, hiod_replay_cb, &r);
+	hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_replay_cb, &r);
 	if (r.error != NULL) {
 		/* the container leaves with none of the sections */
-		hiod_interval_map_foreach(self->sections, hiod_unreplay_cb, &r);
+		hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_unreplay_cb, &r);
 		g_propagate_error(error, r.error);
 		return FALSE;
 	}
@@ -280,7 +302,7 @@ hiod_address_space_remove_container_locked(HiodAddressSpace *self, HiodContainer
 	c = g_ptr_array_steal_index(self->containers, idx);
 	/* a container whose last device left has released its mappings already */
 	if (hiod_container_get_n_mappings(c) > 0)
-		hiod_interval_map_foreach(self->sections, hiod_unmap_section_cb, c);
+		hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_unmap_section_cb, c);
 }
 
 /**
@@ -366,6 +388,77 @@ hiod_address_space_check_span(guint64 iova, guint64 size, GError **error)
 	return TRUE;
 }
 
+/* The run that ends at @iova - 1 (@left) or starts at @last + 1 and that a
+ * section [iova, last] at @vaddr with @flags continues, or NULL. */
+static const HiodInterval *
+hiod_address_space_touching_run(HiodAddressSpace *self, gboolean left, guint64 iova, guint64 last,
+				gpointer vaddr, HiodDmaFlags flags)
+{
+	const HiodInterval *r;
+	if (left) {
+		if (iova == 0 || (r = hiod_interval_map_lookup(self->runs, iova - 1)) == NULL)
+			return NULL;
+		return r->flags == flags && (guint8 *)r->value + (iova - r->start) == (guint8 *)vaddr ? r : NULL;
+	}
+	if (last == G_MAXUINT64 || (r = hiod_interval_map_lookup(self->runs, last + 1)) == NULL)
+		return NULL;
+	return r->start == last + 1 && r->flags == flags &&
+			       (guint8 *)vaddr + (last - iova + 1) == (guint8 *)r->value
+		   ? r
+		   : NULL;
+}
+
+/* Coalescing: maps the new section [iova, last] (in the section index
+ * already) into every member joined with the runs it touches: each touching
+ * run is unmapped and the grown run mapped. All or nothing: when a member
+ * refuses, every member is put back to the runs as they were. */
+static gboolean
+hiod_address_space_add_coalesced(HiodAddressSpace *self, guint64 iova, guint64 last, gpointer vaddr,
+				 HiodDmaFlags flags, GError **error)
+{
+	const HiodInterval *l = hiod_address_space_touching_run(self, TRUE, iova, last, vaddr, flags);
+	const HiodInterval *r = hiod_address_space_touching_run(self, FALSE, iova, last, vaddr, flags);
+	g_autoptr(GArray) old = g_array_new(FALSE, FALSE, sizeof(HiodInterval));
+	guint64 start = iova, end = last;
+	gpointer start_va = vaddr;
+
+	if (l != NULL) {
+		g_array_append_val(old, *l);
+		start = l->start;
+		start_va = l->value;
+	}
+	if (r != NULL) {
+		g_array_append_val(old, *r);
+		end = r->last;
+	}
+	for (guint k = 0; k < self->containers->len; k++) {
+		HiodContainer *c = g_ptr_array_index(self->containers, k);
+		gboolean ok = TRUE;
+		for (guint n = 0; ok && n < old->len; n++) {
+			HiodInterval *o = &g_array_index(old, HiodInterval, n);
+			ok = hiod_container_dma_unmap(c, o->start, o->last - o->start + 1, error);
+		}
+		if (ok && hiod_address_space_map_into(self, k, c, start, end - start + 1, start_va, flags, error))
+			continue;
+		g_prefix_error(error, "mapping section " FMT_SPAN " (run " FMT_SPAN ") into %s: ", iova, last,
+			       start, end, G_OBJECT_TYPE_NAME(c));
+		/* all or nothing: the members changed so far get their old runs back */
+		for (guint j = 0; j <= k; j++) {
+			HiodContainer *done = g_ptr_array_index(self->containers, j);
+			g_autoptr(GError) local = NULL;
+			if (!hiod_container_dma_unmap(done, start, end - start + 1, &local))
+				g_debug("rolling back " FMT_SPAN " in %s: %s", start, end,
+					G_OBJECT_TYPE_NAME(done), local->message);
+			hiod_address_space_restore(self, done, old);
+		}
+		return FALSE;
+	}
+	for (guint n = 0; n < old->len; n++)
+		hiod_interval_map_remove(self->runs, g_array_index(old, HiodInterval, n).start);
+	hiod_interval_map_insert_full(self->runs, start, end, start_va, flags);
+	return TRUE;
+}
+
 /**
  * hiod_address_space_add_section:
  * @self: a #HiodAddressSpace
@@ -415,6 +508,12 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 			    other->start, other->last);
 		return FALSE;
 	}
+	if (self->coalesce) {
+		if (hiod_address_space_add_coalesced(self, iova, last, vaddr, flags, error))
+			return TRUE;
+		hiod_interval_map_remove(self->sections, iova);
+		return FALSE;
+	}
 	for (guint k = 0; k < self->containers->len; k++) {
 		HiodContainer *c = g_ptr_array_index(self->containers, k);
 		if (hiod_address_space_map_into(self, k, c, iova, size, vaddr, flags, error))
@@ -432,6 +531,49 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 		hiod_interval_map_remove(self->sections, iova);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Takes [iova, last] out of the intervals @hits of @map (those that meet
+ * it): the parts outside stay, as intervals of their own. */
+static void
+hiod_index_cut(HiodIntervalMap *map, GArray *hits, guint64 iova, guint64 last)
+{
+	for (guint n = 0; n < hits->len; n++) {
+		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
+		hiod_interval_map_remove(map, i->start);
+		if (i->start < iova)
+			hiod_interval_map_insert_full(map, i->start, iova - 1, i->value, i->flags);
+		if (i->last > last)
+			hiod_interval_map_insert_full(map, last + 1, i->last,
+						      (guint8 *)i->value + (last + 1 - i->start), i->flags);
+	}
+}
+
+/* Coalescing: every member unmaps [iova, last] (the container splits a run
+ * only partly inside: it unmaps the run and maps back the rest). All or
+ * nothing: when a member refuses, every member gets its runs back whole. */
+static gboolean
+hiod_address_space_remove_coalesced(HiodAddressSpace *self, guint64 iova, guint64 last, GError **error)
+{
+	g_autoptr(GArray) runs = hiod_interval_map_overlaps(self->runs, iova, last);
+	g_autoptr(GArray) hits = NULL;
+
+	if (runs->len == 0)
+		return TRUE;
+	for (guint k = 0; k < self->containers->len; k++) {
+		HiodContainer *c = g_ptr_array_index(self->containers, k);
+		if (hiod_container_dma_unmap(c, iova, last - iova + 1, error))
+			continue;
+		g_prefix_error(error, "removing section " FMT_SPAN " from %s: ", iova, last,
+			       G_OBJECT_TYPE_NAME(c));
+		for (guint j = 0; j <= k; j++)
+			hiod_address_space_restore(self, g_ptr_array_index(self->containers, j), runs);
+		return FALSE;
+	}
+	hiod_index_cut(self->runs, runs, iova, last);
+	hits = hiod_interval_map_overlaps(self->sections, iova, last);
+	hiod_index_cut(self->sections, hits, iova, last);
 	return TRUE;
 }
 
@@ -468,6 +610,8 @@ hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 
 	last = iova + size - 1;
 
 	locker = g_mutex_locker_new(&self->lock);
+	if (self->coalesce)
+		return hiod_address_space_remove_coalesced(self, iova, last, error);
 	/* the common case, one whole section: out of the index in one descent
 	 * (back in when a member refuses), no list of hits */
 	exact = hiod_interval_map_take_exact(self->sections, iova, last, &whole);
@@ -493,15 +637,7 @@ hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 
 	if (exact)
 		return TRUE;
 	/* the index follows: split what is only partly inside */
-	for (guint n = 0; n < hits->len; n++) {
-		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
-		hiod_interval_map_remove(self->sections, i->start);
-		if (i->start < iova)
-			hiod_interval_map_insert_full(self->sections, i->start, iova - 1, i->value, i->flags);
-		if (i->last > last)
-			hiod_interval_map_insert_full(self->sections, last + 1, i->last,
-						      (guint8 *)i->value + (last + 1 - i->start), i->flags);
-	}
+	hiod_index_cut(self->sections, hits, iova, last);
 	return TRUE;
 }
 
@@ -522,6 +658,60 @@ hiod_address_space_get_n_sections(HiodAddressSpace *self)
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), 0);
 	locker = g_mutex_locker_new(&self->lock);
 	return hiod_interval_map_size(self->sections);
+}
+
+/**
+ * hiod_address_space_set_coalesce:
+ * @self: a #HiodAddressSpace
+ * @coalesce: whether touching sections share one kernel mapping
+ * @error: return location for a #GError
+ *
+ * Turns coalescing on or off (off by default): with it on, sections with
+ * contiguous IOVA and host addresses and the same flags are mapped into the
+ * members as one kernel mapping, so that more sections fit under a mapping
+ * limit (type1's dma_entry_limit, vhost-vdpa's max_iotlb_entries). Growing
+ * or splitting a coalesced mapping unmaps it and maps it again: DMA to the
+ * parts that stay faults in between (see #HiodAddressSpace). Only while
+ * the space holds no section: %HIOD_ERROR_INVALID_STATE otherwise.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_set_coalesce(HiodAddressSpace *self, gboolean coalesce, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	locker = g_mutex_locker_new(&self->lock);
+	if (hiod_interval_map_size(self->sections) > 0 && !coalesce != !self->coalesce) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "the space holds %u sections: turn coalescing %s before the first is added",
+			    hiod_interval_map_size(self->sections), coalesce ? "on" : "off");
+		return FALSE;
+	}
+	self->coalesce = coalesce != FALSE;
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_get_coalesce:
+ * @self: a #HiodAddressSpace
+ *
+ * Tells whether touching sections share one kernel mapping.
+ *
+ * Returns: whether coalescing is on
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_get_coalesce(HiodAddressSpace *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	locker = g_mutex_locker_new(&self->lock);
+	return self->coalesce;
 }
 
 /**
@@ -739,6 +929,7 @@ hiod_address_space_init(HiodAddressSpace *self)
 {
 	g_mutex_init(&self->lock);
 	self->sections = hiod_interval_map_new(NULL);
+	self->runs = hiod_interval_map_new(NULL);
 	self->containers = g_ptr_array_new();
 }
 
@@ -767,6 +958,7 @@ hiod_address_space_finalize(GObject *object)
 {
 	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
 	hiod_interval_map_free(self->sections);
+	hiod_interval_map_free(self->runs);
 	g_ptr_array_unref(self->containers);
 	g_mutex_clear(&self->lock);
 	g_clear_object(&self->ctx);

@@ -42,6 +42,11 @@ gboolean hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova,
 					   GError **error);
 HIOD_AVAILABLE_IN_0_1
 guint hiod_address_space_get_n_sections(HiodAddressSpace *self);
+/* touching sections as one kernel mapping (a mapping limit's way out) */
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_address_space_set_coalesce(HiodAddressSpace *self, gboolean coalesce, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_address_space_get_coalesce(HiodAddressSpace *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section_iova,
 				   guint64 *section_size, gpointer *vaddr, HiodDmaFlags *flags);

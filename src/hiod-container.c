@@ -82,6 +82,31 @@ G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodContainer, hiod_container, G_TYPE_OBJECT
 
 static gchar *hiod_ranges_to_string(GPtrArray *ranges);
 
+/* What to do when the mapping limit is near: the ways out this backend has. */
+static const gchar *
+hiod_container_limit_advice(HiodContainer *self)
+{
+	switch (HIOD_CONTAINER_GET_CLASS(self)->backend_kind) {
+	case HIOD_BACKEND_KIND_LEGACY:
+		return "coalesce touching sections into one mapping (hiod_address_space_set_coalesce()), "
+		       "raise vfio_iommu_type1.dma_entry_limit, or use the iommufd backend, which has no "
+		       "such limit";
+	case HIOD_BACKEND_KIND_VDPA:
+		return "coalesce touching sections into one mapping (hiod_address_space_set_coalesce()) "
+		       "or raise vhost_vdpa.max_iotlb_entries";
+	default:
+		return "coalesce touching sections into one mapping (hiod_address_space_set_coalesce())";
+	}
+}
+
+/* "Near" the limit: less than an eighth of it left, or fewer than 1024 entries. */
+static gboolean
+hiod_container_limit_near(guint max, guint n)
+{
+	guint left = n < max ? max - n : 0;
+	return max > 0 && (left < 1024 || left < max / 8);
+}
+
 static gboolean
 hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **error)
 {
@@ -921,8 +946,8 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	if (priv->max_mappings > 0 && hiod_interval_map_size(priv->mappings) > priv->max_mappings) {
 		hiod_interval_map_remove(priv->mappings, iova);
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
-			    "%s already holds %u mappings, the most the host allows",
-			    G_OBJECT_TYPE_NAME(self), priv->max_mappings);
+			    "%s already holds %u mappings, the most the host allows (0 left): %s",
+			    G_OBJECT_TYPE_NAME(self), priv->max_mappings, hiod_container_limit_advice(self));
 		return FALSE;
 	}
 	if (!klass->dma_map(self, iova, size, vaddr, flags, error)) {
@@ -1530,7 +1555,7 @@ hiod_container_del_window(HiodContainer *self, guint64 iova, GError **error)
  * @self: a #HiodContainer
  * @builder: a #JsonBuilder
  *
- * Adds the container as a JSON object: backend, IOVA ranges, page sizes, mapping limit and count, dirty tracking, and the backend's own members.
+ * Adds the container as a JSON object: backend, IOVA ranges, page sizes, mapping limit, count and how many are left (with what to do when few are), dirty tracking, and the backend's own members.
  *
  * Since: 0.1
  */
@@ -1540,6 +1565,7 @@ hiod_container_to_json(HiodContainer *self, JsonBuilder *builder)
 	HiodContainerClass *klass = HIOD_CONTAINER_GET_CLASS(self);
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	g_autoptr(GPtrArray) ranges = hiod_container_get_iova_ranges(self);
+	guint n;
 	json_builder_begin_object(builder);
 	hiod_json_add_enum(builder, "backend", HIOD_TYPE_BACKEND_KIND, klass->backend_kind);
 	json_builder_set_member_name(builder, "iova_ranges");
@@ -1548,8 +1574,17 @@ hiod_container_to_json(HiodContainer *self, JsonBuilder *builder)
 		hiod_iova_range_to_json(g_ptr_array_index(ranges, i), builder);
 	json_builder_end_array(builder);
 	hiod_json_add_hex(builder, "page_size_mask", hiod_container_get_page_size_mask(self));
+	n = hiod_container_get_n_mappings(self);
 	hiod_json_add_int(builder, "max_mappings", priv->max_mappings);
-	hiod_json_add_int(builder, "n_mappings", hiod_container_get_n_mappings(self));
+	hiod_json_add_int(builder, "n_mappings", n);
+	/* how many more the host takes (type1: its DMA_AVAIL), and what to do when that is few */
+	json_builder_set_member_name(builder, "mappings_left");
+	if (priv->max_mappings == 0)
+		json_builder_add_null_value(builder);
+	else
+		json_builder_add_int_value(builder, n < priv->max_mappings ? priv->max_mappings - n : 0);
+	if (hiod_container_limit_near(priv->max_mappings, n))
+		hiod_json_add_string(builder, "mapping_limit_advice", hiod_container_limit_advice(self));
 	hiod_json_add_bool(builder, "dirty_tracking", priv->dirty_supported);
 	hiod_json_add_bool(builder, "dirty_tracking_started", priv->dirty_started);
 	if (klass->add_json != NULL)

@@ -880,6 +880,136 @@ test_address_space_attach(void)
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
 }
 
+/* coalescing: touching sections (IOVA and host address contiguous, same
+ * flags) become one kernel mapping in every member; a gap filled joins two
+ * runs; a removal in the middle leaves two; a later member gets the runs */
+static void
+test_address_space_coalesce(void)
+{
+	HiodContainer *c[2];
+	g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
+	g_autoptr(HiodContainer) late = test_container_new(TEST_TYPE_CONTAINER);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *snap = NULL, *want = NULL;
+	guint64 start = 0, size = 0;
+	gpointer vaddr = NULL;
+
+	g_assert_false(hiod_address_space_get_coalesce(as));
+	g_assert_true(hiod_address_space_set_coalesce(as, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_address_space_get_coalesce(as));
+	for (guint i = 0; i < 2; i++) {
+		c[i] = test_container_new(TEST_TYPE_CONTAINER);
+		g_assert_true(hiod_address_space_add_container(as, c[i], NULL));
+	}
+	/* eight pages, the fourth last: two runs until the gap is filled */
+	for (guint i = 0; i < 8; i++) {
+		if (i == 3)
+			continue;
+		g_assert_true(hiod_address_space_add_section(as, 0x10000 + i * PAGE, PAGE, VA(i * PAGE), 0, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpuint(hiod_container_get_n_mappings(c[0]), ==, 2);
+	g_assert_true(hiod_address_space_add_section(as, 0x13000, PAGE, VA(3 * PAGE), 0, &error));
+	g_assert_cmpuint(hiod_address_space_get_n_sections(as), ==, 8);
+	want = g_strdup_printf("10000+8000@%p/0;", VA(0));
+	for (guint i = 0; i < 2; i++) {
+		g_autofree gchar *got = test_snapshot(c[i]);
+		g_assert_cmpstr(got, ==, want);
+	}
+	/* lookups answer with the sections as added */
+	g_assert_true(hiod_address_space_lookup(as, 0x15008, &start, &size, &vaddr, NULL));
+	g_assert_cmpuint(start, ==, 0x15000);
+	g_assert_cmpuint(size, ==, PAGE);
+	g_assert_true(vaddr == VA(5 * PAGE));
+	/* not contiguous in the host, or other flags: a mapping of its own */
+	g_assert_true(hiod_address_space_add_section(as, 0x18000, PAGE, VA(20 * PAGE), 0, &error));
+	g_assert_true(hiod_address_space_add_section(as, 0x19000, PAGE, VA(21 * PAGE), HIOD_DMA_FLAGS_READONLY,
+						     &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c[0]), ==, 3);
+	/* no turning it off while sections are there */
+	g_assert_false(hiod_address_space_set_coalesce(as, FALSE, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_clear_error(&error);
+	/* a removal in the middle: the run is split, both parts stay mapped */
+	g_assert_true(hiod_address_space_remove_section(as, 0x13000, PAGE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_address_space_get_n_sections(as), ==, 9);
+	g_clear_pointer(&want, g_free);
+	want = g_strdup_printf("10000+3000@%p/0;14000+4000@%p/0;18000+1000@%p/0;19000+1000@%p/1;", VA(0),
+			       VA(4 * PAGE), VA(20 * PAGE), VA(21 * PAGE));
+	for (guint i = 0; i < 2; i++) {
+		g_autofree gchar *got = test_snapshot(c[i]);
+		g_assert_cmpstr(got, ==, want);
+	}
+	/* a member that joins later gets the runs */
+	g_assert_true(hiod_address_space_add_container(as, late, &error));
+	snap = test_snapshot(late);
+	g_assert_cmpstr(snap, ==, want);
+	/* removing everything leaves nothing */
+	g_assert_true(hiod_address_space_remove_section(as, 0, 0x100000, &error));
+	g_assert_cmpuint(hiod_address_space_get_n_sections(as), ==, 0);
+	for (guint i = 0; i < 2; i++) {
+		g_assert_cmpuint(hiod_container_get_n_mappings(c[i]), ==, 0);
+		g_object_unref(c[i]);
+	}
+	g_assert_cmpuint(hiod_container_get_n_mappings(late), ==, 0);
+	g_assert_true(hiod_address_space_set_coalesce(as, FALSE, &error));
+}
+
+/* a coalescing add (which unmaps two runs and maps the joined one) and a
+ * coalesced removal (which splits a run) that fail at each operation in turn
+ * leave every member and the space as they were */
+static void
+test_address_space_coalesce_rollback(void)
+{
+	HiodContainer *c[3];
+	g_autoptr(HiodAddressSpace) as = hiod_address_space_new(NULL);
+	g_auto(GStrv) before = g_new0(gchar *, 3 + 1);
+	g_autofree gchar *space_before = NULL;
+	guint n;
+
+	g_assert_true(hiod_address_space_set_coalesce(as, TRUE, NULL));
+	for (guint i = 0; i < 3; i++) {
+		c[i] = test_container_new(i == 2 ? TEST_TYPE_COPY_CONTAINER : TEST_TYPE_CONTAINER);
+		g_assert_true(hiod_address_space_add_container(as, c[i], NULL));
+	}
+	g_assert_true(hiod_address_space_add_section(as, 0x10000, 2 * PAGE, VA(0), 0, NULL));
+	g_assert_true(hiod_address_space_add_section(as, 0x13000, 2 * PAGE, VA(3 * PAGE), 0, NULL));
+	for (guint phase = 0; phase < 2; phase++) {
+		for (guint i = 0; i < 3; i++) {
+			g_free(before[i]);
+			before[i] = test_snapshot(c[i]);
+		}
+		g_free(space_before);
+		space_before = test_space_snapshot(as);
+		for (n = 1;; n++) {
+			g_autoptr(GError) error = NULL;
+			g_autofree gchar *space_after = NULL;
+			gboolean ok;
+			test_fault_arm(n);
+			ok = phase == 0 ? hiod_address_space_add_section(as, 0x12000, PAGE, VA(2 * PAGE), 0, &error)
+					: hiod_address_space_remove_section(as, 0x11000, 2 * PAGE, &error);
+			test_fault_arm(0);
+			if (ok)
+				break;
+			g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
+			space_after = test_space_snapshot(as);
+			g_assert_cmpstr(space_after, ==, space_before);
+			for (guint i = 0; i < 3; i++) {
+				g_autofree gchar *now = test_snapshot(c[i]);
+				g_assert_cmpstr(now, ==, before[i]);
+			}
+		}
+		g_assert_cmpuint(n, >, 3);
+		for (guint i = 0; i < 3; i++)
+			g_assert_cmpuint(hiod_container_get_n_mappings(c[i]), ==, phase == 0 ? 1 : 2);
+	}
+	for (guint i = 0; i < 3; i++)
+		g_object_unref(c[i]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -902,5 +1032,7 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/address-space/threads", test_address_space_threads);
 	g_test_add_func("/hiod/address-space/million", test_address_space_million);
 	g_test_add_func("/hiod/address-space/attach", test_address_space_attach);
+	g_test_add_func("/hiod/address-space/coalesce", test_address_space_coalesce);
+	g_test_add_func("/hiod/address-space/coalesce-rollback", test_address_space_coalesce_rollback);
 	return g_test_run();
 }

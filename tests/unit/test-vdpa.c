@@ -605,6 +605,10 @@ test_container_kernel_limit(Fixture *f, gconstpointer data)
 	g_assert_false(hiod_container_dma_map(c, 0x80000, 0x1000, page(f, 16), 0, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
 	g_assert_cmpstr(f->k.log->str, ==, "");
+	/* it says how many are left and what to do */
+	g_assert_nonnull(strstr(error->message, "(0 left)"));
+	g_assert_nonnull(strstr(error->message, "hiod_address_space_set_coalesce()"));
+	g_assert_nonnull(strstr(error->message, "max_iotlb_entries"));
 	g_assert_cmpuint(f->k.maps->len, ==, 16);
 	g_clear_error(&error);
 	g_clear_object(&c);

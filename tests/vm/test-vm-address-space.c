@@ -316,6 +316,83 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 	g_assert_cmpmem(f->buf + 40 * PAGE, DMA_LEN, f->buf + 32 * PAGE, DMA_LEN);
 }
 
+/* Coalescing against type1's mapping limit (the 'legacy-dma-limit' boot,
+ * vfio_iommu_type1.dma_entry_limit=8): more touching sections than the limit
+ * are one kernel mapping; edu DMA reaches the last; a removal in the middle
+ * leaves two mappings and DMA still works on the rest, not in the hole.
+ * Without coalescing the same sections stop at the limit, and the error says
+ * how many are left and what to do. On a default boot (65535) the same runs
+ * with 20 sections, under the limit. */
+static void
+test_coalesce_limit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	HiodContainer *c;
+	guint max, n = 20, mid;
+	guint64 last_iova;
+
+	g_assert_true(hiod_address_space_set_coalesce(f->as, TRUE, &error));
+	c = hiod_address_space_attach_device(f->as, f->dev[0], HIOD_BACKEND_KIND_LEGACY, 0, &error);
+	g_assert_no_error(error);
+	max = hiod_container_get_max_mappings(c);
+	if (max > 0 && max < 30)
+		n = 2 * max + 4; /* well past the limit, within BUF_SIZE */
+	g_test_message("type1 allows %u mappings; %u sections", max, n);
+	for (guint i = 0; i < n; i++) {
+		g_assert_true(hiod_address_space_add_section(f->as, IOVA_A + i * PAGE, PAGE, f->buf + i * PAGE, 0,
+							     &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpuint(hiod_address_space_get_n_sections(f->as), ==, n);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+
+	/* DMA through the last section: RAM -> device -> the first */
+	last_iova = IOVA_A + (n - 1) * PAGE;
+	fill(f->buf + (n - 1) * PAGE, DMA_LEN, 0x31);
+	edu_copy(f->dev[0], last_iova, IOVA_A);
+	g_assert_cmpmem(f->buf, DMA_LEN, f->buf + (n - 1) * PAGE, DMA_LEN);
+
+	/* a removal in the middle: unmap the run, map back both sides */
+	mid = n / 2;
+	g_assert_true(hiod_address_space_remove_section(f->as, IOVA_A + mid * PAGE, PAGE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hiod_address_space_get_n_sections(f->as), ==, n - 1);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
+	/* the rest still works both sides of the hole */
+	fill(f->buf + (mid + 1) * PAGE, DMA_LEN, 0x42);
+	edu_copy(f->dev[0], IOVA_A + (mid + 1) * PAGE, last_iova);
+	g_assert_cmpmem(f->buf + (n - 1) * PAGE, DMA_LEN, f->buf + (mid + 1) * PAGE, DMA_LEN);
+	edu_copy(f->dev[0], IOVA_A + (mid + 1) * PAGE, IOVA_A + (mid - 1) * PAGE);
+	g_assert_cmpmem(f->buf + (mid - 1) * PAGE, DMA_LEN, f->buf + (mid + 1) * PAGE, DMA_LEN);
+	/* ... and not in the hole: the device's write faults, the memory keeps its bytes */
+	memset(f->buf + mid * PAGE, 0x55, DMA_LEN);
+	edu_write_ram(f->dev[0], IOVA_A + mid * PAGE);
+	for (guint i = 0; i < DMA_LEN; i++)
+		g_assert_cmpuint(f->buf[mid * PAGE + i], ==, 0x55);
+
+	g_assert_true(hiod_address_space_remove_section(f->as, 0, G_GUINT64_CONSTANT(1) << 39, &error));
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 0);
+	if (max == 0 || max >= 30)
+		return;
+	/* without coalescing: the limit, and an error that says what to do */
+	g_assert_true(hiod_address_space_set_coalesce(f->as, FALSE, &error));
+	for (guint i = 0; i < max; i++) {
+		g_assert_true(hiod_address_space_add_section(f->as, IOVA_A + i * PAGE, PAGE, f->buf + i * PAGE, 0,
+							     &error));
+		g_assert_no_error(error);
+	}
+	g_assert_false(hiod_address_space_add_section(f->as, IOVA_A + max * PAGE, PAGE, f->buf + max * PAGE, 0,
+						      &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "(0 left)"));
+	g_assert_nonnull(strstr(error->message, "hiod_address_space_set_coalesce()"));
+	g_assert_nonnull(strstr(error->message, "iommufd"));
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, max);
+	g_clear_error(&error);
+	g_assert_true(hiod_address_space_remove_section(f->as, 0, G_GUINT64_CONSTANT(1) << 39, &error));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,5 +405,7 @@ main(int argc, char **argv)
 		   test_two_groups_one_container, fixture_teardown);
 	g_test_add("/hiod/vm/address-space/attach-rollback", Fixture, NULL, fixture_setup,
 		   test_attach_rollback, fixture_teardown);
+	g_test_add("/hiod/vm/address-space/coalesce-limit", Fixture, NULL, fixture_setup,
+		   test_coalesce_limit, fixture_teardown);
 	return g_test_run();
 }
