@@ -7,6 +7,7 @@
 #define HIOD_INSIDE
 
 #include "hiod-version.h"
+#include "hiod-features.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-context.h"
@@ -17,8 +18,6 @@
 #include "hiod-pci-device-info.h"
 #include "hiod-container.h"
 #include "hiod-vfio-device.h"
-#include "hiod-legacy-container.h"
-#include "hiod-host-iommu-device-legacy-vfio.h"
 #include "hiod-address-space.h"
 #include "hiod-viommu-flags.h"
 #include "hiod-viommu-verdict.h"
@@ -27,14 +26,20 @@
 #include "hiod-virtio-viommu.h"
 #include "hiod-pci-topology.h"
 #include "hiod-launch-plan.h"
-/* backends: their headers are installed only when the backend is built */
-#if __has_include("hiod-vdpa-device.h")
+/* backends: their headers are installed only when the backend is built
+ * (hiod-features.h says which were) */
+#if HIOD_FEATURE_LEGACY_VFIO
+#include "hiod-legacy-container.h"
+#include "hiod-host-iommu-device-legacy-vfio.h"
+#endif
+
+#if HIOD_FEATURE_VDPA
 #include "hiod-vdpa-device.h"
 #include "hiod-vdpa-container.h"
 #include "hiod-host-iommu-device-vdpa.h"
 #endif
 
-#if __has_include("hiod-iommufd-container.h")
+#if HIOD_FEATURE_IOMMUFD
 #include "hiod-iommufd-backend.h"
 #include "hiod-iommufd-container.h"
 #include "hiod-host-iommu-device-iommufd.h"
@@ -44,7 +49,7 @@
 #include "hiod-amd-caps.h"
 #endif
 
-#if __has_include("hiod-spapr-container.h")
+#if HIOD_FEATURE_SPAPR
 #include "hiod-spapr-container.h"
 #include "hiod-host-iommu-device-spapr.h"
 #endif
