@@ -297,6 +297,20 @@ hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBu
 	HiodContainer *c = self->device != NULL ? hiod_vfio_device_get_container(self->device) : NULL;
 	guint32 hwpt_id = hiod_host_iommu_device_iommufd_get_hwpt_id(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self));
 	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->add_json(device, builder);
+	/* whether this kernel's VFIO has the PASID forms of attach/detach (6.15):
+	 * probed with a PASID hiod has not attached, which changes nothing */
+	if (self->device != NULL && hwpt_id != 0) {
+		guint32 probe = 0xfffff;
+		gint has;
+		while (probe > 0 && hiod_host_iommu_device_iommufd_get_pasid_hwpt_id(
+					HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self), probe) != 0)
+			probe--;
+		has = hiod_iommufd_vfio_probe_pasid(self, probe);
+		if (has >= 0) {
+			json_builder_set_member_name(builder, "vfio_pasid_attach");
+			json_builder_add_boolean_value(builder, has == 1);
+		}
+	}
 	if (c != NULL && HIOD_IS_IOMMUFD_CONTAINER(c) && hwpt_id != 0) {
 		/* hwpt: a HWPT hiod allocated; ioas: the kernel's automatic domain of the IOAS */
 		json_builder_set_member_name(builder, "attached_to");

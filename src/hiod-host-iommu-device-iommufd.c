@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-iommufd.h"
 #include "hiod-json-private.h"
@@ -426,6 +427,25 @@ hiod_host_iommu_device_iommufd_add_json(HiodHostIommuDevice *device, JsonBuilder
 	    GET_PRIVATE(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(device));
 	hiod_json_add_int(builder, "devid", priv->devid);
 	hiod_json_add_int(builder, "hwpt_id", priv->hwpt_id);
+	if (priv->backend != NULL && hiod_iommufd_backend_get_fd(priv->backend) >= 0) {
+		/* what the running kernel's iommufd offers a vIOMMU (asked, nothing made) */
+		g_autoptr(GError) error = NULL;
+		HiodIommufdFeatures f = hiod_iommufd_backend_probe_features(priv->backend, &error);
+		if (error == NULL)
+			hiod_json_add_flags(builder, "iommufd_features", HIOD_TYPE_IOMMUFD_FEATURES, f);
+	}
+	if (g_hash_table_size(priv->pasids) > 0) {
+		GHashTableIter it;
+		gpointer k, v;
+		json_builder_set_member_name(builder, "pasids");
+		json_builder_begin_object(builder);
+		g_hash_table_iter_init(&it, priv->pasids);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			g_autofree gchar *key = g_strdup_printf("%u", GPOINTER_TO_UINT(k));
+			hiod_json_add_int(builder, key, GPOINTER_TO_UINT(v));
+		}
+		json_builder_end_object(builder);
+	}
 }
 
 static void

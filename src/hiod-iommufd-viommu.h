@@ -36,100 +36,9 @@ G_BEGIN_DECLS
  * Since: 0.1
  */
 #define HIOD_IOMMUFD_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
-/**
- * HIOD_IOMMUFD_VEVENTQ_TYPE_ARM_SMMUV3:
- *
- * IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 (Linux 6.15): SMMUv3 event records.
- *
- * Since: 0.1
- */
-#define HIOD_IOMMUFD_VEVENTQ_TYPE_ARM_SMMUV3 1u
-/**
- * HIOD_IOMMUFD_VEVENTQ_TYPE_TEGRA241_CMDQV:
- *
- * IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV (Linux 6.17): VCMDQ error maps.
- *
- * Since: 0.1
- */
-#define HIOD_IOMMUFD_VEVENTQ_TYPE_TEGRA241_CMDQV 2u
-/**
- * HIOD_IOMMUFD_VEVENTQ_TYPE_SELFTEST:
- *
- * The selftest mock's vEVENTQ type: each event carries the virtual device id.
- *
- * Since: 0.1
- */
-#define HIOD_IOMMUFD_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu
-/**
- * HIOD_IOMMUFD_HW_QUEUE_TYPE_TEGRA241_CMDQV:
- *
- * IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV (Linux 6.17).
- *
- * Since: 0.1
- */
-#define HIOD_IOMMUFD_HW_QUEUE_TYPE_TEGRA241_CMDQV 1u
-/**
- * HIOD_IOMMUFD_HW_QUEUE_TYPE_SELFTEST:
- *
- * The selftest mock's hardware queue type.
- *
- * Since: 0.1
- */
-#define HIOD_IOMMUFD_HW_QUEUE_TYPE_SELFTEST 0xdeadbeefu
-
-/* one event ----------------------------------------------------------------- */
-
-/**
- * HiodIommufdVevent:
- *
- * One event read from a vEVENTQ (the kernel's iommufd_vevent_header and the
- * type's data), decoded per queue type.
- *
- * Since: 0.1
- */
-typedef struct _HiodIommufdVevent HiodIommufdVevent;
-
-#define HIOD_TYPE_IOMMUFD_VEVENT (hiod_iommufd_vevent_get_type())
-HIOD_AVAILABLE_IN_0_1
-GType hiod_iommufd_vevent_get_type(void) G_GNUC_CONST;
-HIOD_AVAILABLE_IN_0_1
-HiodIommufdVevent *hiod_iommufd_vevent_copy(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-void hiod_iommufd_vevent_free(HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vevent_get_veventq_type(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vevent_get_sequence(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vevent_get_flags(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_iommufd_vevent_is_lost_events(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vevent_get_lost_before(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-GBytes *hiod_iommufd_vevent_get_data(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_iommufd_vevent_get_virt_id(const HiodIommufdVevent *event, guint64 *virt_id);
-HIOD_AVAILABLE_IN_0_1
-guint hiod_iommufd_vevent_get_smmuv3_event_id(const HiodIommufdVevent *event);
-HIOD_AVAILABLE_IN_0_1
-gchar *hiod_iommufd_vevent_to_string(const HiodIommufdVevent *event);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodIommufdVevent, hiod_iommufd_vevent_free)
-
-/* the objects --------------------------------------------------------------- */
-
 #define HIOD_TYPE_IOMMUFD_VIOMMU (hiod_iommufd_viommu_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodIommufdViommu, hiod_iommufd_viommu, HIOD, IOMMUFD_VIOMMU, GObject)
-#define HIOD_TYPE_IOMMUFD_VDEVICE (hiod_iommufd_vdevice_get_type())
-HIOD_AVAILABLE_IN_0_1
-G_DECLARE_FINAL_TYPE(HiodIommufdVdevice, hiod_iommufd_vdevice, HIOD, IOMMUFD_VDEVICE, GObject)
-#define HIOD_TYPE_IOMMUFD_VEVENTQ (hiod_iommufd_veventq_get_type())
-HIOD_AVAILABLE_IN_0_1
-G_DECLARE_FINAL_TYPE(HiodIommufdVeventq, hiod_iommufd_veventq, HIOD, IOMMUFD_VEVENTQ, GObject)
-#define HIOD_TYPE_IOMMUFD_HW_QUEUE (hiod_iommufd_hw_queue_get_type())
-HIOD_AVAILABLE_IN_0_1
-G_DECLARE_FINAL_TYPE(HiodIommufdHwQueue, hiod_iommufd_hw_queue, HIOD, IOMMUFD_HW_QUEUE, GObject)
 
 /* vIOMMU */
 HIOD_AVAILABLE_IN_0_1
@@ -152,10 +61,6 @@ HiodIommufdBackend *hiod_iommufd_viommu_get_backend(HiodIommufdViommu *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_viommu_destroy(HiodIommufdViommu *self, GError **error);
 HIOD_AVAILABLE_IN_0_1
-HiodIommufdVdevice *hiod_iommufd_viommu_alloc_vdevice(HiodIommufdViommu *self,
-						      HiodHostIommuDeviceIommufd *device,
-						      guint64 virt_id, GError **error);
-HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_viommu_alloc_hwpt(HiodIommufdViommu *self, HiodHostIommuDeviceIommufd *device,
 					HiodHwptAllocFlags flags, guint32 data_type,
 					gconstpointer data, gsize data_len, guint32 *hwpt_id,
@@ -164,52 +69,5 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_viommu_invalidate(HiodIommufdViommu *self, guint32 data_type,
 					guint32 entry_len, guint32 *entry_num, gconstpointer data,
 					GError **error);
-HIOD_AVAILABLE_IN_0_1
-HiodIommufdVeventq *hiod_iommufd_viommu_alloc_veventq(HiodIommufdViommu *self,
-						      guint32 veventq_type, guint32 depth,
-						      GError **error);
-HIOD_AVAILABLE_IN_0_1
-HiodIommufdHwQueue *hiod_iommufd_viommu_alloc_hw_queue(HiodIommufdViommu *self,
-						       guint32 hw_queue_type, guint32 index,
-						       guint64 iova, guint64 length,
-						       GError **error);
-
-/* vDEVICE */
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vdevice_get_id(HiodIommufdVdevice *self);
-HIOD_AVAILABLE_IN_0_1
-guint64 hiod_iommufd_vdevice_get_virt_id(HiodIommufdVdevice *self);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_vdevice_get_dev_id(HiodIommufdVdevice *self);
-HIOD_AVAILABLE_IN_0_1
-HiodIommufdViommu *hiod_iommufd_vdevice_get_viommu(HiodIommufdVdevice *self);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_iommufd_vdevice_destroy(HiodIommufdVdevice *self, GError **error);
-
-/* vEVENTQ */
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_veventq_get_id(HiodIommufdVeventq *self);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_veventq_get_veventq_type(HiodIommufdVeventq *self);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_veventq_get_depth(HiodIommufdVeventq *self);
-HIOD_AVAILABLE_IN_0_1
-gint hiod_iommufd_veventq_get_fd(HiodIommufdVeventq *self);
-HIOD_AVAILABLE_IN_0_1
-GPtrArray *hiod_iommufd_veventq_read(HiodIommufdVeventq *self, GError **error);
-HIOD_AVAILABLE_IN_0_1
-GSource *hiod_iommufd_veventq_create_source(HiodIommufdVeventq *self);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_iommufd_veventq_destroy(HiodIommufdVeventq *self, GError **error);
-
-/* HW queue */
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_hw_queue_get_id(HiodIommufdHwQueue *self);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_hw_queue_get_index(HiodIommufdHwQueue *self);
-HIOD_AVAILABLE_IN_0_1
-guint32 hiod_iommufd_hw_queue_get_hw_queue_type(HiodIommufdHwQueue *self);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_iommufd_hw_queue_destroy(HiodIommufdHwQueue *self, GError **error);
 
 G_END_DECLS

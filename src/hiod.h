@@ -45,6 +45,9 @@
 #include "hiod-host-iommu-device-iommufd.h"
 #include "hiod-host-iommu-device-iommufd-vfio.h"
 #include "hiod-iommufd-viommu.h"
+#include "hiod-iommufd-vdevice.h"
+#include "hiod-iommufd-veventq.h"
+#include "hiod-iommufd-hw-queue.h"
 #include "hiod-vtd-caps.h"
 #include "hiod-amd-caps.h"
 #endif

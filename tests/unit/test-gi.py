@@ -141,6 +141,22 @@ for m in ("enable_irq", "disable_irq", "set_irq_vector", "get_irq_fd", "add_irq_
           "mask_irq", "unmask_irq", "enable_irq_resample", "get_region_caps"):
     check(callable(getattr(Hiod.VfioDevice, m, None)), "VfioDevice.%s is callable from Python" % m)
 
+# iommufd's vIOMMU objects: types, flags and methods reachable from Python ------
+if hasattr(Hiod, "IommufdViommu"):
+    check(issubclass(Hiod.IommufdFeatures, GObject.GFlags), "IommufdFeatures is a flags type")
+    check(int(Hiod.IommufdFeatures.VIOMMU | Hiod.IommufdFeatures.HW_QUEUE) == 9, "IommufdFeatures bits")
+    check(int(Hiod.HwptAllocFlags.PASID) == 8, "HwptAllocFlags.PASID is IOMMU_HWPT_ALLOC_PASID")
+    for cls, methods in ((Hiod.HostIommuDeviceIommufd, ("alloc_viommu", "attach_pasid", "replace_pasid",
+                                                         "detach_pasid", "get_pasid_hwpt_id")),
+                         (Hiod.IommufdViommu, ("alloc_vdevice", "alloc_hwpt", "invalidate", "alloc_veventq",
+                                               "alloc_hw_queue", "destroy", "get_data")),
+                         (Hiod.IommufdVeventq, ("read", "create_source", "get_fd", "destroy")),
+                         (Hiod.IommufdVevent, ("get_sequence", "is_lost_events", "get_lost_before",
+                                               "get_virt_id", "to_string")),
+                         (Hiod.IommufdBackend, ("probe_features",))):
+        for m in methods:
+            check(callable(getattr(cls, m, None)), "%s.%s is callable from Python" % (cls.__name__, m))
+
 # objects without a kernel ----------------------------------------------------
 space = Hiod.AddressSpace.new(ctx)
 check(space.get_n_sections() == 0 and space.get_containers() == [], "AddressSpace.new(): empty")

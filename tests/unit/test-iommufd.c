@@ -67,6 +67,8 @@ typedef struct {
 	guint hwpt_allocs;
 	guint closes_of_passed_fd;
 	guint32 hot_reset_flags;
+	gboolean pasid_6_12; /* VFIO refuses any attach/detach flag (EINVAL), as before 6.15 */
+	GHashTable *pasids;  /* PASID -> HWPT, of the one device that attaches PASIDs */
 } Fake;
 
 static Fake *
@@ -84,6 +86,7 @@ fake_new(void)
 	f->cap = G_GUINT64_CONSTANT(0x00d2008c22260286);
 	f->ecap = 0xf00f4a;
 	f->hot_reset_flags = HIOD_VFIO_PCI_HOT_RESET_FLAG_DEV_ID;
+	f->pasids = g_hash_table_new(NULL, NULL);
 	return f;
 }
 
@@ -96,6 +99,7 @@ fake_free(Fake *f)
 	g_array_unref(f->areas);
 	g_string_free(f->log, TRUE);
 	g_hash_table_unref(f->no_dirty_paths);
+	g_hash_table_unref(f->pasids);
 	g_free(f);
 }
 
@@ -297,6 +301,26 @@ fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
 	}
 	if (ffd->devid == 0)
 		return fake_fail(EINVAL);
+	if (request == HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT &&
+	    (((struct hiod_vfio_device_attach_iommufd_pt *)arg)->flags & HIOD_VFIO_DEVICE_ATTACH_PASID)) {
+		struct hiod_vfio_device_attach_iommufd_pt_pasid *a = arg;
+		if (f->pasid_6_12)
+			return fake_fail(EINVAL);
+		if (a->argsz < sizeof(*a))
+			return fake_fail(EINVAL);
+		if (fake_obj(f, a->pt_id, OBJ_HWPT) == NULL)
+			return fake_fail(ENOENT);
+		g_hash_table_insert(f->pasids, GUINT_TO_POINTER(a->pasid), GUINT_TO_POINTER(a->pt_id));
+		return 0;
+	}
+	if (request == HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT &&
+	    (((struct hiod_vfio_device_detach_iommufd_pt *)arg)->flags & HIOD_VFIO_DEVICE_DETACH_PASID)) {
+		struct hiod_vfio_device_detach_iommufd_pt_pasid *d = arg;
+		if (f->pasid_6_12 || d->argsz < sizeof(*d))
+			return fake_fail(EINVAL);
+		g_hash_table_remove(f->pasids, GUINT_TO_POINTER(d->pasid));
+		return 0;
+	}
 	if (request == HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
 		struct hiod_vfio_device_attach_iommufd_pt *a = arg;
 		FakeObj *o = fake_obj(f, a->pt_id, OBJ_HWPT);
@@ -1254,6 +1278,87 @@ test_old_kernel_errors(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 }
 
+/* PASIDs of a VFIO cdev device: VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT with the
+ * PASID flag (6.15); 6.12 refuses the flag (EINVAL), which hiod tells apart by
+ * a detach of an unattached PASID and reports naming 6.15. */
+static void
+test_pasid(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
+	HiodHostIommuDeviceIommufd *h;
+	guint32 h1 = 0, h2 = 0;
+
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	h = HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod_vfio_device_get_host_iommu_device(d0));
+	g_assert_true(hiod_host_iommu_device_iommufd_alloc_hwpt(
+	    h, hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), HIOD_HWPT_ALLOC_FLAGS_PASID, 0,
+	    NULL, 0, &h1, &error));
+	g_assert_true(hiod_host_iommu_device_iommufd_alloc_hwpt(
+	    h, hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)), HIOD_HWPT_ALLOC_FLAGS_PASID, 0,
+	    NULL, 0, &h2, &error));
+	g_assert_no_error(error);
+
+	/* 6.12 */
+	fx->fake->pasid_6_12 = TRUE;
+	g_assert_false(hiod_host_iommu_device_iommufd_attach_pasid(h, 7, h1, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_assert_nonnull(strstr(error->message, "Linux 6.15 added VFIO_DEVICE_ATTACH_PASID"));
+	g_test_message("%s", error->message);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_pasid_hwpt_id(h, 7), ==, 0);
+	{
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonNode) n = NULL;
+		hiod_host_iommu_device_to_json(HIOD_HOST_IOMMU_DEVICE(h), b);
+		n = json_builder_get_root(b);
+		g_assert_false(json_object_get_boolean_member(json_node_get_object(n), "vfio_pasid_attach"));
+	}
+
+	/* 6.15 and later */
+	fx->fake->pasid_6_12 = FALSE;
+	g_assert_true(hiod_host_iommu_device_iommufd_attach_pasid(h, 7, h1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(fx->fake->pasids, GUINT_TO_POINTER(7))), ==, h1);
+	g_assert_false(hiod_host_iommu_device_iommufd_attach_pasid(h, 7, h2, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_clear_error(&error);
+	g_assert_true(hiod_host_iommu_device_iommufd_replace_pasid(h, 7, h2, &error));
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(fx->fake->pasids, GUINT_TO_POINTER(7))), ==, h2);
+	/* a refused replace leaves the PASID where it was */
+	g_assert_false(hiod_host_iommu_device_iommufd_replace_pasid(h, 7, 999, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_cmpuint(hiod_host_iommu_device_iommufd_get_pasid_hwpt_id(h, 7), ==, h2);
+	{
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonNode) n = NULL;
+		JsonObject *o;
+		hiod_host_iommu_device_to_json(HIOD_HOST_IOMMU_DEVICE(h), b);
+		n = json_builder_get_root(b);
+		o = json_node_get_object(n);
+		g_assert_true(json_object_get_boolean_member(o, "vfio_pasid_attach"));
+		g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(o, "pasids"), "7"), ==, h2);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "iommufd_features")), ==, 0);
+	}
+	/* the probe did not touch the attached PASID */
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(fx->fake->pasids, GUINT_TO_POINTER(7))), ==, h2);
+	g_assert_true(hiod_host_iommu_device_iommufd_detach_pasid(h, 7, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->pasids), ==, 0);
+	g_assert_false(hiod_host_iommu_device_iommufd_detach_pasid(h, 7, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+	g_clear_error(&error);
+	g_assert_true(hiod_iommufd_backend_destroy(be, h1, &error));
+	g_assert_true(hiod_iommufd_backend_destroy(be, h2, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+}
+
 /* Linux 7.3 with CONFIG_AMD_IOMMU_IOMMUFD: hw_info type 4 with EFR/EFR2,
  * the device's PASID width and the ATS bit; decoded, and in the JSON. */
 static void
@@ -1638,6 +1743,7 @@ main(int argc, char **argv)
 	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
 	ADD("space-falls-back-to-new-ioas", test_space_falls_back_to_new_ioas, NULL);
 	ADD("old-kernel-errors", test_old_kernel_errors, NULL);
+	ADD("pasid", test_pasid, NULL);
 	ADD("dirty-partial-hwpt", test_dirty_partial_hwpt, NULL);
 	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);
 	ADD("unmap-enoent", test_unmap_enoent, NULL);
