@@ -29,7 +29,8 @@
  * during realize with hiod_host_iommu_device_iommufd_set_ids().
  *
  * Threads: as #HiodHostIommuDevice; attaching and detaching page tables
- * with the device's other calls, one thread at a time.
+ * and PASIDs with the device's other calls, one thread at a time. The
+ * vIOMMU objects made for the device document their own.
  *
  * Since: 0.1
  */

@@ -43,6 +43,8 @@ G_BEGIN_DECLS
  * One event read from a vEVENTQ (the kernel's iommufd_vevent_header and the
  * type's data), decoded per queue type.
  *
+ * Threads: an immutable value; any thread.
+ *
  * Since: 0.1
  */
 typedef struct _HiodIommufdVevent HiodIommufdVevent;

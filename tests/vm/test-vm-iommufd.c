@@ -11,8 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include <sys/mman.h>
 #include <glib/gstdio.h>
 
@@ -564,6 +566,25 @@ test_hiodctl(void)
 	g_assert_cmpint(json_object_get_int_member(vtd, "address_width"), ==, 39);
 	g_assert_false(json_object_get_boolean_member(vtd, "nesting"));
 	g_assert_false(json_object_get_boolean_member(vtd, "dirty_tracking"));
+	/* the vIOMMU requests this kernel knows, and VFIO's PASID attach: probed */
+	{
+		struct utsname u;
+		guint ma = 0, mi = 0, k;
+		JsonArray *feats = json_object_get_array_member(hiod, "iommufd_features");
+		g_autoptr(GString) got = g_string_new(NULL);
+		g_assert_cmpint(uname(&u), ==, 0);
+		g_assert_cmpint(sscanf(u.release, "%u.%u", &ma, &mi), ==, 2);
+		k = ma * 100 + mi;
+		for (guint i = 0; i < json_array_get_length(feats); i++)
+			g_string_append_printf(got, "%s%s", i ? "," : "", json_array_get_string_element(feats, i));
+		g_test_message("Linux %u.%u: iommufd_features [%s], vfio_pasid_attach %d", ma, mi, got->str,
+			       json_object_get_boolean_member(hiod, "vfio_pasid_attach"));
+		g_assert_cmpstr(got->str, ==, k >= 617 ? "viommu,vdevice,veventq,hw-queue"
+					      : k >= 615 ? "viommu,vdevice,veventq"
+					      : k >= 613 ? "viommu,vdevice"
+							 : "");
+		g_assert_true(json_object_get_boolean_member(hiod, "vfio_pasid_attach") == (k >= 615));
+	}
 	container = json_object_get_object_member(dev, "container");
 	g_assert_cmpint(json_object_get_int_member(container, "ioas_id"), >, 0);
 	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(container, "hwpts")), ==, 1);
