@@ -997,11 +997,19 @@ main(int argc, char **argv)
 	} else if (n.bar != NULL) {
 		nvme_shutdown(&n, NULL);
 	}
-	if (ok && !n.poll)
+	if (ok && !n.poll) {
+		/* a completion found before the driver had to wait left its
+		 * interrupt in the eventfd: count those too */
+		for (guint v = 0; v <= n.io.vector; v++) {
+			guint64 count = 0;
+			if (hiod_vfio_device_wait_irq(n.dev, HIOD_VFIO_IRQ_INDEX_MSIX, v, 0, &count, NULL))
+				n.interrupts[v] += count;
+		}
 		g_print("completions: %" G_GUINT64_FORMAT " interrupts (vector 0, admin: %"
 			G_GUINT64_FORMAT "; vector %u, I/O: %" G_GUINT64_FORMAT ")\n",
 			n.interrupts[0] + (n.msix ? n.interrupts[1] : 0), n.interrupts[0], n.io.vector,
 			n.interrupts[n.io.vector]);
+	}
 	nvme_close(&n);
 	if (ok && hiod_context_get_open_fd_count(n.ctx) != 0) {
 		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED,

@@ -4,7 +4,8 @@
 
 The guest is a real Linux kernel (the one build-kernel.sh caches) under QEMU
 with TCG, an emulated Intel VT-d with interrupt remapping, emulated edu PCI
-devices bound to vfio-pci and a vdpa_sim net device. The host's / is the
+devices bound to vfio-pci (topology nvme adds QEMU's NVMe controller with a
+disk image made before the boot) and a vdpa_sim net device. The host's / is the
 guest's root (9p, read-only), so the guest runs the build tree as it is.
 
   vmrun.py [--tap] [--platform P] [--topology NAME] [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
