@@ -8,6 +8,7 @@
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-json-private.h"
+#include "hiod-viommu-flags.h"
 #if HIOD_HAVE_LEGACY_VFIO
 #include "hiod-legacy-container.h"
 #endif
@@ -513,8 +514,9 @@ hiod_container_new_attached_kind(HiodContext *ctx, HiodBackendKind kind, HiodVfi
  * best the host offers for this device: iommufd where it resolves to it, and
  * when the iommufd attach is refused (Linux 6.12 has no iommufd page table
  * for a VT-d with first-stage tables only; /dev/iommu may be closed to the
- * caller while its VFIO group is open), the legacy backend, when it is built.
- * When both refuse, the error names both reasons. An explicit @kind is never
+ * caller while its VFIO group is open), the legacy backend, when it is built
+ * and @viommu_flags does not ask for a nesting parent (which only iommufd
+ * has). When both refuse, the error names both reasons. An explicit @kind is never
  * changed. On failure nothing is left: no container, the device detached.
  *
  * Returns: (transfer full): the container @device is attached to, or %NULL
@@ -534,8 +536,10 @@ hiod_container_new_attached(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevi
 	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	resolved = hiod_backend_kind_resolve(ctx, kind, device);
+	/* a nesting parent exists only on iommufd: no fallback for a vIOMMU
+	 * that wants one (its refusal is the answer) */
 	if (kind != HIOD_BACKEND_KIND_AUTO || resolved != HIOD_BACKEND_KIND_IOMMUFD ||
-	    !hiod_container_have_legacy())
+	    !hiod_container_have_legacy() || (viommu_flags & HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT))
 		return hiod_container_new_attached_kind(ctx, resolved, device, viommu_flags, error);
 	c = hiod_container_new_attached_kind(ctx, HIOD_BACKEND_KIND_IOMMUFD, device, viommu_flags,
 					     &first);
