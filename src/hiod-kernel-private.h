@@ -31,9 +31,9 @@ typedef struct {
 	/* mmap(2) MAP_SHARED | MAP_FIXED at @addr (inside a hiod_kernel_reserve() range);
 	 * NULL: not offered (ENOSYS) */
 	void *(*mmap_fixed)(gpointer user_data, void *addr, size_t len, int prot, int fd, off_t offset);
-	/* fcntl(F_DUPFD, @min_fd): a duplicate without FD_CLOEXEC, to hand to a child;
-	 * NULL: not offered (ENOSYS) */
-	int (*dup_inheritable)(gpointer user_data, int fd, int min_fd);
+	/* fcntl(F_DUPFD or F_DUPFD_CLOEXEC, @min_fd): a duplicate, without FD_CLOEXEC
+	 * to hand to a child; NULL: not offered (ENOSYS) */
+	int (*dup)(gpointer user_data, int fd, int min_fd, int cloexec);
 	/* fchownat(AT_FDCWD, @path, ..., AT_SYMLINK_NOFOLLOW) and fchmodat(); NULL: ENOSYS */
 	int (*chown)(gpointer user_data, const char *path, uid_t uid, gid_t gid, mode_t mode);
 } HiodKernelOps;
@@ -73,6 +73,9 @@ gint hiod_kernel_eventfd(HiodContext *ctx, GError **error);
  * hiod_kernel_close()); fault injection name "dup". The library never clears
  * close-on-exec on an fd it uses itself. */
 gint hiod_kernel_dup_inheritable(HiodContext *ctx, gint fd, gint min_fd, GError **error);
+/* A close-on-exec duplicate of an fd handed over by another process (counted
+ * like an opened fd); fault injection name "dup". */
+gint hiod_kernel_dup(HiodContext *ctx, gint fd, GError **error);
 /* Gives the node @path (not following a symlink) to @uid:@gid with @mode;
  * fault injection name "chown:PATH". */
 gboolean hiod_kernel_chown(HiodContext *ctx, const gchar *path, guint uid, guint gid, guint mode,

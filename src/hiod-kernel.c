@@ -120,9 +120,9 @@ real_mmap_fixed(gpointer data, void *addr, size_t len, int prot, int fd, off_t o
 }
 
 static int
-real_dup_inheritable(gpointer data, int fd, int min_fd)
+real_dup(gpointer data, int fd, int min_fd, int cloexec)
 {
-	return fcntl(fd, F_DUPFD, min_fd);
+	return fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, min_fd);
 }
 
 static int
@@ -145,7 +145,7 @@ static const HiodKernelOps real_ops = {
 	.write = real_write,
 	.eventfd = real_eventfd,
 	.mmap_fixed = real_mmap_fixed,
-	.dup_inheritable = real_dup_inheritable,
+	.dup = real_dup,
 	.chown = real_chown,
 };
 
@@ -759,31 +759,44 @@ hiod_kernel_eventfd(HiodContext *ctx, GError **error)
 	return fd;
 }
 
-gint
-hiod_kernel_dup_inheritable(HiodContext *ctx, gint fd, gint min_fd, GError **error)
+static gint
+hiod_kernel_dup_internal(HiodContext *ctx, gint fd, gint min_fd, gboolean cloexec, GError **error)
 {
 	HiodKernel *k = hiod_context_get_kernel(ctx);
 	gint errnum = hiod_kernel_enter(k, "dup", NULL);
 	gint dup_fd = -1;
 
 	if (errnum == 0) {
-		if (k->ops->dup_inheritable == NULL) {
+		if (k->ops->dup == NULL) {
 			errnum = ENOSYS;
 		} else {
-			dup_fd = k->ops->dup_inheritable(k->ops_data, fd, min_fd);
+			dup_fd = k->ops->dup(k->ops_data, fd, min_fd, cloexec);
 			errnum = dup_fd < 0 ? errno : 0;
 		}
 	}
-	g_debug("dup %d (inheritable, >= %d) = %d%s%s", fd, min_fd, dup_fd, errnum ? " " : "",
+	g_debug("dup %d (%s, >= %d) = %d%s%s", fd, cloexec ? "close-on-exec" : "inheritable", min_fd,
+		dup_fd, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (dup_fd < 0) {
-		hiod_kernel_set_error(error, errnum, "duplicating fd %d for a child", fd);
+		hiod_kernel_set_error(error, errnum, "duplicating fd %d", fd);
 		return -1;
 	}
 	g_mutex_lock(&k->mutex);
 	k->open_fds++;
 	g_mutex_unlock(&k->mutex);
 	return dup_fd;
+}
+
+gint
+hiod_kernel_dup_inheritable(HiodContext *ctx, gint fd, gint min_fd, GError **error)
+{
+	return hiod_kernel_dup_internal(ctx, fd, min_fd, FALSE, error);
+}
+
+gint
+hiod_kernel_dup(HiodContext *ctx, gint fd, GError **error)
+{
+	return hiod_kernel_dup_internal(ctx, fd, 3, TRUE, error);
 }
 
 gboolean

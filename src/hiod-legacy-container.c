@@ -13,6 +13,7 @@
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
 #include "hiod-legacy-container.h"
+#include "hiod-legacy-container-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device-private.h"
 
@@ -61,6 +62,15 @@ typedef struct {
 	 * leaf lock, taken with the base class's mapping lock held or alone. */
 	GMutex dirty_lock;
 	HiodIntervalMap *pending_dirty;
+	/* Live update (hiod-live-update.c): the kernel state is shared with another
+	 * process. Maps update the host address of an existing mapping
+	 * (MAP_DMA with FLAG_VADDR), unmaps invalidate it (UNMAP_DMA with
+	 * FLAG_VADDR) and groups leave without UNSET_CONTAINER: nothing this
+	 * object does changes what the device can reach. */
+	gboolean handoff;
+	/* adoption: the fds to use instead of opening (container, "group:N", "device:NAME") */
+	GHashTable *incoming; /* gchar* -> GINT_TO_POINTER(fd) */
+	guint32 incoming_iommu_type;
 } HiodLegacyContainerPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE(HiodLegacyContainer, hiod_legacy_container, HIOD_TYPE_CONTAINER)
@@ -306,7 +316,7 @@ hiod_legacy_describe_group(HiodContext *ctx, gint group_id)
 static void
 hiod_legacy_group_close(HiodLegacyContainer *self, gint fd, gboolean unset)
 {
-	if (unset) {
+	if (unset && !GET_PRIVATE(self)->handoff) {
 		g_autoptr(GError) error = NULL;
 		if (hiod_kernel_ioctl(CTX(self), fd, HIOD_IOC(VFIO_GROUP_UNSET_CONTAINER), NULL, 0,
 				      &error) < 0)
@@ -353,6 +363,59 @@ hiod_legacy_choose_type1(HiodLegacyContainer *self, guint32 *iommu_type, GError 
 	return FALSE;
 }
 
+/* The fd handed over for @key (adoption), -1 when none: the container takes it. */
+static gint
+hiod_legacy_take_incoming(HiodLegacyContainer *self, const gchar *key)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	gpointer v;
+	if (priv->incoming == NULL || !g_hash_table_steal_extended(priv->incoming, key, NULL, &v))
+		return -1;
+	return GPOINTER_TO_INT(v);
+}
+
+/* Adoption of a group another process set up: its fd (and the container's)
+ * were handed over; the group is in the container and the IOMMU type is set.
+ * Only read: GET_STATUS must say so. */
+static HiodLegacyGroup *
+hiod_legacy_group_adopt(HiodLegacyContainer *self, gint id, gint fd, GError **error)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	struct hiod_vfio_group_status status = {0};
+	HiodLegacyGroup *g;
+
+	if (priv->fd < 0) {
+		priv->fd = hiod_legacy_take_incoming(self, "container");
+		if (priv->fd < 0) {
+			hiod_kernel_close(CTX(self), fd);
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "IOMMU group %d was handed over without its container fd", id);
+			return NULL;
+		}
+		priv->iommu_type = priv->incoming_iommu_type;
+		priv->unmap_all = hiod_legacy_container_check_extension(self, HIOD_VFIO_UNMAP_ALL);
+	}
+	if (hiod_kernel_ioctl(CTX(self), fd, HIOD_IOC(VFIO_GROUP_GET_STATUS), &status, sizeof(status),
+			      error) < 0) {
+		g_prefix_error(error, "IOMMU group %d (handed over): ", id);
+		hiod_kernel_close(CTX(self), fd);
+		return NULL;
+	}
+	if (!(status.flags & HIOD_VFIO_GROUP_FLAGS_CONTAINER_SET)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "IOMMU group %d was handed over, but it is in no container: the process "
+			    "that set it up released it",
+			    id);
+		hiod_kernel_close(CTX(self), fd);
+		return NULL;
+	}
+	g = g_new0(HiodLegacyGroup, 1);
+	g->id = id;
+	g->fd = fd;
+	g_ptr_array_add(priv->groups, g);
+	return g;
+}
+
 /* Opens group @id, checks it, sets it into the container (opening the
  * container first when needed) and sets the IOMMU type. All or nothing. */
 static HiodLegacyGroup *
@@ -367,6 +430,12 @@ hiod_legacy_group_add(HiodLegacyContainer *self, gint id, GError **error)
 	HiodLegacyGroup *g;
 	gint fd;
 
+	if (priv->incoming != NULL) {
+		g_autofree gchar *key = g_strdup_printf("group:%d", id);
+		fd = hiod_legacy_take_incoming(self, key);
+		if (fd >= 0)
+			return hiod_legacy_group_adopt(self, id, fd, error);
+	}
 	if (new_container) {
 		priv->fd = hiod_legacy_open_container(ctx, error);
 		if (priv->fd < 0)
@@ -477,12 +546,19 @@ hiod_legacy_container_attach_device(HiodContainer *container, HiodVfioDevice *de
 			goto fail;
 		}
 	}
-	fd = hiod_kernel_ioctl(ctx, g->fd, HIOD_IOC(VFIO_GROUP_GET_DEVICE_FD), (gpointer)name, 0, error);
-	if (fd < 0) {
-		g_prefix_error(error, "attaching %s: ", name);
-		goto fail;
+	{
+		g_autofree gchar *key = g_strdup_printf("device:%s", name);
+		fd = hiod_legacy_take_incoming(self, key);
 	}
-	hiod_kernel_adopt_fd(ctx, fd);
+	if (fd < 0) {
+		fd = hiod_kernel_ioctl(ctx, g->fd, HIOD_IOC(VFIO_GROUP_GET_DEVICE_FD), (gpointer)name, 0,
+				       error);
+		if (fd < 0) {
+			g_prefix_error(error, "attaching %s: ", name);
+			goto fail;
+		}
+		hiod_kernel_adopt_fd(ctx, fd);
+	}
 	hiod_vfio_device_set_fd(device, fd);
 	if (!hiod_vfio_device_load_info(device, error)) {
 		hiod_vfio_device_set_fd(device, -1);
@@ -683,9 +759,12 @@ hiod_legacy_container_dma_map(HiodContainer *container, guint64 iova, guint64 si
 	};
 	if (!(flags & HIOD_DMA_FLAGS_READONLY))
 		map.flags |= HIOD_VFIO_DMA_MAP_FLAG_WRITE;
+	if (GET_PRIVATE(self)->handoff)
+		map.flags = HIOD_VFIO_DMA_MAP_FLAG_VADDR; /* the mapping exists: only its host address */
 	if (hiod_kernel_ioctl(CTX(self), GET_PRIVATE(self)->fd, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &map,
 			      sizeof(map), error) < 0) {
-		g_prefix_error(error, "mapping IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x: ",
+		g_prefix_error(error, "%s IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x: ",
+			       GET_PRIVATE(self)->handoff ? "giving a new host address to" : "mapping",
 			       iova, size);
 		return FALSE;
 	}
@@ -714,6 +793,11 @@ hiod_legacy_container_dma_unmap(HiodContainer *container, guint64 iova, guint64 
 {
 	HiodLegacyContainer *self = HIOD_LEGACY_CONTAINER(container);
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	if (priv->handoff) /* the mapping stays: only its host address goes */
+		return hiod_legacy_unmap_span(self, unmap_all ? 0 : iova, unmap_all ? 0 : size,
+					      HIOD_VFIO_DMA_UNMAP_FLAG_VADDR |
+						  (unmap_all ? HIOD_VFIO_DMA_UNMAP_FLAG_ALL : 0),
+					      error);
 	if (!unmap_all)
 		return hiod_legacy_unmap_span(self, iova, size, 0, error);
 	hiod_legacy_pending_clear(self); /* nothing mapped: nothing to keep */
@@ -1091,6 +1175,14 @@ hiod_legacy_container_finalize(GObject *object)
 {
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(HIOD_LEGACY_CONTAINER(object));
 	g_ptr_array_unref(priv->groups);
+	if (priv->incoming != NULL) {
+		GHashTableIter it;
+		gpointer v;
+		g_hash_table_iter_init(&it, priv->incoming);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			hiod_kernel_close(hiod_container_get_context(HIOD_CONTAINER(object)), GPOINTER_TO_INT(v));
+		g_hash_table_unref(priv->incoming);
+	}
 	hiod_interval_map_free(priv->pending_dirty);
 	g_mutex_clear(&priv->dirty_lock);
 	G_OBJECT_CLASS(hiod_legacy_container_parent_class)->finalize(object);
@@ -1118,4 +1210,133 @@ hiod_legacy_container_class_init(HiodLegacyContainerClass *klass)
 	container_class->pci_hot_reset = hiod_legacy_container_pci_hot_reset;
 	container_class->add_json = hiod_legacy_container_add_json;
 	klass->choose_iommu_type = hiod_legacy_choose_type1;
+}
+
+/* live update ------------------------------------------------------------------ */
+
+/* (see hiod-legacy-container-private.h) */
+void
+hiod_legacy_container_set_handoff(HiodLegacyContainer *self, gboolean handoff)
+{
+	g_return_if_fail(HIOD_IS_LEGACY_CONTAINER(self));
+	GET_PRIVATE(self)->handoff = handoff;
+}
+
+gboolean
+hiod_legacy_container_get_handoff(HiodLegacyContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_LEGACY_CONTAINER(self), FALSE);
+	return GET_PRIVATE(self)->handoff;
+}
+
+void
+hiod_legacy_container_set_incoming(HiodLegacyContainer *self, guint32 iommu_type, gint container_fd)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(priv->incoming == NULL && priv->fd < 0);
+	priv->incoming = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	priv->incoming_iommu_type = iommu_type;
+	priv->handoff = TRUE;
+	g_hash_table_insert(priv->incoming, g_strdup("container"), GINT_TO_POINTER(container_fd));
+}
+
+void
+hiod_legacy_container_add_incoming(HiodLegacyContainer *self, const gchar *key, gint fd)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	g_return_if_fail(priv->incoming != NULL);
+	g_hash_table_insert(priv->incoming, g_strdup(key), GINT_TO_POINTER(fd));
+}
+
+/* the number of fds handed over that adoption did not use */
+guint
+hiod_legacy_container_finish_incoming(HiodLegacyContainer *self)
+{
+	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
+	guint left = 0;
+	if (priv->incoming != NULL) {
+		GHashTableIter it;
+		gpointer v;
+		g_hash_table_iter_init(&it, priv->incoming);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			hiod_kernel_close(CTX(self), GPOINTER_TO_INT(v));
+			left++;
+		}
+		g_clear_pointer(&priv->incoming, g_hash_table_unref);
+	}
+	priv->handoff = FALSE;
+	return left;
+}
+
+/* MAP_DMA or UNMAP_DMA with FLAG_VADDR on one mapping: a new host address, or none */
+gboolean
+hiod_legacy_container_set_vaddr(HiodLegacyContainer *self, guint64 iova, guint64 size,
+				gpointer vaddr, GError **error)
+{
+	if (vaddr == NULL)
+		return hiod_legacy_unmap_span(self, iova, size, HIOD_VFIO_DMA_UNMAP_FLAG_VADDR, error);
+	{
+		struct hiod_vfio_iommu_type1_dma_map map = {
+		    .flags = HIOD_VFIO_DMA_MAP_FLAG_VADDR,
+		    .vaddr = GPOINTER_TO_SIZE(vaddr),
+		    .iova = iova,
+		    .size = size,
+		};
+		if (hiod_kernel_ioctl(CTX(self), GET_PRIVATE(self)->fd, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &map,
+				      sizeof(map), error) < 0) {
+			g_prefix_error(error, "giving IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER
+					      "x its host address back: ", iova, size);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * hiod_legacy_container_get_dma_avail:
+ * @self: a #HiodLegacyContainer
+ * @avail: (out): how many more mappings the kernel allows now
+ * @error: return location for a #GError
+ *
+ * Asks the kernel (VFIO_IOMMU_GET_INFO, its DMA_AVAIL capability) how many
+ * more mappings the container can take: the kernel's own count of what is
+ * mapped (vfio_iommu_type1.dma_entry_limit minus the mappings).
+ *
+ * Returns: %TRUE when the kernel reports it (%HIOD_ERROR_NOT_SUPPORTED when it does not)
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_legacy_container_get_dma_avail(HiodLegacyContainer *self, guint *avail, GError **error)
+{
+	HiodLegacyContainerPrivate *priv;
+	g_autofree guint8 *buf = NULL;
+	struct hiod_vfio_iommu_type1_info *info;
+	gsize len = 4096;
+
+	g_return_val_if_fail(HIOD_IS_LEGACY_CONTAINER(self), FALSE);
+	priv = GET_PRIVATE(self);
+	if (priv->fd < 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+				    "the container holds no group: the kernel has no count for it");
+		return FALSE;
+	}
+	buf = g_malloc0(len);
+	info = (void *)buf;
+	if (hiod_kernel_ioctl(CTX(self), priv->fd, HIOD_IOC(VFIO_IOMMU_GET_INFO), info, len, error) < 0)
+		return FALSE;
+	if (info->flags & HIOD_VFIO_IOMMU_INFO_CAPS) {
+		g_autoptr(GPtrArray) ranges = hiod_iova_ranges_new();
+		gboolean dirty = FALSE;
+		guint a = 0;
+		if (!hiod_legacy_parse_info_caps(self, buf, MIN(len, info->argsz), ranges, &a, &dirty, error))
+			return FALSE;
+		if (a > 0) {
+			*avail = a;
+			return TRUE;
+		}
+	}
+	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "the kernel reports no DMA_AVAIL capability");
+	return FALSE;
 }

@@ -56,6 +56,8 @@ gint hiod_legacy_container_get_group_fd(HiodLegacyContainer *self, gint group_id
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_legacy_container_check_extension(HiodLegacyContainer *self, guint32 extension);
 HIOD_AVAILABLE_IN_0_1
+gboolean hiod_legacy_container_get_dma_avail(HiodLegacyContainer *self, guint *avail, GError **error);
+HIOD_AVAILABLE_IN_0_1
 gboolean hiod_legacy_container_probe_types(HiodContext *ctx, gboolean *has_type1,
 					   gboolean *has_spapr, GError **error);
 

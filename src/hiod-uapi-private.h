@@ -427,7 +427,7 @@ struct hiod_vfio_iommu_spapr_tce_remove {
 #define HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP _IO(HIOD_IOMMUFD_TYPE, 0x8c)
 #define HIOD_IOMMU_HWPT_INVALIDATE _IO(HIOD_IOMMUFD_TYPE, 0x8d)
 #define HIOD_IOMMU_FAULT_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x8e) /* [6.11] */
-/* not in 6.12 (IOAS_MAP_FILE and IOAS_CHANGE_PROCESS are not sent by hiod) */
+/* not in 6.12 (IOAS_MAP_FILE is not sent by hiod; IOAS_CHANGE_PROCESS only as a probe) */
 #define HIOD_IOMMU_IOAS_MAP_FILE _IO(HIOD_IOMMUFD_TYPE, 0x8f)	 /* [6.13] */
 #define HIOD_IOMMU_VIOMMU_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x90)	 /* [6.13] */
 #define HIOD_IOMMU_VDEVICE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x91)	 /* [6.13] */
@@ -475,6 +475,21 @@ struct hiod_iommu_ioas_map {
 	HIOD_ALIGNED_U64 user_va;
 	HIOD_ALIGNED_U64 length;
 	HIOD_ALIGNED_U64 iova;
+};
+/* 6.13: a mapping of a memfd (or a supported dma-buf) at an offset */
+struct hiod_iommu_ioas_map_file {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	int32_t fd;
+	HIOD_ALIGNED_U64 start;
+	HIOD_ALIGNED_U64 length;
+	HIOD_ALIGNED_U64 iova;
+};
+/* 6.13: the pinned-memory counts of every file mapping move to the calling process */
+struct hiod_iommu_ioas_change_process {
+	uint32_t size;
+	uint32_t __reserved;
 };
 struct hiod_iommu_ioas_copy {
 	uint32_t size;

@@ -26,6 +26,7 @@
 #include "hiod-virtio-viommu.h"
 #include "hiod-pci-topology.h"
 #include "hiod-launch-plan.h"
+#include "hiod-live-update.h"
 /* backends: their headers are installed only when the backend is built
  * (hiod-features.h says which were) */
 #if HIOD_FEATURE_LEGACY_VFIO

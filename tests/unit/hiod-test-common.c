@@ -653,7 +653,7 @@ tk_write(gpointer data, int fd, const void *buf, size_t len)
 
 /* a duplicate of a fake fd is another fake fd of the same kind */
 static int
-tk_dup_inheritable(gpointer data, int fd, int min_fd)
+tk_dup(gpointer data, int fd, int min_fd, int cloexec)
 {
 	HiodTestKernel *k = data;
 	gpointer v;
@@ -688,7 +688,7 @@ static const HiodKernelOps tk_ops = {
     .write = tk_write,
     .eventfd = tk_eventfd,
     .mmap_fixed = tk_mmap_fixed,
-    .dup_inheritable = tk_dup_inheritable,
+    .dup = tk_dup,
     .chown = tk_chown,
 };
 

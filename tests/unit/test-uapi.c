@@ -139,6 +139,14 @@ test_against_kernel_headers(void)
 	SAME_SIZE(hiod_vfio_region_info_cap_type, vfio_region_info_cap_type);
 	SAME_OFF(hiod_vfio_region_info_cap_type, vfio_region_info_cap_type, subtype);
 	SAME_OFF(hiod_vfio_region_info, vfio_region_info, cap_offset);
+	/* the type1 live update (issue 16): VFIO_UPDATE_VADDR, both kernels */
+	SAME_NUM(HIOD_VFIO_UPDATE_VADDR, VFIO_UPDATE_VADDR);
+	SAME_NUM(HIOD_VFIO_UNMAP_ALL, VFIO_UNMAP_ALL);
+	SAME_NUM(HIOD_VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_VADDR);
+	SAME_NUM(HIOD_VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_VADDR);
+	SAME_NUM(HIOD_VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_ALL);
+	SAME_NUM(HIOD_VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_MAP_DMA);
+	SAME_NUM(HIOD_VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_UNMAP_DMA);
 	SAME_NUM(HIOD_VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_CAPS);
 	SAME_NUM(HIOD_VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
 	SAME_NUM(HIOD_VFIO_REGION_INFO_CAP_TYPE, VFIO_REGION_INFO_CAP_TYPE);
@@ -272,6 +280,14 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_IOMMU_IOAS_MAP_FILE, IOMMU_IOAS_MAP_FILE);
 	SAME_NUM(HIOD_IOMMU_IOAS_CHANGE_PROCESS, IOMMU_IOAS_CHANGE_PROCESS);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	/* the live update's (issue 16) */
+	EXACT_SIZE(hiod_iommu_ioas_map_file, iommu_ioas_map_file);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, fd);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, start);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, length);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, iova);
+	EXACT_SIZE(hiod_iommu_ioas_change_process, iommu_ioas_change_process);
+	EXACT_OFF(hiod_iommu_ioas_change_process, iommu_ioas_change_process, __reserved);
 #endif
 #ifdef IOMMU_VIOMMU_ALLOC
 	/* the 6.13 prefix hiod sends without data, and the vDEVICE */
