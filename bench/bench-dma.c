@@ -549,8 +549,8 @@ bookkeeping(guint *sizes, guint n_sizes)
 	d = g_new(double, most);
 	timer = TIMED(d, calls, FALSE, (void)0);
 	out("hiod's own bookkeeping, no kernel: median ns per operation (the timer's own %.0f ns "
-	    "included), 1 member container;\n  +sys: the same right after a system call (under TCG a "
-	    "kernel entry empties the guest TLB: each page hiod touches costs a walk again)\n",
+	    "included), 1 member container;\n  +sys: the same right after a system call, as a real "
+	    "map follows one (caches and TLB no longer warm)\n",
 	    timer);
 	out("  %-9s %9s %9s %9s %9s %9s %9s %9s\n", "mappings", "c.map", "c.map+sys", "c.unmap",
 	    "as.add", "as.add+sys", "as.remove", "as.lookup");

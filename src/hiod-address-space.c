@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include "hiod-address-space.h"
 #include "hiod-container-private.h"
 #include "hiod-error.h"
@@ -124,7 +126,7 @@ hiod_address_space_get_context(HiodAddressSpace *self)
 /* Maps the section into @c: by copy from one of the first @n_sources
  * members (those that map it already) of the same class when the backend
  * can (no second pin), else by map. */
-static gboolean
+HIOD_HOT static gboolean
 hiod_address_space_map_into(HiodAddressSpace *self, guint n_sources, HiodContainer *c, guint64 iova,
 			    guint64 size, gpointer vaddr, HiodDmaFlags flags, GError **error)
 {
@@ -479,7 +481,7 @@ hiod_address_space_add_coalesced(HiodAddressSpace *self, guint64 iova, guint64 l
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 size, gpointer vaddr,
 			       HiodDmaFlags flags, GError **error)
 {
@@ -593,7 +595,7 @@ hiod_address_space_remove_coalesced(HiodAddressSpace *self, guint64 iova, guint6
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 size,
 				  GError **error)
 {

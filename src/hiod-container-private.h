@@ -12,6 +12,9 @@ typedef struct {
 	HiodDmaFlags flags;
 } HiodMapping;
 
+/* The context, without the type check of hiod_container_get_context(): for the
+ * backends' map and unmap, which the base class calls on its own instance. */
+HiodContext *hiod_container_peek_context(HiodContainer *self);
 /* The smallest page size the container maps with (lowest bit of the page-size mask). */
 guint64 hiod_container_get_min_page_size(HiodContainer *self);
 /* Whether [iova, iova + size) lies in the usable IOVA ranges (always, when

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -126,10 +128,16 @@ hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **er
  *
  * Since: 0.1
  */
-HiodContext *
+HIOD_HOT HiodContext *
 hiod_container_get_context(HiodContainer *self)
 {
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
+	return GET_PRIVATE(self)->ctx;
+}
+
+HIOD_HOT HiodContext *
+hiod_container_peek_context(HiodContainer *self)
+{
 	return GET_PRIVATE(self)->ctx;
 }
 
@@ -184,7 +192,7 @@ hiod_container_get_iova_ranges(HiodContainer *self)
  *
  * Since: 0.1
  */
-guint64
+HIOD_HOT guint64
 hiod_container_get_page_size_mask(HiodContainer *self)
 {
 	HiodContainerPrivate *priv;
@@ -197,7 +205,7 @@ hiod_container_get_page_size_mask(HiodContainer *self)
 	return mask;
 }
 
-guint64
+HIOD_HOT guint64
 hiod_container_get_min_page_size(HiodContainer *self)
 {
 	guint64 mask = hiod_container_get_page_size_mask(self);
@@ -823,7 +831,7 @@ hiod_ranges_to_string(GPtrArray *ranges)
 	return g_string_free(s, FALSE);
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GError **error)
 {
 	if (size == 0) {
@@ -848,7 +856,7 @@ hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GEr
 	return TRUE;
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
 	return hiod_container_check_span_pgsize(hiod_container_get_min_page_size(self), iova, size, error);
@@ -857,7 +865,7 @@ hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GErro
 /* What a map checks against the host's answers, read under info_lock once:
  * the smallest page size, and whether [iova, iova + size) is in the usable
  * ranges (when not, the ranges as text in *@ranges_str). */
-static guint64
+HIOD_HOT static guint64
 hiod_container_map_info(HiodContainer *self, guint64 iova, guint64 size, gboolean *in_ranges,
 			gchar **ranges_str)
 {
@@ -893,7 +901,7 @@ hiod_container_map_info(HiodContainer *self, guint64 iova, guint64 size, gboolea
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
 		       HiodDmaFlags flags, GError **error)
 {
@@ -1024,7 +1032,7 @@ restore:
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
 	HiodContainerPrivate *priv;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <stdarg.h>
 
 #include "hiod-context-private.h"
@@ -225,7 +227,7 @@ hiod_context_get_open_fd_count(HiodContext *self)
 	return hiod_kernel_get_open_fd_count(self->kernel);
 }
 
-HiodKernel *
+HIOD_HOT HiodKernel *
 hiod_context_get_kernel(HiodContext *self)
 {
 	return self->kernel;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <string.h>
 
 #include "hiod-interval-map-private.h"
@@ -19,9 +21,9 @@
  * most intervals it held ever made it, and every operation stays O(log n).
  */
 
-#define LEAF_MAX 32
-#define INNER_MAX 32
-#define MAX_DEPTH 16 /* 32^16 intervals: more than memory holds */
+#define LEAF_MAX 64
+#define INNER_MAX 64
+#define MAX_DEPTH 12 /* a split leaves nodes half full: depth d took 32^(d-1) inserts at least */
 
 typedef struct _HiodNode HiodNode;
 
@@ -33,6 +35,7 @@ typedef struct {
 typedef struct _HiodLeaf {
 	HiodNodeHeader h;
 	struct _HiodLeaf *prev, *next;
+	guint64 key[LEAF_MAX]; /* e[i].start: the binary search reads 512 bytes, not the entries */
 	HiodInterval e[LEAF_MAX];
 } HiodLeaf;
 
@@ -49,7 +52,7 @@ struct _HiodIntervalMap {
 	GDestroyNotify value_free;
 };
 
-static HiodLeaf *
+HIOD_HOT static HiodLeaf *
 hiod_leaf_new(void)
 {
 	HiodLeaf *l = g_new(HiodLeaf, 1);
@@ -86,7 +89,7 @@ hiod_node_free(HiodIntervalMap *map, HiodNodeHeader *h)
 }
 
 /* the child of @in whose span holds @addr */
-static inline guint
+HIOD_HOT static inline guint
 hiod_inner_slot(const HiodInner *in, guint64 addr)
 {
 	guint lo = 1, hi = in->h.n; /* the first key > addr, in [1, n] */
@@ -101,13 +104,13 @@ hiod_inner_slot(const HiodInner *in, guint64 addr)
 }
 
 /* the number of entries of @l with start <= @addr */
-static inline guint
+HIOD_HOT static inline guint
 hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 {
 	guint lo = 0, hi = l->h.n;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
-		if (l->e[mid].start <= addr)
+		if (l->key[mid] <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -115,7 +118,7 @@ hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 	return lo;
 }
 
-static HiodLeaf *
+HIOD_HOT static HiodLeaf *
 hiod_descend(const HiodIntervalMap *map, guint64 addr)
 {
 	const HiodNodeHeader *h = map->root;
@@ -133,7 +136,7 @@ typedef struct {
 } HiodPos;
 
 /* the entry with the greatest start <= addr */
-static HiodPos
+HIOD_HOT static HiodPos
 hiod_floor(const HiodIntervalMap *map, guint64 addr)
 {
 	HiodLeaf *l = hiod_descend(map, addr);
@@ -146,7 +149,7 @@ hiod_floor(const HiodIntervalMap *map, guint64 addr)
 	return (HiodPos){NULL, 0};
 }
 
-static inline void
+HIOD_HOT static inline void
 hiod_pos_next(HiodPos *p)
 {
 	if (++p->i < p->leaf->h.n)
@@ -174,13 +177,13 @@ hiod_interval_map_free(HiodIntervalMap *map)
 	g_free(map);
 }
 
-guint
+HIOD_HOT guint
 hiod_interval_map_size(HiodIntervalMap *map)
 {
 	return map->size;
 }
 
-const HiodInterval *
+HIOD_HOT const HiodInterval *
 hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 last)
 {
 	HiodPos p = hiod_floor(map, start);
@@ -197,7 +200,7 @@ hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 las
 	return p.leaf->e[p.i].start <= last ? &p.leaf->e[p.i] : NULL;
 }
 
-const HiodInterval *
+HIOD_HOT const HiodInterval *
 hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr)
 {
 	HiodPos p = hiod_floor(map, addr);
@@ -207,7 +210,7 @@ hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr)
 }
 
 /* Puts (@key, @child) at slot @at of @in, which has room. */
-static void
+HIOD_HOT static void
 hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
 {
 	memmove(&in->key[at + 1], &in->key[at], (in->h.n - at) * sizeof(in->key[0]));
@@ -217,7 +220,7 @@ hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
 	in->h.n++;
 }
 
-gboolean
+HIOD_HOT gboolean
 hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
 			      guint flags)
 {
@@ -252,6 +255,7 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 		guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
 		r->h.n = LEAF_MAX - keep;
 		memcpy(r->e, &l->e[keep], r->h.n * sizeof(HiodInterval));
+		memcpy(r->key, &l->key[keep], r->h.n * sizeof(l->key[0]));
 		l->h.n = keep;
 		r->next = l->next;
 		r->prev = l;
@@ -270,7 +274,9 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 		right_key = r->h.n > 0 ? r->e[0].start : start;
 	}
 	memmove(&l->e[k + 1], &l->e[k], (l->h.n - k) * sizeof(HiodInterval));
+	memmove(&l->key[k + 1], &l->key[k], (l->h.n - k) * sizeof(l->key[0]));
 	l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
+	l->key[k] = start;
 	l->h.n++;
 	map->size++;
 	if (right != NULL && l == (HiodLeaf *)right && k == 0)
@@ -340,7 +346,7 @@ hiod_interval_map_overlaps(HiodIntervalMap *map, guint64 start, guint64 last)
 
 /* Takes the interval that starts at @start (and ends at @last, when
  * @exact) out of the map, in one descent; a copy in *@out. FALSE when none. */
-static gboolean
+HIOD_HOT static gboolean
 hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guint64 last,
 		       HiodInterval *out)
 {
@@ -359,11 +365,12 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 	}
 	l = (HiodLeaf *)h;
 	k = hiod_leaf_upper(l, start);
-	if (k == 0 || l->e[k - 1].start != start || (exact && l->e[k - 1].last != last))
+	if (k == 0 || l->key[k - 1] != start || (exact && l->e[k - 1].last != last))
 		return FALSE;
 	k--;
 	*out = l->e[k];
 	memmove(&l->e[k], &l->e[k + 1], (l->h.n - k - 1) * sizeof(HiodInterval));
+	memmove(&l->key[k], &l->key[k + 1], (l->h.n - k - 1) * sizeof(l->key[0]));
 	l->h.n--;
 	map->size--;
 	if (l->h.n > 0 || depth == 0)
@@ -397,13 +404,13 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 	return TRUE;
 }
 
-gboolean
+HIOD_HOT gboolean
 hiod_interval_map_take_exact(HiodIntervalMap *map, guint64 start, guint64 last, HiodInterval *out)
 {
 	return hiod_interval_map_take(map, start, TRUE, last, out);
 }
 
-gboolean
+HIOD_HOT gboolean
 hiod_interval_map_remove(HiodIntervalMap *map, guint64 start)
 {
 	HiodInterval i;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -282,7 +284,7 @@ hiod_iommufd_backend_is_owned(HiodIommufdBackend *self)
 
 /* the wrappers ------------------------------------------------------------------ */
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_iommufd_backend_check(HiodIommufdBackend *self, GError **error)
 {
 	if (self->fd >= 0)
@@ -363,7 +365,7 @@ hiod_iommufd_backend_destroy(HiodIommufdBackend *self, guint32 id, GError **erro
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova, guint64 size,
 			 gpointer vaddr, gboolean readonly, GError **error)
 {
@@ -461,7 +463,7 @@ hiod_iommufd_backend_probe_mapped(HiodIommufdBackend *self, guint32 ioas_id, gui
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_iommufd_backend_unmap(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova, guint64 size,
 			   GError **error)
 {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 
@@ -550,20 +552,21 @@ hiod_iommufd_container_release(HiodContainer *container)
 	hiod_container_set_dirty_tracking_supported(container, FALSE);
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_iommufd_container_dma_map(HiodContainer *container, guint64 iova, guint64 size, gpointer vaddr,
 			       HiodDmaFlags flags, GError **error)
 {
-	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(container);
+	/* (no checked casts on the map path: the base class calls it on its own instance) */
+	HiodIommufdContainer *self = (HiodIommufdContainer *)container;
 	return hiod_iommufd_backend_map(self->backend, self->ioas_id, iova, size, vaddr,
 					(flags & HIOD_DMA_FLAGS_READONLY) != 0, error);
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_iommufd_container_dma_unmap(HiodContainer *container, guint64 iova, guint64 size,
 				 gboolean unmap_all, GError **error)
 {
-	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(container);
+	HiodIommufdContainer *self = (HiodIommufdContainer *)container;
 	if (unmap_all)
 		return hiod_iommufd_backend_unmap(self->backend, self->ioas_id, 0, G_MAXUINT64, error);
 	return hiod_iommufd_backend_unmap(self->backend, self->ioas_id, iova, size, error);

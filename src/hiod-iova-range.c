@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include "hiod-iova-range.h"
 
 G_DEFINE_BOXED_TYPE(HiodIovaRange, hiod_iova_range, hiod_iova_range_copy, hiod_iova_range_free)
@@ -68,7 +70,7 @@ hiod_iova_range_free(HiodIovaRange *range)
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_iova_range_contains(const HiodIovaRange *range, guint64 iova, guint64 size)
 {
 	guint64 last;
@@ -148,7 +150,7 @@ hiod_iova_ranges_copy(GPtrArray *ranges)
  *
  * Since: 0.1
  */
-gboolean
+HIOD_HOT gboolean
 hiod_iova_ranges_contain(GPtrArray *ranges, guint64 iova, guint64 size)
 {
 	for (guint i = 0; ranges != NULL && i < ranges->len; i++) {

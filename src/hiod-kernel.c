@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -38,11 +40,11 @@ struct _HiodKernel {
 /* Whether the calls are traced (g_debug). The test costs a load, not a
  * formatted message: GLib formats a g_debug() before it drops it, which cost
  * more than the kernel's own map. On when G_MESSAGES_DEBUG names hiod (or
- * all) as the context is made, or while g_log_set_debug_enabled() is on. */
+ * all) as the context is made. */
 static inline gboolean
 hiod_kernel_tracing(HiodKernel *k)
 {
-	return k->trace || g_log_get_debug_enabled();
+	return k->trace;
 }
 
 #define HIOD_TRACE(k, ...)                                                                         \
@@ -65,7 +67,7 @@ real_close(gpointer data, int fd)
 	return close(fd);
 }
 
-static int
+HIOD_HOT static int
 real_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 {
 	return ioctl(fd, request, arg);
@@ -372,7 +374,7 @@ hiod_kernel_enter_faults(HiodKernel *k, guint64 call, const gchar *name, const g
  * Returns the errno to fail with, or 0 to go through. Without faults (every
  * call outside the unit tests) it takes no lock: one atomic add and a load.
  */
-static inline gint
+HIOD_HOT static inline gint
 hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
 {
 	guint64 call = __atomic_add_fetch(&k->calls, 1, __ATOMIC_RELAXED);
@@ -516,7 +518,7 @@ hiod_kernel_adopt_fd(HiodContext *ctx, gint fd)
 	g_mutex_unlock(&k->mutex);
 }
 
-static gint
+HIOD_HOT static gint
 hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong request,
 			   gpointer arg, GError **error)
 {
@@ -553,7 +555,7 @@ hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong 
 	return rc;
 }
 
-gint
+HIOD_HOT gint
 hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request, gpointer arg,
 		  gsize argsz, GError **error)
 {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-hot-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -746,11 +748,12 @@ hiod_legacy_container_refresh_info(HiodLegacyContainer *self, GError **error)
 	return TRUE;
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_legacy_container_dma_map(HiodContainer *container, guint64 iova, guint64 size,
 			      gpointer vaddr, HiodDmaFlags flags, GError **error)
 {
-	HiodLegacyContainer *self = HIOD_LEGACY_CONTAINER(container);
+	/* (no checked casts on the map path: the base class calls it on its own instance) */
+	HiodLegacyContainer *self = (HiodLegacyContainer *)container;
 	struct hiod_vfio_iommu_type1_dma_map map = {
 	    .flags = HIOD_VFIO_DMA_MAP_FLAG_READ,
 	    .vaddr = GPOINTER_TO_SIZE(vaddr),
@@ -761,7 +764,8 @@ hiod_legacy_container_dma_map(HiodContainer *container, guint64 iova, guint64 si
 		map.flags |= HIOD_VFIO_DMA_MAP_FLAG_WRITE;
 	if (GET_PRIVATE(self)->handoff)
 		map.flags = HIOD_VFIO_DMA_MAP_FLAG_VADDR; /* the mapping exists: only its host address */
-	if (hiod_kernel_ioctl(CTX(self), GET_PRIVATE(self)->fd, HIOD_IOC(VFIO_IOMMU_MAP_DMA), &map,
+	if (hiod_kernel_ioctl(hiod_container_peek_context(container), GET_PRIVATE(self)->fd,
+			      HIOD_IOC(VFIO_IOMMU_MAP_DMA), &map,
 			      sizeof(map), error) < 0) {
 		g_prefix_error(error, "%s IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x: ",
 			       GET_PRIVATE(self)->handoff ? "giving a new host address to" : "mapping",
@@ -773,12 +777,13 @@ hiod_legacy_container_dma_map(HiodContainer *container, guint64 iova, guint64 si
 
 static void hiod_legacy_pending_clear(HiodLegacyContainer *self);
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_legacy_unmap_span(HiodLegacyContainer *self, guint64 iova, guint64 size, guint32 flags,
 		       GError **error)
 {
 	struct hiod_vfio_iommu_type1_dma_unmap unmap = {.flags = flags, .iova = iova, .size = size};
-	if (hiod_kernel_ioctl(CTX(self), GET_PRIVATE(self)->fd, HIOD_IOC(VFIO_IOMMU_UNMAP_DMA), &unmap,
+	if (hiod_kernel_ioctl(hiod_container_peek_context((HiodContainer *)self), GET_PRIVATE(self)->fd,
+			      HIOD_IOC(VFIO_IOMMU_UNMAP_DMA), &unmap,
 			      sizeof(unmap), error) < 0) {
 		g_prefix_error(error, "unmapping IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x: ",
 			       iova, size);
@@ -787,11 +792,11 @@ hiod_legacy_unmap_span(HiodLegacyContainer *self, guint64 iova, guint64 size, gu
 	return TRUE;
 }
 
-static gboolean
+HIOD_HOT static gboolean
 hiod_legacy_container_dma_unmap(HiodContainer *container, guint64 iova, guint64 size,
 				gboolean unmap_all, GError **error)
 {
-	HiodLegacyContainer *self = HIOD_LEGACY_CONTAINER(container);
+	HiodLegacyContainer *self = (HiodLegacyContainer *)container;
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
 	if (priv->handoff) /* the mapping stays: only its host address goes */
 		return hiod_legacy_unmap_span(self, unmap_all ? 0 : iova, unmap_all ? 0 : size,
