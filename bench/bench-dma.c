@@ -461,7 +461,7 @@ iommufd_huge_pages(Target *t)
 
 static gboolean
 bench_backend(HiodBackendKind kind, guint *sizes, guint n_sizes, guint8 *buf4k, guint8 *buf2m,
-	      guint n_huge, GError **error)
+	      guint n_huge, guint huge_pages, GError **error)
 {
 	Target t = {0};
 	gboolean ok = FALSE;
@@ -502,7 +502,7 @@ bench_backend(HiodBackendKind kind, guint *sizes, guint n_sizes, guint8 *buf4k, 
 			if (!l)
 				goto out;
 		}
-		if (buf2m != NULL && (guint64)n_huge * HUGE >= len && !large(&t, buf2m, len, "2 MiB", error))
+		if (buf2m != NULL && (guint64)huge_pages * HUGE >= len && !large(&t, buf2m, len, "2 MiB", error))
 			goto out;
 	}
 	ok = TRUE;
@@ -598,7 +598,7 @@ main(int argc, char **argv)
 	g_autoptr(GOptionContext) oc = g_option_context_new("- DMA mapping: hiod against the raw ioctls");
 	g_autoptr(GError) error = NULL;
 	g_autofree guint *sizes = NULL, *book = NULL;
-	guint n_sizes, n_book, n_huge = 0, max_n = 0;
+	guint n_sizes, n_book, n_huge = 0, max_n = 0, huge_pages = 0;
 	guint8 *buf4k = NULL, *buf2m = NULL;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
@@ -615,7 +615,7 @@ main(int argc, char **argv)
 		g_auto(GStrv) backends = g_strsplit(opt_backends, ",", -1);
 		for (guint i = 0; i < n_sizes; i++)
 			max_n = MAX(max_n, sizes[i]);
-		buf4k = alloc_pages((guint64)max_n * PAGE, FALSE);
+		buf4k = alloc_pages((guint64)MAX(max_n, 1) * PAGE, FALSE);
 		if (buf4k == NULL)
 			g_error("cannot allocate %u pages", max_n);
 		if (opt_huge > 0) {
@@ -623,7 +623,9 @@ main(int argc, char **argv)
 			guint got = reserve_huge(want);
 			n_huge = MIN((guint)opt_huge, got);
 			if (got > 0)
-				buf2m = alloc_pages((guint64)MAX(got, n_huge) * HUGE, TRUE);
+				buf2m = alloc_pages((guint64)got * HUGE, TRUE);
+			if (buf2m != NULL)
+				huge_pages = got;
 			if (buf2m == NULL) {
 				out("hugetlbfs: no 2 MiB pages (%u free): 2 MiB rows skipped\n", got);
 				n_huge = 0;
@@ -642,7 +644,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "%s\n", local->message);
 				return 2;
 			}
-			if (!bench_backend(kind, sizes, n_sizes, buf4k, buf2m, n_huge, &local))
+			if (!bench_backend(kind, sizes, n_sizes, buf4k, buf2m, n_huge, huge_pages, &local))
 				out("%s: %s\n", backends[i], local->message);
 			tap_result(local == NULL, what);
 		}
