@@ -114,6 +114,13 @@ for backend in ("legacy", "iommufd"):
               "%s: after release the same fds, eventfds, VFIO mappings, VFIO interrupts (%s)"
               % (tag, after))
 
+# 64 KiB transfers (128 blocks: PRP1 and a PRP list of 15 pages), written at the namespace's end
+p = run(["--blocks", "128", "--write-lba", str(image_size // 512 - 128), "--image", IMAGE, bdf])
+check(p.returncode == 0 and len(re.findall(r"^read LBA \d+\.\.\d+: matches the image$", p.stdout, re.M)) == 3 and
+      re.search(r"^restored LBA %d\.\.%d: matches the image$" % (image_size // 512 - 128, image_size // 512 - 1),
+                p.stdout, re.M) is not None,
+      "64 KiB reads and writes (a PRP list) match the image")
+
 # failures: a mismatch is reported, an edu is refused; the controller works afterwards
 bad = os.path.join(os.environ.get("TMPDIR", "/run/tmp"), "nvme-bad.img")
 shutil.copy(IMAGE, bad)
