@@ -321,6 +321,8 @@ hiod_launch_plan_new(HiodContext *ctx, const gchar *const *devices, HiodBackendK
  * hiod_launch_plan_get_backend_kind:
  * @self: a #HiodLaunchPlan
  *
+ * Which backend the plan hands the devices over with.
+ *
  * Returns: the backend the devices are handed over with (legacy or iommufd)
  *
  * Since: 0.1
@@ -335,6 +337,8 @@ hiod_launch_plan_get_backend_kind(HiodLaunchPlan *self)
 /**
  * hiod_launch_plan_get_n_devices:
  * @self: a #HiodLaunchPlan
+ *
+ * How many devices the plan holds.
  *
  * Returns: the number of devices
  *
@@ -351,6 +355,9 @@ hiod_launch_plan_get_n_devices(HiodLaunchPlan *self)
  * hiod_launch_plan_get_device:
  * @self: a #HiodLaunchPlan
  * @index: the device's index
+ *
+ * The PCI address of the device at @index, in the order given to
+ * hiod_launch_plan_new().
  *
  * Returns: (nullable): the device's PCI address
  *
@@ -369,6 +376,8 @@ hiod_launch_plan_get_device(HiodLaunchPlan *self, guint index)
  * hiod_launch_plan_get_iommufd_fd:
  * @self: a #HiodLaunchPlan
  *
+ * The /dev/iommu fd the plan opened for the VMM (iommufd only).
+ *
  * Returns: the plan's /dev/iommu fd (close-on-exec; owned by the plan), -1 on legacy
  *
  * Since: 0.1
@@ -384,6 +393,9 @@ hiod_launch_plan_get_iommufd_fd(HiodLaunchPlan *self)
  * hiod_launch_plan_get_device_fd:
  * @self: a #HiodLaunchPlan
  * @index: the device's index
+ *
+ * The VFIO cdev fd the plan opened for the device at @index (iommufd
+ * only; unbound: the VMM binds it).
  *
  * Returns: the plan's fd of the device's unbound VFIO cdev (close-on-exec;
  *   owned by the plan), -1 on legacy

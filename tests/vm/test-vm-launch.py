@@ -101,7 +101,9 @@ def memlock(pid):
 
 
 class Qmp:
-    def __init__(self, path, proc, timeout=60):
+    # QEMU runs under TCG inside a TCG guest: about 2.5 s to its monitor on an
+    # idle machine, over 60 s on a loaded one (two failures seen at load 11)
+    def __init__(self, path, proc, timeout=300):
         self.sock = None
         deadline = time.time() + timeout
         while time.time() < deadline and proc.poll() is None:
@@ -113,7 +115,7 @@ class Qmp:
             except OSError:
                 time.sleep(0.2)
         if self.sock is None:
-            raise RuntimeError("no QMP socket (QEMU %s)" % ("exited %s" % proc.returncode if proc.poll() is not None else "silent"))
+            raise RuntimeError("no QMP socket after %d s (QEMU %s)" % (timeout, "exited %s" % proc.returncode if proc.poll() is not None else "silent"))
         self.sock.settimeout(timeout)
         self.f = self.sock.makefile("rw")
         json.loads(self.f.readline())  # greeting
