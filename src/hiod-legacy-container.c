@@ -370,9 +370,11 @@ static gint
 hiod_legacy_take_incoming(HiodLegacyContainer *self, const gchar *key)
 {
 	HiodLegacyContainerPrivate *priv = GET_PRIVATE(self);
-	gpointer v;
-	if (priv->incoming == NULL || !g_hash_table_steal_extended(priv->incoming, key, NULL, &v))
+	gpointer stolen_key = NULL, v;
+	if (priv->incoming == NULL ||
+	    !g_hash_table_steal_extended(priv->incoming, key, &stolen_key, &v))
 		return -1;
+	g_free(stolen_key); /* stolen: the table's key destroy function does not run */
 	return GPOINTER_TO_INT(v);
 }
 
