@@ -19,6 +19,7 @@
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
 #include "hiod.h"
+#include "vm-proc-counts.h"
 
 #define EDU_A "0000:00:04.0"
 #define WAIT_MS 2000
@@ -34,67 +35,6 @@ typedef struct {
 	guint eventfds;
 } Fixture;
 
-static guint
-count_proc_fds(void)
-{
-	g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
-	guint n = 0;
-	g_assert_nonnull(d);
-	while (g_dir_read_name(d) != NULL)
-		n++;
-	return n;
-}
-
-/* eventfds open in this process: their /proc/self/fdinfo has an eventfd-count line */
-static guint
-count_eventfds(void)
-{
-	g_autoptr(GDir) d = g_dir_open("/proc/self/fdinfo", 0, NULL);
-	const gchar *name;
-	guint n = 0;
-	g_assert_nonnull(d);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *path = g_build_filename("/proc/self/fdinfo", name, NULL);
-		g_autofree gchar *text = NULL;
-		if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "\neventfd-count:") != NULL)
-			n++;
-	}
-	return n;
-}
-
-/* /proc/interrupts lines of vfio's handlers for @bdf ("vfio-intx(BDF)", "vfio-msi[0](BDF)") */
-static guint
-count_vfio_irqs(const gchar *bdf, const gchar *kind)
-{
-	g_autofree gchar *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	g_autofree gchar *want = g_strdup_printf("(%s)", bdf);
-	guint n = 0;
-
-	g_assert_true(g_file_get_contents("/proc/interrupts", &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		const gchar *v = strstr(lines[i], "vfio-");
-		if (v != NULL && strstr(v, want) != NULL && (kind == NULL || g_str_has_prefix(v, kind)))
-			n++;
-	}
-	return n;
-}
-
-static guint
-count_maps(void)
-{
-	g_autofree gchar *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	guint n = 0;
-	g_assert_true(g_file_get_contents("/proc/self/maps", &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (strstr(lines[i], "vfio") != NULL)
-			n++;
-	return n;
-}
-
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
@@ -105,9 +45,9 @@ fixture_setup(Fixture *f, gconstpointer data)
 		g_test_skip("no edu at " EDU_A);
 		return;
 	}
-	f->proc_fds = count_proc_fds();
-	f->eventfds = count_eventfds();
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	f->proc_fds = vm_count_proc_fds();
+	f->eventfds = vm_count_eventfds();
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	f->ctx = hiod_context_new();
 	f->dev = hiod_vfio_device_new(f->ctx, EDU_A, &error);
 	g_assert_no_error(error);
@@ -132,10 +72,10 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
 	g_clear_object(&f->ctx);
 	/* nothing left: no eventfd or device fd, no kernel interrupt, no BAR mapping */
-	g_assert_cmpuint(count_proc_fds(), ==, f->proc_fds);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
-	g_assert_cmpuint(count_maps(), ==, 0);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, f->proc_fds);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_vfio_maps(), ==, 0);
 }
 
 static void
@@ -217,7 +157,7 @@ test_intx(Fixture *f, gconstpointer data)
 		return;
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, I, 1, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-intx"), ==, 1);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, "vfio-intx"), ==, 1);
 	expect_quiet(f, I, 0, "enabled, nothing raised");
 	/* raised: signalled once, then automasked */
 	hiod_edu_raise_irq(&f->edu, 1);
@@ -261,7 +201,7 @@ test_intx(Fixture *f, gconstpointer data)
 	g_clear_error(&error);
 	g_assert_true(hiod_vfio_device_disable_irq(f->dev, I, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, I, 0), ==, -1);
 }
 
@@ -274,12 +214,12 @@ test_msi(Fixture *f, gconstpointer data)
 
 	if (f->ctx == NULL)
 		return;
-	fds = count_proc_fds();
+	fds = vm_count_proc_fds();
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, M, 1, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 1);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds + 1);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 1);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, M, 0, "MSI raise");
 	/* edge-triggered, no masking: each raise is a message */
@@ -295,16 +235,16 @@ test_msi(Fixture *f, gconstpointer data)
 	/* a new eventfd for vector 0: the device's messages go there */
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, TRUE, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds + 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, M, 0, "MSI on the new eventfd");
 	hiod_edu_ack_irq(&f->edu, 1);
 	/* vector 0 removed: the kernel frees its interrupt, the index stays enabled */
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, FALSE, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 0);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, "vfio-msi"), ==, 0);
 	g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, M), ==, 1);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, M, 0), ==, -1);
 	/* edu's MSI has no per-vector mask: with the vector freed the kernel cleared
@@ -315,14 +255,14 @@ test_msi(Fixture *f, gconstpointer data)
 	/* and given one again */
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, M, 0, TRUE, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, "vfio-msi[0]"), ==, 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, M, 0, "MSI after the vector came back");
 	hiod_edu_ack_irq(&f->edu, 1);
 	g_assert_true(hiod_vfio_device_disable_irq(f->dev, M, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
-	g_assert_cmpuint(count_proc_fds(), ==, fds);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds);
 	/* INTx works again once MSI is off */
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
 	g_assert_no_error(error);
@@ -483,13 +423,13 @@ test_release(Fixture *f, gconstpointer data)
 	}
 	g_assert_true(hiod_vfio_device_add_irq_watch(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0,
 						     on_irq_unexpected, NULL, NULL, &error) > 0);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, "vfio-msi"), ==, 1);
-	g_assert_cmpuint(count_maps(), >=, 1);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, "vfio-msi"), ==, 1);
+	g_assert_cmpuint(vm_count_vfio_maps(), >=, 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	hiod_edu_ack_irq(&f->edu, 1);
 	g_clear_object(&f->dev);
 	g_clear_object(&f->container);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 }
@@ -503,25 +443,25 @@ test_faults(Fixture *f, gconstpointer data)
 
 	if (f->ctx == NULL)
 		return;
-	fds = count_proc_fds();
+	fds = vm_count_proc_fds();
 	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EINVAL, 1);
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	hiod_context_inject_fault_match(f->ctx, "eventfd", EMFILE, 1);
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
 	g_assert_nonnull(strstr(error->message, "eventfd"));
 	g_clear_error(&error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds);
-	g_assert_cmpuint(count_vfio_irqs(EDU_A, NULL), ==, 0);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds);
+	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	/* a failed change keeps the vector working */
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
 	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EIO, 1);
 	g_assert_false(hiod_vfio_device_set_irq_vector(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0, TRUE, &error));
 	g_clear_error(&error);
-	g_assert_cmpuint(count_proc_fds(), ==, fds + 1);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, fds + 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, HIOD_VFIO_IRQ_INDEX_MSI, 0, "MSI after a failed change");
 	hiod_edu_ack_irq(&f->edu, 1);

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "hiod.h"
+#include "vm-proc-counts.h"
 
 #define WAIT_MS 5000
 #define QUIET_MS 200
@@ -64,62 +65,12 @@ find_nvme(void)
 	return NULL;
 }
 
-static guint
-count_eventfds(void)
-{
-	g_autoptr(GDir) d = g_dir_open("/proc/self/fdinfo", 0, NULL);
-	const gchar *name;
-	guint n = 0;
-	g_assert_nonnull(d);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *path = g_build_filename("/proc/self/fdinfo", name, NULL);
-		g_autofree gchar *text = NULL;
-		if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "\neventfd-count:") != NULL)
-			n++;
-	}
-	return n;
-}
-
-static guint
-count_proc_fds(void)
-{
-	g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
-	guint n = 0;
-	g_assert_nonnull(d);
-	while (g_dir_read_name(d) != NULL)
-		n++;
-	return n;
-}
-
-/* /proc/interrupts lines "vfio-msix[V](BDF)"; @vector -1: any */
+/* vfio-msix handlers of the controller: vector @vector, or any with -1 */
 static guint
 count_msix_irqs(Fixture *f, gint vector)
 {
-	g_autofree gchar *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	g_autofree gchar *want = vector < 0 ? g_strdup_printf("(%s)", f->bdf)
-					    : g_strdup_printf("vfio-msix[%d](%s)", vector, f->bdf);
-	guint n = 0;
-	g_assert_true(g_file_get_contents("/proc/interrupts", &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (strstr(lines[i], "vfio-") != NULL && strstr(lines[i], want) != NULL)
-			n++;
-	return n;
-}
-
-static guint
-count_maps(void)
-{
-	g_autofree gchar *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	guint n = 0;
-	g_assert_true(g_file_get_contents("/proc/self/maps", &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (strstr(lines[i], "vfio") != NULL)
-			n++;
-	return n;
+	g_autofree gchar *kind = vector < 0 ? NULL : g_strdup_printf("vfio-msix[%d]", vector);
+	return vm_count_vfio_irqs(f->bdf, kind);
 }
 
 static guint32
@@ -239,8 +190,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 		g_test_skip("no QEMU NVMe controller (1b36:0010; topology nvme)");
 		return;
 	}
-	f->proc_fds = count_proc_fds();
-	f->eventfds = count_eventfds();
+	f->proc_fds = vm_count_proc_fds();
+	f->eventfds = vm_count_eventfds();
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
 	f->ctx = hiod_context_new();
 	f->dev = hiod_vfio_device_new(f->ctx, f->bdf, &error);
@@ -311,10 +262,10 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_clear_object(&f->container);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
 	g_clear_object(&f->ctx);
-	g_assert_cmpuint(count_proc_fds(), ==, f->proc_fds);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
+	g_assert_cmpuint(vm_count_proc_fds(), ==, f->proc_fds);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
-	g_assert_cmpuint(count_maps(), ==, 0);
+	g_assert_cmpuint(vm_count_vfio_maps(), ==, 0);
 	g_free(f->bdf);
 }
 
@@ -337,13 +288,13 @@ test_vectors(Fixture *f, gconstpointer data)
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, X, info.count + 1, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
 
 	/* two vectors: one eventfd and one kernel interrupt each */
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, X, 2, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 2);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 2);
 	g_assert_cmpuint(count_msix_irqs(f, 0), ==, 1);
 	g_assert_cmpuint(count_msix_irqs(f, 1), ==, 1);
 	start_controller(f);
@@ -357,7 +308,7 @@ test_vectors(Fixture *f, gconstpointer data)
 	fd1 = hiod_vfio_device_get_irq_fd(f->dev, X, 1);
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, X, 1, TRUE, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 2);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 2);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, X, 1), >=, 0);
 	g_test_message("vector 1: eventfd %d -> %d", fd1, hiod_vfio_device_get_irq_fd(f->dev, X, 1));
 	g_assert_cmpuint(count_msix_irqs(f, 0), ==, 1);
@@ -371,7 +322,7 @@ test_vectors(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, X, 1), ==, -1);
 	g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, X), ==, 2);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 1);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 1);
 	g_assert_cmpuint(count_msix_irqs(f, 1), ==, 0);
 	g_assert_cmpuint(count_msix_irqs(f, 0), ==, 1);
 	/* the device still completes I/O (polled), and vector 0 still fires */
@@ -384,13 +335,13 @@ test_vectors(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_vfio_device_set_irq_vector(f->dev, X, 1, TRUE, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(count_msix_irqs(f, 1), ==, 1);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 2);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 2);
 	io_cmd(f, TRUE, "I/O command after vector 1 came back");
 
 	/* disabled: every eventfd and kernel interrupt goes */
 	g_assert_true(hiod_vfio_device_disable_irq(f->dev, X, &error));
 	g_assert_no_error(error);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
 	g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, X, 0), ==, -1);
 	admin_cmd(f, FALSE, "admin command with MSI-X off");
@@ -407,7 +358,7 @@ test_release(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 4, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 4);
-	g_assert_cmpuint(count_eventfds(), ==, f->eventfds + 4);
+	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds + 4);
 	start_controller(f);
 	admin_cmd(f, TRUE, "admin command before the release");
 }
