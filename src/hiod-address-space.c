@@ -7,6 +7,7 @@
 #include "hiod-container-private.h"
 #include "hiod-error.h"
 #include "hiod-interval-map-private.h"
+#include "hiod-iova-range-private.h"
 #include "hiod-vfio-device.h"
 
 /**
@@ -372,24 +373,6 @@ hiod_address_space_has_container(HiodAddressSpace *self, HiodContainer *containe
 
 /* sections ------------------------------------------------------------------------ */
 
-static gboolean
-hiod_address_space_check_span(guint64 iova, guint64 size, GError **error)
-{
-	if (size == 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "zero-length section");
-		return FALSE;
-	}
-	if (iova + (size - 1) < iova) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
-			    "x wraps around the 64-bit space",
-			    iova, size);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /* The run that ends at @iova - 1 (@left) or starts at @last + 1 and that a
  * section [iova, last] at @vaddr with @flags continues, or NULL. */
 static const HiodInterval *
@@ -496,7 +479,7 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 				    "section backed by a NULL address");
 		return FALSE;
 	}
-	if (!hiod_address_space_check_span(iova, size, error))
+	if (!hiod_iova_span_check(iova, size, "section", error))
 		return FALSE;
 	last = iova + size - 1;
 
@@ -607,7 +590,7 @@ hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 
 
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	if (!hiod_address_space_check_span(iova, size, error))
+	if (!hiod_iova_span_check(iova, size, "section", error))
 		return FALSE;
 	last = iova + size - 1;
 

@@ -9,6 +9,7 @@
 #include "hiod-container-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
+#include "hiod-iova-range-private.h"
 #include "hiod-json-private.h"
 #include "hiod-viommu-flags.h"
 #if HIOD_HAVE_LEGACY_VFIO
@@ -834,18 +835,8 @@ hiod_ranges_to_string(GPtrArray *ranges)
 HIOD_HOT static gboolean
 hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GError **error)
 {
-	if (size == 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "zero-length DMA mapping");
+	if (!hiod_iova_span_check(iova, size, "DMA mapping", error))
 		return FALSE;
-	}
-	if (iova + (size - 1) < iova) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
-			    "x wraps around the 64-bit space",
-			    iova, size);
-		return FALSE;
-	}
 	if ((iova | size) & (pgsize - 1)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER
@@ -874,7 +865,7 @@ hiod_container_map_info(HiodContainer *self, guint64 iova, guint64 size, gboolea
 	g_mutex_lock(&priv->info_lock);
 	mask = priv->page_size_mask;
 	/* (a wrapping span is refused by the caller before it looks at this) */
-	*in_ranges = priv->iova_ranges->len == 0 || size == 0 || iova + (size - 1) < iova ||
+	*in_ranges = priv->iova_ranges->len == 0 || !hiod_iova_span_ok(iova, size) ||
 		     hiod_iova_ranges_contain(priv->iova_ranges, iova, size);
 	if (!*in_ranges)
 		*ranges_str = hiod_ranges_to_string(priv->iova_ranges);
@@ -1232,7 +1223,7 @@ hiod_container_check_dirty_window(HiodContainer *self, guint64 iova, guint64 siz
 			    page_size, hiod_container_get_min_page_size(self));
 		return FALSE;
 	}
-	if (size == 0 || (iova | size) & (page_size - 1) || iova + (size - 1) < iova) {
+	if (!hiod_iova_span_ok(iova, size) || (iova | size) & (page_size - 1)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "dirty window 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
 			    "x is empty or not aligned to 0x%" G_GINT64_MODIFIER "x",

@@ -3,7 +3,7 @@
 
 #include "hiod-hot-private.h"
 
-#include "hiod-iova-range.h"
+#include "hiod-iova-range-private.h"
 
 G_DEFINE_BOXED_TYPE(HiodIovaRange, hiod_iova_range, hiod_iova_range_copy, hiod_iova_range_free)
 
@@ -75,7 +75,7 @@ hiod_iova_range_contains(const HiodIovaRange *range, guint64 iova, guint64 size)
 {
 	guint64 last;
 	g_return_val_if_fail(range != NULL, FALSE);
-	if (size == 0 || iova + (size - 1) < iova)
+	if (!hiod_iova_span_ok(iova, size))
 		return FALSE;
 	last = iova + (size - 1);
 	return iova >= range->start && last <= range->last;
@@ -183,4 +183,23 @@ hiod_iova_ranges_get_aw_bits(GPtrArray *ranges)
 		top = MAX(top, r->last);
 	}
 	return top == 0 ? 1 : 64 - __builtin_clzll(top);
+}
+
+/* the span check (hiod-iova-range-private.h) ------------------------------------------ */
+
+HIOD_HOT gboolean
+hiod_iova_span_check(guint64 iova, guint64 size, const gchar *what, GError **error)
+{
+	if (G_UNLIKELY(size == 0)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "zero-length %s", what);
+		return FALSE;
+	}
+	if (G_UNLIKELY(iova + (size - 1) < iova)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
+			    "x wraps around the 64-bit space",
+			    iova, size);
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "hiod-error.h"
+#include "hiod-iova-range-private.h"
 #include "hiod-spapr-plan-private.h"
 
 /*
@@ -97,7 +98,7 @@ hiod_spapr_plan_windows(const HiodSpaprTceInfo *info, const HiodSpaprWindow *win
 
 	for (guint i = 0; i < n_sections; i++) {
 		const HiodSpaprSection *s = &sections[i];
-		if (s->size == 0 || s->iova + s->size - 1 < s->iova) {
+		if (!hiod_iova_span_ok(s->iova, s->size)) {
 			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 				    "section at 0x%" G_GINT64_MODIFIER "x has an invalid size 0x%" G_GINT64_MODIFIER "x",
 				    s->iova, s->size);

@@ -7,6 +7,7 @@
 #include "hiod-context-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
+#include "hiod-iova-range-private.h"
 #include "hiod-sysfs-private.h"
 #include "hiod-host-iommu-device-vdpa.h"
 #include "hiod-json-private.h"
@@ -621,18 +622,8 @@ hiod_vdpa_device_send(HiodVdpaDevice *self, guint8 type, guint64 iova, guint64 s
 static gboolean
 hiod_vdpa_device_check_span(HiodVdpaDevice *self, guint64 iova, guint64 size, GError **error)
 {
-	if (size == 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "zero-length IOTLB mapping");
+	if (!hiod_iova_span_check(iova, size, "IOTLB mapping", error))
 		return FALSE;
-	}
-	if (iova + (size - 1) < iova) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
-			    "x wraps around the 64-bit space",
-			    iova, size);
-		return FALSE;
-	}
 	if (iova < self->iova_first || iova + (size - 1) > self->iova_last) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
@@ -775,7 +766,7 @@ hiod_vdpa_device_dma_unmap(HiodVdpaDevice *self, guint64 iova, guint64 size, GEr
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_VDPA_DEVICE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	if (size == 0 || iova + (size - 1) < iova) {
+	if (!hiod_iova_span_ok(iova, size)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "IOTLB invalidation of IOVA 0x%" G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER
 			    "x is empty or wraps around",

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one span check: a [iova, iova + size) that is not empty and does not
+ * wrap around the 64-bit space. The address space (sections), the container
+ * (DMA mappings) and the vDPA device (IOTLB mappings) all check a span with
+ * it before anything else; @what names the thing in the error
+ * ("section", "DMA mapping", "IOTLB mapping").
+ */
+#pragma once
+
+#include "hiod-error.h"
+#include "hiod-iova-range.h"
+
+G_BEGIN_DECLS
+
+/* [iova, iova + size) is not empty and does not wrap (the predicate of the check) */
+static inline gboolean
+hiod_iova_span_ok(guint64 iova, guint64 size)
+{
+	return size != 0 && iova + (size - 1) >= iova;
+}
+
+gboolean hiod_iova_span_check(guint64 iova, guint64 size, const gchar *what, GError **error);
+
+G_END_DECLS
