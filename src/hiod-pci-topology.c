@@ -18,22 +18,19 @@
  * vIOMMU is the one registered on the bus where the walk stops. This is what
  * Linux's pci_for_each_dma_alias() and QEMU do for these bridge kinds.
  *
- * From sysfs: each /sys/bus/pci/devices/X links into /sys/devices/pciDDDD:BB/
- * A/B/X; the chain of directories gives the bridges above X and, from the
- * next element, each bridge's secondary bus. A bridge's kind comes from its
- * config space (sysfs "config"): header type 1, and the PCIe capability's
- * port type when there is one (no PCIe capability: conventional bridge).
+ * Its two other jobs have their own files: reading it from sysfs
+ * (hiod-pci-scan.c) and the attach flow through it (hiod-pci-attach.c); they
+ * reach the model through hiod-pci-topology-private.h.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "hiod-context-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-json-private.h"
-#include "hiod-pci-topology.h"
+#include "hiod-pci-topology-private.h"
 #include "hiod-sysfs-private.h"
 
 typedef struct _HiodPciNode HiodPciNode;
@@ -122,8 +119,8 @@ hiod_pci_topology_new(void)
 }
 
 static HiodPciNode *
-hiod_pci_topology_add_node_locked(HiodPciTopology *self, const gchar *address, gboolean is_bridge,
-				  HiodPciBridgeKind kind, guint secondary_bus, GError **error)
+hiod_pci_topology_add_node_real(HiodPciTopology *self, const gchar *address, gboolean is_bridge,
+				HiodPciBridgeKind kind, guint secondary_bus, GError **error)
 {
 	guint domain, bus, devfn;
 	g_autofree gchar *canon = NULL;
@@ -178,6 +175,89 @@ hiod_pci_topology_add_node_locked(HiodPciTopology *self, const gchar *address, g
 	return n;
 }
 
+gboolean
+hiod_pci_topology_add_node_locked(HiodPciTopology *self, const gchar *address, gboolean is_bridge,
+				  HiodPciBridgeKind kind, guint secondary_bus, GError **error)
+{
+	return hiod_pci_topology_add_node_real(self, address, is_bridge, kind, secondary_bus,
+					       error) != NULL;
+}
+
+/* for the scan and the attach flow (hiod-pci-topology-private.h) ----------------------- */
+
+void
+hiod_pci_topology_lock(HiodPciTopology *self)
+{
+	g_mutex_lock(&self->lock);
+}
+
+void
+hiod_pci_topology_unlock(HiodPciTopology *self)
+{
+	g_mutex_unlock(&self->lock);
+}
+
+gboolean
+hiod_pci_topology_has_bus_locked(HiodPciTopology *self, guint domain, guint bus)
+{
+	return g_hash_table_contains(self->buses, BUS_KEY(domain, bus));
+}
+
+gboolean
+hiod_pci_topology_has_node_locked(HiodPciTopology *self, const gchar *address)
+{
+	return g_hash_table_contains(self->nodes, address);
+}
+
+void
+hiod_pci_topology_add_root_bus_locked(HiodPciTopology *self, guint domain, guint bus,
+				      gboolean express)
+{
+	HiodPciBusEntry *b = g_new0(HiodPciBusEntry, 1);
+	b->domain = domain;
+	b->number = bus;
+	b->express = express;
+	b->key = BUS_KEY_VALUE(domain, bus);
+	g_hash_table_insert(self->buses, &b->key, b);
+}
+
+gboolean
+hiod_pci_topology_is_attached_locked(HiodPciTopology *self, HiodVfioDevice *device)
+{
+	return g_hash_table_contains(self->attachments, device);
+}
+
+void
+hiod_pci_topology_add_attachment(HiodPciTopology *self, HiodVfioDevice *device,
+				 HiodViommu *viommu, const HiodPciRid *rid)
+{
+	HiodPciAttachment *att = g_new0(HiodPciAttachment, 1);
+	att->viommu = viommu;
+	att->rid = *rid;
+	g_mutex_lock(&self->lock);
+	g_hash_table_insert(self->attachments, g_object_ref(device), att);
+	g_mutex_unlock(&self->lock);
+}
+
+gboolean
+hiod_pci_topology_take_attachment(HiodPciTopology *self, HiodVfioDevice *device,
+				  HiodVfioDevice **held, HiodViommu **viommu, HiodPciRid *rid)
+{
+	HiodPciAttachment *att = NULL;
+	gpointer key = NULL;
+	g_mutex_lock(&self->lock);
+	if (g_hash_table_lookup_extended(self->attachments, device, &key, (gpointer *)&att))
+		g_hash_table_steal(self->attachments, device);
+	g_mutex_unlock(&self->lock);
+	if (att == NULL)
+		return FALSE;
+	*held = key;
+	*viommu = g_steal_pointer(&att->viommu);
+	*rid = att->rid;
+	hiod_pci_attachment_free(att);
+	return TRUE;
+}
+
 /**
  * hiod_pci_topology_add_root_bus:
  * @self: a #HiodPciTopology
@@ -196,7 +276,6 @@ gboolean
 hiod_pci_topology_add_root_bus(HiodPciTopology *self, guint domain, guint bus, gboolean express,
 			       GError **error)
 {
-	HiodPciBusEntry *b;
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), FALSE);
 	if (bus > 0xff) {
@@ -210,12 +289,7 @@ hiod_pci_topology_add_root_bus(HiodPciTopology *self, guint domain, guint bus, g
 			    domain, bus);
 		return FALSE;
 	}
-	b = g_new0(HiodPciBusEntry, 1);
-	b->domain = domain;
-	b->number = bus;
-	b->express = express;
-	b->key = BUS_KEY_VALUE(domain, bus);
-	g_hash_table_insert(self->buses, &b->key, b);
+	hiod_pci_topology_add_root_bus_locked(self, domain, bus, express);
 	return TRUE;
 }
 
@@ -240,8 +314,7 @@ hiod_pci_topology_add_bridge(HiodPciTopology *self, const gchar *address, HiodPc
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), FALSE);
 	locker = g_mutex_locker_new(&self->lock);
-	return hiod_pci_topology_add_node_locked(self, address, TRUE, kind, secondary_bus, error) !=
-	       NULL;
+	return hiod_pci_topology_add_node_locked(self, address, TRUE, kind, secondary_bus, error);
 }
 
 /**
@@ -262,7 +335,7 @@ hiod_pci_topology_add_device(HiodPciTopology *self, const gchar *address, GError
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), FALSE);
 	locker = g_mutex_locker_new(&self->lock);
-	return hiod_pci_topology_add_node_locked(self, address, FALSE, 0, 0, error) != NULL;
+	return hiod_pci_topology_add_node_locked(self, address, FALSE, 0, 0, error);
 }
 
 /**
@@ -330,7 +403,7 @@ hiod_pci_topology_has_device(HiodPciTopology *self, const gchar *address)
 	return g_hash_table_contains(self->nodes, canon);
 }
 
-static gboolean
+gboolean
 hiod_pci_topology_lookup_locked(HiodPciTopology *self, const gchar *address, HiodPciRid *rid,
 				HiodViommu **viommu, GError **error)
 {
@@ -471,210 +544,6 @@ hiod_pci_topology_get_viommu_flags(HiodPciTopology *self, const gchar *address)
 	return viommu != NULL ? hiod_viommu_get_viommu_flags(viommu) : 0;
 }
 
-/* sysfs ------------------------------------------------------------------------- */
-
-#define PCI_HEADER_TYPE 0x0e
-#define PCI_STATUS 0x06
-#define PCI_STATUS_CAP_LIST 0x10
-#define PCI_CAPABILITY_LIST 0x34
-#define PCI_SECONDARY_BUS 0x19
-#define PCI_CAP_ID_EXP 0x10
-
-static gboolean
-hiod_pci_sysfs_bridge_kind(const gchar *dir, const gchar *address, gboolean *is_bridge,
-			   HiodPciBridgeKind *kind, guint *secondary, GError **error)
-{
-	g_autofree gchar *path = g_build_filename(dir, "config", NULL);
-	g_autofree gchar *cfg = NULL;
-	gsize len = 0;
-	g_autoptr(GError) local = NULL;
-	guint pos, guard = 0;
-
-	if (!g_file_get_contents(path, &cfg, &len, &local)) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "reading %s's config space: %s",
-			    address, local->message);
-		return FALSE;
-	}
-	if (len < 0x40) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
-			    "%s's config space is %zu bytes: too short", address, len);
-		return FALSE;
-	}
-	*is_bridge = ((guint8)cfg[PCI_HEADER_TYPE] & 0x7f) == 1;
-	if (!*is_bridge)
-		return TRUE;
-	*secondary = (guint8)cfg[PCI_SECONDARY_BUS];
-	*kind = HIOD_PCI_BRIDGE_KIND_PCI;
-	if (((guint8)cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST) == 0)
-		return TRUE;
-	pos = (guint8)cfg[PCI_CAPABILITY_LIST] & ~3u;
-	while (pos >= 0x40 && guard++ < 48) {
-		if (pos + 4 > len) {
-			/* unprivileged readers get only the first 64 bytes */
-			g_set_error(error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED,
-				    "cannot read bridge %s's capabilities: sysfs gave %zu bytes of "
-				    "config space (reading more needs root)",
-				    address, len);
-			return FALSE;
-		}
-		if ((guint8)cfg[pos] == PCI_CAP_ID_EXP) {
-			switch (((guint8)cfg[pos + 2] >> 4) & 0xf) {
-			case 4:
-				*kind = HIOD_PCI_BRIDGE_KIND_ROOT_PORT;
-				break;
-			case 5:
-				*kind = HIOD_PCI_BRIDGE_KIND_SWITCH_UPSTREAM;
-				break;
-			case 6:
-				*kind = HIOD_PCI_BRIDGE_KIND_SWITCH_DOWNSTREAM;
-				break;
-			case 7:
-				*kind = HIOD_PCI_BRIDGE_KIND_PCIE_TO_PCI;
-				break;
-			case 8:
-				*kind = HIOD_PCI_BRIDGE_KIND_PCI_TO_PCIE;
-				break;
-			default:
-				/* a bridge header with an endpoint's PCIe type: keep it conventional */
-				break;
-			}
-			return TRUE;
-		}
-		pos = (guint8)cfg[pos + 1] & ~3u;
-	}
-	return TRUE;
-}
-
-static gboolean
-hiod_pci_topology_add_sysfs_chain(HiodPciTopology *self, const gchar *devices_dir,
-				  const gchar *real, GError **error)
-{
-	g_auto(GStrv) parts = g_strsplit(real, "/", -1);
-	g_autoptr(GString) dir = g_string_new(NULL);
-	gint root = -1;
-	guint n = g_strv_length(parts);
-
-	/* find the host bridge component "pciDDDD:BB" */
-	for (guint i = 0; i < n; i++) {
-		guint d, b;
-		if (hiod_pci_host_bridge_parse(parts[i], &d, &b))
-			root = (gint)i;
-	}
-	if (root < 0) {
-		g_debug("%s is not below a PCI host bridge; skipped", real);
-		return TRUE;
-	}
-	for (gint i = 0; i <= root; i++) {
-		if (i > 0 || parts[0][0] != '\0')
-			g_string_append(dir, parts[i]);
-		g_string_append_c(dir, '/');
-	}
-	for (guint i = root + 1; i < n; i++) {
-		guint d, b, df;
-		g_autofree gchar *canon = NULL;
-		gboolean is_bridge = FALSE;
-		HiodPciBridgeKind kind = HIOD_PCI_BRIDGE_KIND_PCI;
-		guint secondary = 0;
-
-		if (!hiod_pci_parse_address(parts[i], &d, &b, &df, NULL))
-			break; /* a non-PCI child (e.g. a vfio-dev dir): stop */
-		g_string_append(dir, parts[i]);
-		canon = hiod_pci_format_address(d, b, df);
-		if (i == (guint)root + 1 &&
-		    !g_hash_table_contains(self->buses, BUS_KEY(d, b))) {
-			HiodPciBusEntry *rb = g_new0(HiodPciBusEntry, 1);
-			rb->domain = d;
-			rb->number = b;
-			rb->express = TRUE;
-			rb->key = BUS_KEY_VALUE(d, b);
-			g_hash_table_insert(self->buses, &rb->key, rb);
-		}
-		if (!g_hash_table_contains(self->nodes, canon)) {
-			guint nd, nb, ndf;
-			if (!hiod_pci_sysfs_bridge_kind(dir->str, canon, &is_bridge, &kind,
-							&secondary, error))
-				return FALSE;
-			/* the child's bus is the authoritative secondary bus */
-			if (i + 1 < n && hiod_pci_parse_address(parts[i + 1], &nd, &nb, &ndf, NULL)) {
-				is_bridge = TRUE;
-				secondary = nb;
-			}
-			if (is_bridge && (secondary <= b ||
-					  g_hash_table_contains(self->buses, BUS_KEY(d, secondary)))) {
-				g_debug("bridge %s: no usable secondary bus (%02x); kept as a device",
-					canon, secondary);
-				is_bridge = FALSE;
-			}
-			if (hiod_pci_topology_add_node_locked(self, canon, is_bridge, kind, secondary,
-							      error) == NULL)
-				return FALSE;
-		}
-		g_string_append_c(dir, '/');
-	}
-	return TRUE;
-}
-
-/**
- * hiod_pci_topology_new_from_sysfs:
- * @ctx: a #HiodContext (its sysfs root is read)
- * @error: return location for a #GError
- *
- * The host's PCI topology: every device in /sys/bus/pci/devices, with the
- * bridges above it (from the sysfs device hierarchy) and each bridge's kind
- * (from its config space). No vIOMMU is registered.
- *
- * Returns: (transfer full) (nullable): the topology
- *
- * Since: 0.1
- */
-HiodPciTopology *
-hiod_pci_topology_new_from_sysfs(HiodContext *ctx, GError **error)
-{
-	g_autoptr(HiodPciTopology) self = NULL;
-	g_autofree gchar *devices_dir = NULL;
-	g_autoptr(GDir) d = NULL;
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) local = NULL;
-	const gchar *name;
-
-	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
-	devices_dir = hiod_context_build_sysfs_path(ctx, "bus", "pci", "devices", NULL);
-	d = g_dir_open(devices_dir, 0, &local);
-	if (d == NULL) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND, "cannot list PCI devices: %s",
-			    local->message);
-		return NULL;
-	}
-	while ((name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	/* parents before children does not matter: each chain adds its own parents */
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-	self = hiod_pci_topology_new();
-	g_mutex_lock(&self->lock);
-	for (guint i = 0; i < names->len; i++) {
-		g_autofree gchar *rel = g_build_filename("bus", "pci", "devices", names->pdata[i], NULL);
-		g_autoptr(GError) error_entry = NULL;
-		g_autofree gchar *real = hiod_sysfs_resolve(ctx, rel, &error_entry);
-		if (real == NULL) {
-			if (g_error_matches(error_entry, HIOD_ERROR, HIOD_ERROR_NOT_FOUND)) {
-				g_debug("%s; skipped", error_entry->message); /* unplugged meanwhile */
-				continue;
-			}
-			g_mutex_unlock(&self->lock);
-			g_propagate_prefixed_error(error, g_steal_pointer(&error_entry),
-						   "reading the PCI topology from sysfs: ");
-			return NULL;
-		}
-		if (!hiod_pci_topology_add_sysfs_chain(self, devices_dir, real, error)) {
-			g_mutex_unlock(&self->lock);
-			g_prefix_error(error, "reading the PCI topology from sysfs: ");
-			return NULL;
-		}
-	}
-	g_mutex_unlock(&self->lock);
-	return g_steal_pointer(&self);
-}
-
 /* JSON ------------------------------------------------------------------------- */
 
 static gint
@@ -745,228 +614,6 @@ hiod_pci_topology_to_json(HiodPciTopology *self, JsonBuilder *builder)
 	json_builder_end_array(builder);
 	json_builder_end_object(builder);
 	g_mutex_unlock(&self->lock);
-}
-
-/* the attach flow ---------------------------------------------------------------- */
-
-/**
- * hiod_pci_topology_attach_device:
- * @self: a #HiodPciTopology where @device is declared
- * @space: the #HiodAddressSpace the device's DMA goes to
- * @device: a #HiodVfioDevice that is not attached
- * @kind: the backend (%HIOD_BACKEND_KIND_AUTO: iommufd when possible)
- * @error: return location for a #GError
- *
- * The attach flow of seed 002, end to end: find the vIOMMU that covers the
- * device and the requester ID it sees; read the vIOMMU's flags; attach the
- * device through @space (hiod_address_space_attach_device(): with
- * %HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT the backend allocates a
- * nesting-parent page table and attaches the device to it; the host IOMMU
- * device is created and realized after attach); hand the realized host
- * IOMMU device to the vIOMMU. When the vIOMMU refuses, everything is undone
- * (detach, page table freed, container released when empty, host IOMMU
- * device dropped) and the vIOMMU's reason is returned
- * (%HIOD_ERROR_INCOMPATIBLE, "Failed to set vIOMMU: ..."). Without a vIOMMU
- * this is hiod_address_space_attach_device() with no flags.
- *
- * Returns: (transfer none) (nullable): the container the device is attached to
- *
- * Since: 0.1
- */
-HiodContainer *
-hiod_pci_topology_attach_device(HiodPciTopology *self, HiodAddressSpace *space,
-				HiodVfioDevice *device, HiodBackendKind kind, GError **error)
-{
-	g_autoptr(HiodViommu) viommu = NULL;
-	HiodPciAttachment *att;
-	HiodPciRid rid;
-	HiodContainer *container;
-	guint64 flags = 0;
-	const gchar *name;
-
-	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), NULL);
-	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(space), NULL);
-	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-	name = hiod_vfio_device_get_name(device);
-
-	g_mutex_lock(&self->lock);
-	{
-		HiodViommu *v = NULL;
-		if (!hiod_pci_topology_lookup_locked(self, name, &rid, &v, error)) {
-			g_mutex_unlock(&self->lock);
-			return NULL;
-		}
-		if (g_hash_table_contains(self->attachments, device)) {
-			g_mutex_unlock(&self->lock);
-			g_set_error(error, HIOD_ERROR, HIOD_ERROR_BUSY, "%s is already attached",
-				    name);
-			return NULL;
-		}
-		if (v != NULL)
-			viommu = g_object_ref(v);
-	}
-	g_mutex_unlock(&self->lock);
-
-	/* 1. the flags, before anything exists on the host */
-	if (viommu != NULL)
-		flags = hiod_viommu_get_viommu_flags(viommu);
-	g_debug("%s: vIOMMU %s, flags 0x%" G_GINT64_MODIFIER "x, requester ID %02x:%02x.%x%s",
-		name, viommu ? hiod_viommu_get_name(viommu) : "(none)", flags, rid.alias_bus,
-		rid.alias_devfn >> 3, rid.alias_devfn & 7, rid.aliased ? " (aliased)" : "");
-
-	/* 2. attach (nesting-parent page table if asked), realize the host IOMMU device */
-	container = hiod_address_space_attach_device(space, device, kind, flags, error);
-	if (container == NULL)
-		return NULL;
-
-	/* 3. the hand-off; a refusal undoes everything */
-	if (viommu != NULL) {
-		HiodHostIommuDevice *hiod = hiod_vfio_device_get_host_iommu_device(device);
-		g_autoptr(GError) local = NULL;
-		if (hiod == NULL) {
-			g_set_error(&local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-				    "the %s backend has no host IOMMU device to offer",
-				    G_OBJECT_TYPE_NAME(container));
-		} else {
-			hiod_viommu_set_iommu_device(viommu, &rid, hiod, &local);
-		}
-		if (local != NULL) {
-			hiod_address_space_detach_device(space, device);
-			g_propagate_prefixed_error(error, g_steal_pointer(&local),
-						   "attaching %s: Failed to set vIOMMU: ", name);
-			return NULL;
-		}
-	}
-
-	att = g_new0(HiodPciAttachment, 1);
-	att->viommu = g_steal_pointer(&viommu);
-	att->rid = rid;
-	g_mutex_lock(&self->lock);
-	g_hash_table_insert(self->attachments, g_object_ref(device), att);
-	g_mutex_unlock(&self->lock);
-	return container;
-}
-
-/**
- * hiod_pci_topology_detach_device:
- * @self: a #HiodPciTopology
- * @space: the #HiodAddressSpace given to hiod_pci_topology_attach_device()
- * @device: the attached device
- *
- * Undoes hiod_pci_topology_attach_device() in reverse: takes the host IOMMU
- * device back from the vIOMMU, then detaches the device from @space. Does
- * nothing for a device it did not attach.
- *
- * Since: 0.1
- */
-void
-hiod_pci_topology_detach_device(HiodPciTopology *self, HiodAddressSpace *space,
-				HiodVfioDevice *device)
-{
-	HiodPciAttachment *att = NULL;
-	gpointer key = NULL;
-	g_return_if_fail(HIOD_IS_PCI_TOPOLOGY(self));
-	g_return_if_fail(HIOD_IS_ADDRESS_SPACE(space));
-	g_return_if_fail(HIOD_IS_VFIO_DEVICE(device));
-	g_mutex_lock(&self->lock);
-	if (g_hash_table_lookup_extended(self->attachments, device, &key, (gpointer *)&att))
-		g_hash_table_steal(self->attachments, device);
-	g_mutex_unlock(&self->lock);
-	if (att == NULL)
-		return;
-	if (att->viommu != NULL)
-		hiod_viommu_unset_iommu_device(att->viommu, &att->rid);
-	hiod_address_space_detach_device(space, device);
-	hiod_pci_attachment_free(att);
-	g_object_unref(key);
-}
-
-/**
- * hiod_pci_topology_check_device:
- * @self: a #HiodPciTopology where @device is declared and a vIOMMU covers it
- * @device: a #HiodVfioDevice that is not attached
- * @kind: the backend to check with
- * @error: return location for a #GError
- *
- * Asks the vIOMMU that covers @device what it would say, against the host's
- * real capabilities, without keeping anything: the device is attached in a
- * throwaway address space with the vIOMMU's flags, its host IOMMU device is
- * realized and checked (hiod_viommu_check(), which records nothing), and the
- * device is detached again. When the host cannot give what the flags ask
- * (a nesting-parent page table), that is a reason in the verdict, and the
- * other checks still run on a plain attach. The host is left as it was.
- *
- * Returns: (transfer full) (nullable): the verdict, or %NULL when the device
- *   could not be attached at all (busy, not bound to vfio-pci, ...)
- *
- * Since: 0.1
- */
-HiodViommuVerdict *
-hiod_pci_topology_check_device(HiodPciTopology *self, HiodVfioDevice *device,
-			       HiodBackendKind kind, GError **error)
-{
-	g_autoptr(HiodViommu) viommu = NULL;
-	g_autoptr(HiodAddressSpace) space = NULL;
-	g_autoptr(GError) flags_error = NULL;
-	g_autoptr(HiodViommuVerdict) v = NULL;
-	HiodHostIommuDevice *hiod;
-	HiodContainer *container;
-	HiodPciRid rid;
-	guint64 flags;
-	const gchar *name;
-
-	g_return_val_if_fail(HIOD_IS_PCI_TOPOLOGY(self), NULL);
-	g_return_val_if_fail(HIOD_IS_VFIO_DEVICE(device), NULL);
-	name = hiod_vfio_device_get_name(device);
-	g_mutex_lock(&self->lock);
-	{
-		HiodViommu *vi = NULL;
-		if (!hiod_pci_topology_lookup_locked(self, name, &rid, &vi, error)) {
-			g_mutex_unlock(&self->lock);
-			return NULL;
-		}
-		if (vi != NULL)
-			viommu = g_object_ref(vi);
-	}
-	g_mutex_unlock(&self->lock);
-	if (viommu == NULL) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND, "no vIOMMU covers %s", name);
-		return NULL;
-	}
-	flags = hiod_viommu_get_viommu_flags(viommu);
-	space = hiod_address_space_new(hiod_vfio_device_get_context(device));
-	container = hiod_address_space_attach_device(space, device, kind, flags, &flags_error);
-	if (container == NULL && flags != 0 &&
-	    !g_error_matches(flags_error, HIOD_ERROR, HIOD_ERROR_BUSY) &&
-	    !g_error_matches(flags_error, HIOD_ERROR, HIOD_ERROR_PERMISSION_DENIED) &&
-	    !g_error_matches(flags_error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND)) {
-		/* what the flags asked failed: learn the rest from a plain attach */
-		container = hiod_address_space_attach_device(space, device, kind, 0, error);
-	} else if (container == NULL) {
-		g_propagate_error(error, g_steal_pointer(&flags_error));
-	}
-	if (container == NULL)
-		return NULL;
-	hiod = hiod_vfio_device_get_host_iommu_device(device);
-	if (hiod == NULL) {
-		v = hiod_viommu_verdict_new(hiod_viommu_get_name(viommu));
-		hiod_viommu_verdict_add_reason(v, "the %s backend has no host IOMMU device to offer",
-					       G_OBJECT_TYPE_NAME(container));
-	} else {
-		v = hiod_viommu_check(viommu, &rid, hiod);
-	}
-	if (flags_error != NULL) {
-		if (flags & HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT)
-			hiod_viommu_verdict_add_reason(
-			    v, "the host cannot allocate a nesting-parent page table: %s",
-			    flags_error->message);
-		else
-			hiod_viommu_verdict_add_reason(v, "attaching with the vIOMMU's flags failed: %s",
-						       flags_error->message);
-	}
-	hiod_address_space_detach_device(space, device);
-	return g_steal_pointer(&v);
 }
 
 /* GObject ------------------------------------------------------------------------ */
