@@ -477,7 +477,7 @@ hiod_iommufd_container_attach_device(HiodContainer *container, HiodVfioDevice *d
 		else
 			g_prefix_error(&error_local, "binding %s to the iommufd: ", cdev);
 		if (errnum == EPERM)
-			hiod_sysfs_explain_unsafe_interrupts(ctx, "iommufd", error_local);
+			hiod_sysfs_explain_unsafe_interrupts(ctx, -1, name, "iommufd", error_local);
 		goto fail;
 	}
 	if (!hiod_iommufd_container_get_hwpt(self, name, fd, bind.out_devid, viommu_flags, &hwpt_id,

@@ -471,7 +471,8 @@ hiod_legacy_group_add(HiodLegacyContainer *self, gint id, GError **error)
 	if (hiod_kernel_ioctl(ctx, fd, HIOD_IOC(VFIO_GROUP_SET_CONTAINER), &priv->fd, 0, error) < 0) {
 		/* type1 attaches the group here when the container has its IOMMU set */
 		if (errno == EPERM && error != NULL && *error != NULL)
-			hiod_sysfs_explain_unsafe_interrupts(ctx, "vfio_iommu_type1", *error);
+			hiod_sysfs_explain_unsafe_interrupts(ctx, id, NULL, "vfio_iommu_type1",
+						     *error);
 		if (!new_container && error != NULL && *error != NULL) {
 			/* the kernel refused to share: the caller may try another container */
 			(*error)->code = HIOD_ERROR_INCOMPATIBLE;
@@ -486,7 +487,8 @@ hiod_legacy_group_add(HiodLegacyContainer *self, gint id, GError **error)
 			goto fail_unset;
 		if (hiod_kernel_ioctl_value(ctx, priv->fd, HIOD_IOC(VFIO_SET_IOMMU), type, error) < 0) {
 			if (errno == EPERM && error != NULL && *error != NULL)
-				hiod_sysfs_explain_unsafe_interrupts(ctx, "vfio_iommu_type1", *error);
+				hiod_sysfs_explain_unsafe_interrupts(ctx, id, NULL, "vfio_iommu_type1",
+						     *error);
 			g_prefix_error(error, "setting IOMMU type %u on the container (group %d): ",
 				       type, id);
 			goto fail_unset;

@@ -55,7 +55,11 @@ gboolean hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value
  * cause (the parameter is already set, interrupts are remapped, or there is
  * no IOMMU in /sys/class/iommu: a no-IOMMU group), appends
  * to @error what it most likely means and the parameters that would allow it.
+ * The IOMMU it names is the device's own: the "iommu" link of the PCI device
+ * @address, or (@address NULL) of the devices in IOMMU group @group (-1:
+ * none given); only when sysfs has no such link, every IOMMU the host lists.
  */
-void hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, const gchar *module, GError *error);
+void hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, gint group, const gchar *address,
+					  const gchar *module, GError *error);
 
 G_END_DECLS

@@ -301,7 +301,53 @@ hiod_sysfs_compare_names(gconstpointer a, gconstpointer b)
 	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
 }
 
-/* "dmar0, virtio0": the host's IOMMUs as /sys/class/iommu lists them */
+/* The IOMMU that translates for the device at sysfs @device_rel: the basename of
+ * its "iommu" link (/sys/devices/virtual/iommu/dmar0, .../virtio0), the name
+ * /sys/class/iommu lists it under; NULL when it has none. */
+static gchar *
+hiod_sysfs_device_iommu(HiodContext *ctx, const gchar *device_rel)
+{
+	g_autofree gchar *rel = g_build_filename(device_rel, "iommu", NULL);
+	g_autofree gchar *name = hiod_sysfs_read_link_name(ctx, rel, NULL);
+	return name != NULL ? g_strescape(name, NULL) : NULL;
+}
+
+/* The IOMMU of @address, or of IOMMU group @group's devices (one IOMMU
+ * translates for a whole group): NULL when sysfs does not say. */
+static gchar *
+hiod_sysfs_own_iommu(HiodContext *ctx, gint group, const gchar *address)
+{
+	g_autofree gchar *gid = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+	const gchar *name;
+
+	if (address != NULL) {
+		g_autofree gchar *rel = g_build_filename("bus", "pci", "devices", address, NULL);
+		return hiod_sysfs_device_iommu(ctx, rel);
+	}
+	if (group < 0)
+		return NULL;
+	gid = g_strdup_printf("%d", group);
+	dir = hiod_context_build_sysfs_path(ctx, "kernel", "iommu_groups", gid, "devices", NULL);
+	d = g_dir_open(dir, 0, NULL);
+	names = g_ptr_array_new_with_free_func(g_free);
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, hiod_sysfs_compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree gchar *rel = g_build_filename("kernel", "iommu_groups", gid, "devices",
+							 (const gchar *)names->pdata[i], NULL);
+		gchar *iommu = hiod_sysfs_device_iommu(ctx, rel);
+		if (iommu != NULL)
+			return iommu;
+	}
+	return NULL;
+}
+
+/* "dmar0, virtio0": the host's IOMMUs as /sys/class/iommu lists them (when the
+ * device's own is not known) */
 static gchar *
 hiod_sysfs_list_iommus(HiodContext *ctx)
 {
@@ -320,7 +366,8 @@ hiod_sysfs_list_iommus(HiodContext *ctx)
 }
 
 void
-hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, const gchar *module, GError *error)
+hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, gint group, const gchar *address,
+				     const gchar *module, GError *error)
 {
 	g_autofree gchar *param_rel =
 	    g_build_filename("module", module, "parameters", "allow_unsafe_interrupts", NULL);
@@ -338,8 +385,11 @@ hiod_sysfs_explain_unsafe_interrupts(HiodContext *ctx, const gchar *module, GErr
 	/* interrupts are remapped: MSIs are isolated, so it is not that */
 	if (hiod_sysfs_irqs_remapped(ctx, &known))
 		return;
-	/* no IOMMU at all (a no-IOMMU group needs CAP_SYS_RAWIO): not that either */
-	iommus = hiod_sysfs_list_iommus(ctx);
+	/* the device's own IOMMU; else every IOMMU there is, and none at all (a
+	 * no-IOMMU group needs CAP_SYS_RAWIO): not that either */
+	iommus = hiod_sysfs_own_iommu(ctx, group, address);
+	if (iommus == NULL)
+		iommus = hiod_sysfs_list_iommus(ctx);
 	if (iommus == NULL)
 		return;
 	why = g_strdup_printf(
