@@ -15,22 +15,9 @@ import gc
 import os
 import sys
 
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-    return ok
-
-
-def finish():
-    print("1..%d" % n)
-    sys.exit(1 if failed else 0)
+sys.dont_write_bytecode = True  # the guest sees the source tree read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish  # noqa: E402
 
 
 try:

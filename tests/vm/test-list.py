@@ -8,17 +8,11 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # the guest sees the source tree read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish  # noqa: E402
+
 HIODCTL = os.environ.get("HIODCTL", "hiodctl")
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
 
 
 out = subprocess.run([HIODCTL, "list", "--json"], capture_output=True, text=True)
@@ -49,5 +43,4 @@ check(len(groups) == 2, "each edu alone in its own group")
 text = subprocess.run([HIODCTL, "list"], capture_output=True, text=True).stdout
 for d in edus:
     check(d["address"] in text and d["vfio_cdev_node"] in text, "text output lists %s" % d["address"])
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+finish()

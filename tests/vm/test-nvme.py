@@ -25,20 +25,13 @@ import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # the guest sees the source tree read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish, skip_all  # noqa: E402
+
 NVME = os.environ["HIOD_NVME"]
 IMAGE = os.environ.get("HIOD_NVME_IMAGE")
 SERIAL = os.environ.get("HIOD_NVME_SERIAL")
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-    return ok
 
 
 def find(vendor, device):
@@ -66,8 +59,7 @@ def counts(out, when):
 
 bdf = find("0x1b36", "0x0010")
 if bdf is None or IMAGE is None or SERIAL is None:
-    print("1..0 # SKIP no QEMU NVMe controller, or no image (topology nvme)")
-    sys.exit(0)
+    skip_all("no QEMU NVMe controller, or no image (topology nvme)")
 image_size = os.path.getsize(IMAGE)
 print("# controller %s, image %s (%d bytes), serial %s" % (bdf, IMAGE, image_size, SERIAL))
 
@@ -145,5 +137,4 @@ if edu is not None:
 p = run(["--poll", "--image", IMAGE, "--check-release", bdf])
 check(p.returncode == 0 and "restored LBA" in p.stdout, "the controller works after the failed runs")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+finish()

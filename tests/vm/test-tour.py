@@ -18,21 +18,14 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # the guest sees the source tree read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish  # noqa: E402
+
 TOUR = os.environ["HIOD_TOUR"]
 INFO = os.environ.get("HIOD_INFO")
 LIBDIR = os.environ["HIOD_LIBDIR"]
 PYTHON = "/usr/bin/python3"  # the distribution's, with python3-gi
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, what))
-    return ok
 
 
 def run(argv):
@@ -171,5 +164,4 @@ if INFO:
     p = run([INFO, "0000:00:01.0"])
     check(p.returncode == 1 and "not bound to vfio-pci" in p.stderr, "hiod-info refuses a device not bound to vfio-pci")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+finish()

@@ -21,25 +21,13 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # the guest sees the source tree read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish, skip_all  # noqa: E402
+
 HIODCTL = os.environ["HIODCTL"]
 SRCDIR = os.environ["HIOD_SRCDIR"]
 UID = 65534
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, what), flush=True)
-    return ok
-
-
-def skip_all(why):
-    print("1..0 # SKIP %s" % why)
-    sys.exit(0)
 
 
 def qemu11():
@@ -276,8 +264,7 @@ def main():
     (out, err), rc = launch(qemu, [a], "iommufd", expect_rc=4, extra=["--user", "no-such-user-x"])
     check(rc == 4 and "no user" in err, "an unknown user: exit 4 (%s)" % err.strip())
 
-    print("1..%d" % n)
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 main()
