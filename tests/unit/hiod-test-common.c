@@ -727,3 +727,44 @@ hiod_test_tree_add_fake_kernel_devices(HiodTestTree *t)
 	hiod_test_tree_link(t, "devices/vdpasim_net/vdpa0/driver", "../../../bus/vdpa/drivers/vhost_vdpa");
 	hiod_test_tree_touch_dev(t, "vhost-vdpa-0");
 }
+
+/* the fault walk ------------------------------------------------------------ */
+
+void
+hiod_test_fault_walk_init(HiodTestFaultWalk *w, HiodContext *ctx, gint errnum)
+{
+	w->ctx = ctx;
+	w->errnum = errnum;
+	w->n = 0;
+	w->faults = 0;
+}
+
+gboolean
+hiod_test_fault_walk_next(HiodTestFaultWalk *w)
+{
+	w->n++;
+	g_assert_cmpuint(w->n, <=, 1000);
+	hiod_context_clear_faults(w->ctx);
+	hiod_context_inject_fault_nth(w->ctx, w->n, w->errnum);
+	return TRUE;
+}
+
+void
+hiod_test_fault_walk_rearm(HiodTestFaultWalk *w)
+{
+	hiod_context_clear_faults(w->ctx);
+	hiod_context_inject_fault_nth(w->ctx, w->n, w->errnum);
+}
+
+gboolean
+hiod_test_fault_walk_done(HiodTestFaultWalk *w, gboolean ok)
+{
+	gboolean fired = hiod_context_fault_fired(w->ctx);
+	hiod_context_clear_faults(w->ctx);
+	if (!fired) {
+		g_assert_true(ok);
+		return TRUE;
+	}
+	w->faults++;
+	return FALSE;
+}

@@ -90,3 +90,42 @@ void hiod_test_tree_add_fake_kernel_devices(HiodTestTree *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodTestKernel, hiod_test_kernel_free)
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* The fault walk: runs an operation again and again with its 1st, 2nd, 3rd,
+ * ... chokepoint call failing (hiod_context_inject_fault_nth()), until a run
+ * makes fewer calls than that and so meets no fault; that last run must
+ * succeed. After each run that met its fault, the test checks that the
+ * failure is clean: an error that says why, nothing left behind.
+ *
+ *	HiodTestFaultWalk w;
+ *	for (hiod_test_fault_walk_init(&w, ctx, EIO); hiod_test_fault_walk_next(&w);) {
+ *		ok = the_operation(..., &error);
+ *		if (hiod_test_fault_walk_done(&w, ok))
+ *			break;
+ *		... assert the failed run (call w.n) left nothing ...
+ *	}
+ *	w.n - 1: the calls the operation makes; w.faults: the runs that met one.
+ *
+ * Faults are cleared after each run (and before the checks); a run's own
+ * objects live in the loop body, so each run starts afresh. */
+typedef struct {
+	HiodContext *ctx;
+	gint errnum;
+	guint n;      /* the run's failing call: 1, 2, ... */
+	guint faults; /* runs that met their fault so far */
+} HiodTestFaultWalk;
+
+void hiod_test_fault_walk_init(HiodTestFaultWalk *w, HiodContext *ctx, gint errnum);
+/* The next run: clears the faults and arms call w->n + 1. Always TRUE (a walk
+ * longer than 1000 calls is a failed assertion). */
+gboolean hiod_test_fault_walk_next(HiodTestFaultWalk *w);
+/* Counts the run's calls from here: for a run that first makes objects whose
+ * own calls the walk is not about. */
+void hiod_test_fault_walk_rearm(HiodTestFaultWalk *w);
+/* After the run: TRUE when it met no fault (the walk is over; @ok must be
+ * TRUE), FALSE when it did (the test checks the failure). Clears the faults. */
+gboolean hiod_test_fault_walk_done(HiodTestFaultWalk *w, gboolean ok);
+
+G_END_DECLS

@@ -671,6 +671,7 @@ test_attach_detach(Fixture *fx, gconstpointer data)
 static void
 test_attach_faults(Fixture *fx, gconstpointer data)
 {
+	HiodTestFaultWalk w;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
 	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
 	g_autoptr(HiodContainer) c = container_new(fx, NULL);
@@ -682,17 +683,13 @@ test_attach_faults(Fixture *fx, gconstpointer data)
 	for (guint k = 0; k < 3; k++) {
 		HiodVfioDevice *d = devs[k == 0 ? 0 : 1];
 		fx->fake->incompatible = k == 2;
-		for (guint n = 1;; n++) {
+		for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 			g_autoptr(GError) error = NULL;
 			Snapshot before = snapshot(fx, c), after;
 			gboolean ok;
-			hiod_context_inject_fault_nth(fx->ctx, n, EIO);
 			ok = hiod_vfio_device_attach(d, c, 0, &error);
-			if (ok && !hiod_context_fault_fired(fx->ctx)) {
-				hiod_context_clear_faults(fx->ctx);
+			if (hiod_test_fault_walk_done(&w, ok))
 				break;
-			}
-			hiod_context_clear_faults(fx->ctx);
 			rounds++;
 			if (ok) { /* the fault hit a call whose failure is tolerated */
 				hiod_vfio_device_detach(d);
@@ -703,7 +700,7 @@ test_attach_faults(Fixture *fx, gconstpointer data)
 			}
 			after = snapshot(fx, c);
 			assert_same(&before, &after);
-			g_assert_cmpuint(n, <, 40);
+			g_assert_cmpuint(w.n, <, 40);
 		}
 		if (k == 1)
 			hiod_vfio_device_detach(d1);
@@ -718,6 +715,7 @@ test_attach_faults(Fixture *fx, gconstpointer data)
 static void
 test_map_unmap_faults(Fixture *fx, gconstpointer data)
 {
+	HiodTestFaultWalk w;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
 	g_autoptr(HiodContainer) c = container_new(fx, NULL);
@@ -725,32 +723,30 @@ test_map_unmap_faults(Fixture *fx, gconstpointer data)
 
 	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
 	g_assert_no_error(error);
-	for (guint n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		Snapshot before = snapshot(fx, c), after;
+		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
-		if (hiod_container_dma_map(c, 0x100000, 0x10000, buf, 0, &error)) {
-			hiod_context_clear_faults(fx->ctx);
+		ok = hiod_container_dma_map(c, 0x100000, 0x10000, buf, 0, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(fx->ctx);
+		g_assert_false(ok); /* each call's failure fails it */
 		after = snapshot(fx, c);
 		assert_same(&before, &after);
 	}
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
 	/* a partial unmap splits: unmap, map left, map right; each may fail */
-	for (guint n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		Snapshot before = snapshot(fx, c), after;
+		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
-		if (hiod_container_dma_unmap(c, 0x104000, 0x4000, &error)) {
-			hiod_context_clear_faults(fx->ctx);
+		ok = hiod_container_dma_unmap(c, 0x104000, 0x4000, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(fx->ctx);
+		g_assert_false(ok); /* each call's failure fails it */
 		after = snapshot(fx, c);
 		assert_same(&before, &after);
-		g_assert_cmpuint(n, <, 5);
+		g_assert_cmpuint(w.n, <, 5);
 	}
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 	g_assert_cmpuint(fx->fake->n_maps, ==, 2);
@@ -775,6 +771,7 @@ test_map_unmap_faults(Fixture *fx, gconstpointer data)
 static void
 test_copy_faults(Fixture *fx, gconstpointer data)
 {
+	HiodTestFaultWalk w;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
 	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
@@ -791,15 +788,14 @@ test_copy_faults(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(hiod_iommufd_backend_get_users(be), ==, 2);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 3);
 	g_assert_true(hiod_container_dma_map(a, 0x200000, 0x4000, buf, 0, &error));
-	for (guint n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		Snapshot before = snapshot(fx, b), after;
+		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
-		if (hiod_container_dma_copy(b, a, 0x200000, 0x300000, 0x4000, 0, &error)) {
-			hiod_context_clear_faults(fx->ctx);
+		ok = hiod_container_dma_copy(b, a, 0x200000, 0x300000, 0x4000, 0, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(fx->ctx);
+		g_assert_false(ok); /* each call's failure fails it */
 		after = snapshot(fx, b);
 		assert_same(&before, &after);
 	}
@@ -813,6 +809,7 @@ test_copy_faults(Fixture *fx, gconstpointer data)
 static void
 test_dirty_faults(Fixture *fx, gconstpointer data)
 {
+	HiodTestFaultWalk w;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
 	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
@@ -834,15 +831,14 @@ test_dirty_faults(Fixture *fx, gconstpointer data)
 		      HIOD_HWPT_ALLOC_FLAGS_DIRTY_TRACKING);
 
 	for (gint start = 1; start >= 0; start--) {
-		for (guint n = 1;; n++) {
+		for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 			Snapshot before = snapshot(fx, c), after;
+			gboolean ok;
 			g_clear_error(&error);
-			hiod_context_inject_fault_nth(fx->ctx, n, EIO);
-			if (hiod_container_set_dirty_tracking(c, start, &error)) {
-				hiod_context_clear_faults(fx->ctx);
+			ok = hiod_container_set_dirty_tracking(c, start, &error);
+			if (hiod_test_fault_walk_done(&w, ok))
 				break;
-			}
-			hiod_context_clear_faults(fx->ctx);
+			g_assert_false(ok); /* each call's failure fails it */
 			rounds++;
 			g_assert_cmpint(hiod_container_get_dirty_tracking_started(c), ==, !start);
 			after = snapshot(fx, c);
@@ -1150,6 +1146,7 @@ test_space_falls_back_to_new_ioas(Fixture *fx, gconstpointer data)
 static void
 test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
 {
+	HiodTestFaultWalk w;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
 	g_autoptr(HiodVfioDevice) d1 = device_new(fx, "0000:00:05.0");
 	g_autoptr(HiodContainer) c = container_new(fx, NULL);
@@ -1158,17 +1155,13 @@ test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
 	guint rounds = 0;
 
 	fx->fake->refuse_user_hwpt = TRUE;
-	for (guint n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error_n = NULL;
 		gboolean ok;
 		before = snapshot(fx, c);
-		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
 		ok = hiod_vfio_device_attach(d0, c, 0, &error_n);
-		if (ok && !hiod_context_fault_fired(fx->ctx)) {
-			hiod_context_clear_faults(fx->ctx);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(fx->ctx);
 		rounds++;
 		if (ok)
 			hiod_vfio_device_detach(d0);
@@ -1176,7 +1169,7 @@ test_hwpt_refused_faults(Fixture *fx, gconstpointer data)
 			g_assert_cmpint(hiod_vfio_device_get_fd(d0), ==, -1);
 		after = snapshot(fx, c);
 		assert_same(&before, &after);
-		g_assert_cmpuint(n, <, 40);
+		g_assert_cmpuint(w.n, <, 40);
 	}
 	g_assert_cmpuint(rounds, >=, 6);
 	g_assert_true(hiod_iommufd_container_get_hwpt_autodomain(HIOD_IOMMUFD_CONTAINER(c),

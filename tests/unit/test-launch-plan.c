@@ -175,20 +175,17 @@ static void
 test_faults(Fixture *f, gconstpointer data)
 {
 	HiodBackendKind kind = GPOINTER_TO_INT(data);
-	guint n, failures = 0;
-	for (n = 1;; n++) {
+	HiodTestFaultWalk w;
+	guint failures = 0;
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(HiodLaunchPlan) plan = NULL;
 		g_auto(GStrv) args = NULL;
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
 		plan = hiod_launch_plan_new(f->ctx, one, kind, NULL, &error);
 		if (plan != NULL)
 			args = hiod_launch_plan_export(plan, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_nonnull(args);
+		if (hiod_test_fault_walk_done(&w, args != NULL))
 			break;
-		}
 		if (args == NULL) {
 			failures++;
 			g_assert_nonnull(error);
@@ -201,7 +198,7 @@ test_faults(Fixture *f, gconstpointer data)
 		g_assert_cmpuint(f->k->open_fds, ==, 0);
 	}
 	hiod_context_clear_faults(f->ctx);
-	g_test_message("%u calls, %u of them fail the hand-off", n - 1, failures);
+	g_test_message("%u calls, %u of them fail the hand-off", w.n - 1, failures);
 	g_assert_cmpuint(failures, >=, 3);
 }
 

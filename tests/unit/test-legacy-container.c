@@ -561,16 +561,14 @@ test_attach_faults(Fixture *f, gconstpointer data)
 	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
 	g_autoptr(HiodVfioDevice) b = device_new(f, "0000:00:05.0");
 	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
-	guint n, failures = 0;
+	HiodTestFaultWalk w;
+	guint failures = 0;
 
-	for (n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
 		gboolean ok;
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
 		ok = hiod_vfio_device_attach(a, c, 0, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			break;
 		}
 		if (ok) { /* a probe that may fail (an extension check) */
@@ -583,18 +581,15 @@ test_attach_faults(Fixture *f, gconstpointer data)
 		}
 		assert_empty(f, c);
 	}
-	g_test_message("first attach: %u calls, %u of them fail the attach", n - 1, failures);
+	g_test_message("first attach: %u calls, %u of them fail the attach", w.n - 1, failures);
 	g_assert_cmpuint(failures, >=, 8);
 
 	/* a second group joining the set-up container */
-	for (n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
 		gboolean ok;
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
 		ok = hiod_vfio_device_attach(b, c, 0, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			break;
 		}
 		g_assert_false(ok);
@@ -615,17 +610,14 @@ test_map_unmap_faults(Fixture *f, gconstpointer data)
 	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
 	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
 	gpointer va = GSIZE_TO_POINTER(0x7f0000000000);
-	guint n;
+	HiodTestFaultWalk w;
 
 	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
-	for (n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, ENOMEM); hiod_test_fault_walk_next(&w);) {
 		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, ENOMEM);
 		ok = hiod_container_dma_map(c, 0x100000, 0x4000, va, 0, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			break;
 		}
 		g_assert_false(ok);
@@ -635,14 +627,11 @@ test_map_unmap_faults(Fixture *f, gconstpointer data)
 	}
 	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
 	/* a partial unmap is unmap + two maps: fail each in turn, the mapping stays whole */
-	for (n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
 		ok = hiod_container_dma_unmap(c, 0x101000, 0x1000, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			break;
 		}
 		g_assert_false(ok);
@@ -650,7 +639,7 @@ test_map_unmap_faults(Fixture *f, gconstpointer data)
 		g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 1);
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 3);
 	}
-	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpuint(w.n, ==, 4);
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 	g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 2);
 	g_assert_cmpuint(f->k->avail, ==, 65533);
@@ -799,7 +788,8 @@ test_unmap_dirty_all_or_nothing(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, "0000:00:04.0");
 	g_autoptr(HiodContainer) c = hiod_legacy_container_new(f->ctx);
-	guint n, failures = 0;
+	HiodTestFaultWalk w;
+	guint failures = 0;
 
 	f->k->has_v2 = FALSE;
 	g_assert_true(hiod_vfio_device_attach(a, c, 0, &error));
@@ -808,15 +798,12 @@ test_unmap_dirty_all_or_nothing(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_container_dma_map(c, 0x200000, 0x2000, GSIZE_TO_POINTER(0x20000), 0, &error));
 	g_assert_true(hiod_container_set_dirty_tracking(c, TRUE, &error));
 	g_assert_no_error(error);
-	for (n = 1;; n++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		guint64 bitmap[8] = {0}; /* 0x200000 / 0x1000 bits */
 		gboolean ok;
 		g_clear_error(&error);
-		hiod_context_clear_faults(f->ctx);
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
 		ok = hiod_container_dma_unmap_dirty(c, 0x100000, 0x200000, 0x1000, bitmap, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			g_assert_cmphex(bitmap[0], ==, 0x3);
 			g_assert_cmphex(bitmap[4], ==, 0x3);
 			break;
@@ -824,12 +811,12 @@ test_unmap_dirty_all_or_nothing(Fixture *f, gconstpointer data)
 		failures++;
 		g_assert_false(ok);
 		g_assert_nonnull(error);
-		g_test_message("failing call %u: %s", n, error->message);
+		g_test_message("failing call %u: %s", w.n, error->message);
 		/* both mappings, in the library and in the kernel */
 		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 		g_assert_cmpuint(g_hash_table_size(f->k->maps), ==, 2);
 		/* the first was unmapped and mapped back: its pages may be dirty */
-		if (n == 2)
+		if (w.n == 2)
 			g_assert_cmphex(bitmap[0], ==, 0x3);
 		g_assert_cmphex(bitmap[4], ==, 0); /* still mapped, never unmapped */
 	}

@@ -717,35 +717,34 @@ test_pseries_placement(Fixture *f, gconstpointer data)
 static void
 test_attach_faults(Fixture *f, gconstpointer data)
 {
-	guint nth;
-	for (nth = 1;; nth++) {
+	HiodTestFaultWalk w;
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
-		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(f->ctx, "0000:00:00.0", &error);
+		g_autoptr(HiodContainer) c = NULL;
+		g_autoptr(HiodVfioDevice) dev = NULL;
 		gboolean ok;
+		c = hiod_spapr_container_new(f->ctx, 0);
+		dev = hiod_vfio_device_new(f->ctx, "0000:00:00.0", &error);
 		g_assert_no_error(error);
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
+		hiod_test_fault_walk_rearm(&w); /* the attach's calls, not the device's */
 		ok = hiod_container_attach_device(c, dev, 0, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
-			hiod_context_clear_faults(f->ctx);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			hiod_container_detach_device(c, dev);
 			break;
 		}
-		hiod_context_clear_faults(f->ctx);
 		if (ok) {
 			/* a failed CHECK_EXTENSION is "not offered": v2 falls back to v1 */
 			hiod_container_detach_device(c, dev);
 			continue;
 		}
 		g_assert_nonnull(error);
-		g_test_message("call %u: %s", nth, error->message);
+		g_test_message("call %u: %s", w.n, error->message);
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
 		g_assert_false(f->k.container_open);
 		g_assert_false(f->k.group_set);
 		g_assert_false(hiod_container_is_setup(c));
 	}
-	g_assert_cmpuint(nth, >, 6);
+	g_assert_cmpuint(w.n, >, 6);
 }
 
 /* fail each kernel call of a map that recreates the default window in turn:
@@ -757,27 +756,23 @@ test_map_faults(Fixture *f, gconstpointer data)
 	g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, 0);
 	g_autoptr(HiodVfioDevice) dev = attach(f, c);
 	HiodSpaprContainer *sc = HIOD_SPAPR_CONTAINER(c);
-	guint nth;
+	HiodTestFaultWalk w;
 
 	/* a mapping in the 64-bit window first, so that a registration is shared */
 	g_assert_true(hiod_container_dma_map(c, HI, K(64), f->mem, 0, &error));
 	g_assert_no_error(error);
-	for (nth = 1;; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autofree gchar *before = windows_string(sc);
 		g_autofree gchar *after = NULL;
 		gboolean ok;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
 		ok = hiod_container_dma_map(c, G(1), K(128), f->mem + M(1), 0, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
+		if (hiod_test_fault_walk_done(&w, ok)) {
 			g_assert_no_error(error);
-			hiod_context_clear_faults(f->ctx);
 			break;
 		}
-		hiod_context_clear_faults(f->ctx);
 		g_assert_false(ok);
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
-		g_test_message("call %u: %s", nth, error->message);
+		g_test_message("call %u: %s", w.n, error->message);
 		g_clear_error(&error);
 		after = windows_string(sc);
 		g_assert_cmpstr(after, ==, before);
@@ -789,7 +784,7 @@ test_map_faults(Fixture *f, gconstpointer data)
 		g_assert_cmpuint(f->k.maps->len, ==, 1);
 		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
 	}
-	g_assert_cmpuint(nth, ==, 5); /* REMOVE, CREATE, REGISTER, MAP */
+	g_assert_cmpuint(w.n, ==, 5); /* REMOVE, CREATE, REGISTER, MAP */
 	g_assert_cmpuint(f->k.maps->len, ==, 2);
 	/* a partial unmap splits: the kept half is registered on its own */
 	g_assert_true(hiod_container_dma_unmap(c, G(1), K(64), &error));
