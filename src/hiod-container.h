@@ -214,7 +214,10 @@ void hiod_container_to_json(HiodContainer *self, JsonBuilder *builder);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_container_is_setup(HiodContainer *self);
 
-/* the backend factory */
+/* the backend factory (hiod-container-factory.c) */
+HIOD_AVAILABLE_IN_0_1
+HiodContainer *hiod_container_new_for_device(HiodContext *ctx, HiodBackendKind kind,
+					     GObject *device, GError **error);
 HIOD_AVAILABLE_IN_0_1
 HiodContainer *hiod_container_new(HiodContext *ctx, HiodBackendKind kind, HiodVfioDevice *device,
 				  GError **error);

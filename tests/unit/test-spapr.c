@@ -136,6 +136,7 @@ typedef struct {
 
 typedef struct {
 	gboolean v2_offered;
+	gboolean type1_offered; /* a host whose VFIO container also offers type1 */
 	gboolean any_shape_at_zero; /* PowerNV: window 0 at 0 whatever its shape; pseries: default shape only */
 	guint32 type;	    /* SET_IOMMU */
 	gboolean enabled;   /* v1 */
@@ -224,7 +225,8 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 		return HIOD_VFIO_API_VERSION;
 	case HIOD_VFIO_CHECK_EXTENSION: {
 		gulong ext = GPOINTER_TO_SIZE(arg);
-		return ext == HIOD_VFIO_SPAPR_TCE_IOMMU || (ext == HIOD_VFIO_SPAPR_TCE_v2_IOMMU && k->v2_offered);
+		return ext == HIOD_VFIO_SPAPR_TCE_IOMMU || (ext == HIOD_VFIO_SPAPR_TCE_v2_IOMMU && k->v2_offered) ||
+		       (k->type1_offered && (ext == HIOD_VFIO_TYPE1_IOMMU || ext == HIOD_VFIO_TYPE1v2_IOMMU));
 	}
 	case HIOD_VFIO_SET_IOMMU:
 		if (!k->group_set) {
@@ -913,6 +915,31 @@ test_overlapping_registrations(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->k.left_regs, ==, 0);
 }
 
+/* The factory honours an explicit sPAPR request: the sPAPR class, even where
+ * the VFIO container offers type1 too (the legacy kind then picks type1). */
+static void
+test_factory_kinds(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodContainer) spapr = NULL;
+	g_autoptr(HiodContainer) legacy = NULL;
+	g_autoptr(HiodVfioDevice) dev = NULL;
+
+	f->k.type1_offered = TRUE;
+	spapr = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_SPAPR, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_SPAPR_CONTAINER(spapr));
+	g_assert_cmpint(hiod_container_get_backend_kind(spapr), ==, HIOD_BACKEND_KIND_SPAPR);
+	legacy = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_false(HIOD_IS_SPAPR_CONTAINER(legacy));
+	g_assert_cmpint(hiod_container_get_backend_kind(legacy), ==, HIOD_BACKEND_KIND_LEGACY);
+	/* the sPAPR container it made attaches as sPAPR */
+	dev = attach(f, spapr);
+	g_assert_cmpuint(f->k.type, ==, HIOD_VFIO_SPAPR_TCE_v2_IOMMU);
+	hiod_container_detach_device(spapr, dev);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -943,5 +970,7 @@ main(int argc, char **argv)
 		   test_window_levels_bounded, fixture_teardown);
 	g_test_add("/hiod/spapr/container/overlapping-registrations", Fixture, GINT_TO_POINTER(2),
 		   fixture_setup, test_overlapping_registrations, fixture_teardown);
+	g_test_add("/hiod/spapr/container/factory-kinds", Fixture, GINT_TO_POINTER(2), fixture_setup,
+		   test_factory_kinds, fixture_teardown);
 	return g_test_run();
 }

@@ -629,6 +629,45 @@ test_container_kernel_limit(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "parameters/max_iotlb_entries"));
 }
 
+/* The factory honours the vdpa kind: the vDPA container of the vDPA device
+ * given (AUTO picks it for a vDPA device); without one it says what to pass. */
+static void
+test_container_factory(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVdpaDevice) dev = NULL;
+	g_autoptr(HiodContainer) c = NULL;
+	g_autoptr(HiodContainer) a = NULL;
+
+	f->k.first = 0x1000;
+	f->k.last = 0xfffff;
+	dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
+	g_assert_no_error(error);
+	c = hiod_container_new_for_device(f->ctx, HIOD_BACKEND_KIND_VDPA, G_OBJECT(dev), &error);
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_VDPA_CONTAINER(c));
+	g_assert_true(hiod_vdpa_container_get_device(HIOD_VDPA_CONTAINER(c)) == dev);
+	g_assert_true(hiod_container_is_setup(c));
+	g_assert_cmpint(hiod_container_get_backend_kind(c), ==, HIOD_BACKEND_KIND_VDPA);
+	g_assert_true(hiod_container_dma_map(c, 0x10000, 0x4000, page(f, 0), 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->k.maps->len, ==, 1);
+	g_assert_true(hiod_container_dma_unmap_all(c, &error));
+	g_assert_no_error(error);
+	g_clear_object(&c);
+
+	a = hiod_container_new_for_device(f->ctx, HIOD_BACKEND_KIND_AUTO, G_OBJECT(dev), &error);
+	g_assert_no_error(error);
+	g_assert_true(HIOD_IS_VDPA_CONTAINER(a));
+
+	/* no vDPA device: not "not in this build", but what to give */
+	c = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_VDPA, NULL, &error);
+	g_assert_null(c);
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "hiod_vdpa_device_new()"));
+	g_clear_error(&error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -644,6 +683,7 @@ main(int argc, char **argv)
 	ADD("/hiod/vdpa-container/map-unmap", test_container);
 	ADD("/hiod/vdpa-container/faults", test_container_faults);
 	ADD("/hiod/vdpa-container/kernel-limit", test_container_kernel_limit);
+	ADD("/hiod/vdpa-container/factory", test_container_factory);
 	ADD("/hiod/host-iommu-device-vdpa/realize", test_host_iommu_device);
 	return g_test_run();
 }
