@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "hiod-error.h"
-#include "hiod-vfio-device.h"
+#if HIOD_HAVE_IOMMUFD
+#include "hiod-host-iommu-device-iommufd.h"
+#endif
 #include "hiod-vtd-viommu.h"
 
 /* VT-d register bits the policy reads (VT-d spec 11.4.2/11.4.3) */
@@ -295,16 +297,17 @@ hiod_vtd_viommu_get_viommu_flags(HiodViommu *viommu)
 	return self->x_flts ? HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT : 0;
 }
 
+/* The backend, as QEMU's vtd_check_hiod asks it: by the host IOMMU device's
+ * own type (an iommufd one, TYPE_HOST_IOMMU_DEVICE_IOMMUFD), not through the
+ * device it was realized for. Only "iommufd or not" matters to the policy. */
 static HiodBackendKind
 hiod_vtd_viommu_backend_of(HiodHostIommuDevice *hiod)
 {
-	HiodAssignedDevice *agent = hiod_host_iommu_device_get_agent(hiod);
-	if (HIOD_IS_VFIO_DEVICE(agent)) {
-		HiodContainer *c = hiod_vfio_device_get_container(HIOD_VFIO_DEVICE(agent));
-		if (c != NULL)
-			return hiod_container_get_backend_kind(c);
-	}
-	return HIOD_BACKEND_KIND_AUTO; /* unknown */
+#if HIOD_HAVE_IOMMUFD
+	if (HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD(hiod))
+		return HIOD_BACKEND_KIND_IOMMUFD;
+#endif
+	return HIOD_BACKEND_KIND_AUTO; /* not iommufd */
 }
 
 /* the host caps, with the address width taken from the IOVA ranges when the

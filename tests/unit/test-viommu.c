@@ -361,13 +361,23 @@ test_viommu_virtio_page_size(void)
 
 /* the attach flow ---------------------------------------------------------------- */
 
-/* A host IOMMU device that realizes with a 39-bit VT-d and the emulated VT-d's ranges. */
+/* A host IOMMU device that realizes with a 39-bit VT-d and the emulated VT-d's
+ * ranges: an iommufd one (the vIOMMU policies ask the host IOMMU device's
+ * type for the backend, as QEMU does), where iommufd is built. */
 #define TEST_TYPE_HIOD (test_hiod_get_type())
+#if HIOD_HAVE_IOMMUFD
+G_DECLARE_FINAL_TYPE(TestHiod, test_hiod, TEST, HIOD, HiodHostIommuDeviceIommufd)
+struct _TestHiod {
+	HiodHostIommuDeviceIommufd parent_instance;
+};
+G_DEFINE_TYPE(TestHiod, test_hiod, HIOD_TYPE_HOST_IOMMU_DEVICE_IOMMUFD)
+#else
 G_DECLARE_FINAL_TYPE(TestHiod, test_hiod, TEST, HIOD, HiodHostIommuDevice)
 struct _TestHiod {
 	HiodHostIommuDevice parent_instance;
 };
 G_DEFINE_TYPE(TestHiod, test_hiod, HIOD_TYPE_HOST_IOMMU_DEVICE)
+#endif
 
 static gboolean
 test_hiod_realize(HiodHostIommuDevice *self, HiodAssignedDevice *agent, GError **error)
@@ -397,6 +407,28 @@ test_hiod_init(TestHiod *self)
 
 static void
 test_hiod_class_init(TestHiodClass *klass)
+{
+	HiodHostIommuDeviceClass *k = HIOD_HOST_IOMMU_DEVICE_CLASS(klass);
+	k->realize = test_hiod_realize;
+	k->get_iova_ranges = test_hiod_get_iova_ranges;
+	k->get_page_size_mask = test_hiod_get_page_size_mask;
+}
+
+/* The same host, as a host IOMMU device of no iommufd type (legacy-like). */
+#define TEST_TYPE_PLAIN_HIOD (test_plain_hiod_get_type())
+G_DECLARE_FINAL_TYPE(TestPlainHiod, test_plain_hiod, TEST, PLAIN_HIOD, HiodHostIommuDevice)
+struct _TestPlainHiod {
+	HiodHostIommuDevice parent_instance;
+};
+G_DEFINE_TYPE(TestPlainHiod, test_plain_hiod, HIOD_TYPE_HOST_IOMMU_DEVICE)
+
+static void
+test_plain_hiod_init(TestPlainHiod *self)
+{
+}
+
+static void
+test_plain_hiod_class_init(TestPlainHiodClass *klass)
 {
 	HiodHostIommuDeviceClass *k = HIOD_HOST_IOMMU_DEVICE_CLASS(klass);
 	k->realize = test_hiod_realize;
@@ -751,6 +783,47 @@ test_viommu_virtio_alias_conflict(void)
 	g_assert_null(hiod_virtio_viommu_get_reserved_regions(vi, 0, 1, 0));
 }
 
+/* VT-d learns the backend from the host IOMMU device's own type, not from the
+ * container its device is in: an iommufd host IOMMU device passes the
+ * backend check (and meets the nesting one) unattached; one of another type
+ * does not, whatever container it would be in. */
+static void
+test_viommu_vtd_asks_hiod_type(void)
+{
+	g_autoptr(HiodVtdViommu) flts = g_object_new(HIOD_TYPE_VTD_VIOMMU, "x-flts", TRUE, NULL);
+	g_autoptr(TestPlainHiod) plain = g_object_new(TEST_TYPE_PLAIN_HIOD, NULL);
+	g_autoptr(HiodViommuVerdict) v = NULL;
+	g_autoptr(HiodTestTree) tree = hiod_test_tree_new();
+	g_autoptr(HiodContext) ctx = NULL;
+	g_autoptr(HiodVfioDevice) dev = NULL;
+	g_autoptr(GError) error = NULL;
+	HiodPciRid rid = {0, 0, 0x20, 0, 0x20, FALSE};
+
+	hiod_test_tree_add_pci(tree, "0000:00:04.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 3, NULL);
+	ctx = hiod_test_tree_context(tree);
+	dev = hiod_vfio_device_new(ctx, "0000:00:04.0", &error);
+	g_assert_no_error(error);
+#if HIOD_HAVE_IOMMUFD
+	{
+		g_autoptr(TestHiod) fd = g_object_new(TEST_TYPE_HIOD, NULL);
+		g_assert_true(hiod_host_iommu_device_realize(HIOD_HOST_IOMMU_DEVICE(fd),
+							     HIOD_ASSIGNED_DEVICE(dev), &error));
+		g_assert_no_error(error);
+		/* dev is in no container: only the type says iommufd */
+		g_assert_null(hiod_vfio_device_get_container(dev));
+		v = hiod_viommu_check(HIOD_VIOMMU(flts), &rid, HIOD_HOST_IOMMU_DEVICE(fd));
+		g_assert_false(hiod_viommu_verdict_has_reason(v, "Need IOMMUFD backend"));
+		g_assert_true(hiod_viommu_verdict_has_reason(v, "does not support nesting"));
+		g_clear_pointer(&v, hiod_viommu_verdict_unref);
+	}
+#endif
+	g_assert_true(hiod_host_iommu_device_realize(HIOD_HOST_IOMMU_DEVICE(plain),
+						     HIOD_ASSIGNED_DEVICE(dev), &error));
+	g_assert_no_error(error);
+	v = hiod_viommu_check(HIOD_VIOMMU(flts), &rid, HIOD_HOST_IOMMU_DEVICE(plain));
+	g_assert_true(hiod_viommu_verdict_has_reason(v, "Need IOMMUFD backend when x-flts=on"));
+}
+
 static void
 test_viommu_verdict_json(void)
 {
@@ -786,7 +859,10 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/viommu/virtio-alias-conflict", test_viommu_virtio_alias_conflict);
 	g_test_add_func("/hiod/viommu/verdict-json", test_viommu_verdict_json);
 	g_test_add_func("/hiod/viommu/attach-flow", test_viommu_attach_flow);
+#if HIOD_HAVE_IOMMUFD
 	g_test_add_func("/hiod/viommu/attach-nesting", test_viommu_attach_nesting);
+#endif
+	g_test_add_func("/hiod/viommu/vtd-asks-hiod-type", test_viommu_vtd_asks_hiod_type);
 	g_test_add_func("/hiod/viommu/attach-faults", test_viommu_attach_faults);
 	return g_test_run();
 }
