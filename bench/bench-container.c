@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "hiod-backend-private.h"
 #include "bench-container.h"
 
 struct _BenchContainer {

@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hiod-backend-private.h"
 #include "hiod.h"
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"

@@ -12,6 +12,7 @@
  * is changing. */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-container.h"
 #include "hiod-error.h"
 #include "hiod-vfio-device.h"

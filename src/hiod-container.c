@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-hot-private.h"
 
 #include <string.h>
@@ -379,8 +380,8 @@ hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **
 
 /* setters for subclasses ------------------------------------------------------ */
 
-/**
- * hiod_container_set_iova_ranges:
+/*
+ * hiod_container_set_iova_ranges: (protected, hiod-backend-private.h)
  * @self: a #HiodContainer
  * @ranges: (element-type HiodIovaRange): the usable IOVA ranges, sorted
  *
@@ -403,8 +404,8 @@ hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
 	g_ptr_array_unref(old);
 }
 
-/**
- * hiod_container_set_page_size_mask:
+/*
+ * hiod_container_set_page_size_mask: (protected, hiod-backend-private.h)
  * @self: a #HiodContainer
  * @mask: the bitmap of supported IOMMU page sizes
  *
@@ -423,8 +424,8 @@ hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask)
 	g_mutex_unlock(&priv->info_lock);
 }
 
-/**
- * hiod_container_set_max_mappings:
+/*
+ * hiod_container_set_max_mappings: (protected, hiod-backend-private.h)
  * @self: a #HiodContainer
  * @max_mappings: the mapping limit, 0 for none known
  *
@@ -439,8 +440,8 @@ hiod_container_set_max_mappings(HiodContainer *self, guint max_mappings)
 	GET_PRIVATE(self)->max_mappings = max_mappings;
 }
 
-/**
- * hiod_container_set_dirty_tracking_supported:
+/*
+ * hiod_container_set_dirty_tracking_supported: (protected, hiod-backend-private.h)
  * @self: a #HiodContainer
  * @supported: whether the backend tracks dirty pages
  *
@@ -521,8 +522,8 @@ hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device, guint6
 	return TRUE;
 }
 
-/**
- * hiod_container_setup:
+/*
+ * hiod_container_setup: (protected, hiod-backend-private.h)
  * @self: a #HiodContainer
  * @error: return location for a #GError
  *

@@ -75,7 +75,8 @@ G_DECLARE_DERIVABLE_TYPE(HiodContainer, hiod_container, HIOD, CONTAINER, GObject
  *   attached to this backend are realized as
  * @setup: Optional. Probes the backend after the first device is attached:
  *   IOVA ranges, page sizes, mapping limit, dirty tracking; records them with
- *   the hiod_container_set_*() setters.
+ *   the hiod_container_set_*() setters of the
+ *   in-tree protected header (hiod-backend-private.h).
  * @release: Optional. Undoes what setup and the backend did when the last
  *   device leaves or the container is disposed.
  * @dma_map: Mandatory. Maps [@iova, @iova + @size) to @vaddr. The base class
@@ -233,16 +234,6 @@ const gchar *hiod_backend_kind_to_string(HiodBackendKind kind);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_backend_kind_from_string(const gchar *str, HiodBackendKind *kind, GError **error);
 
-/* for subclasses */
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_container_setup(HiodContainer *self, GError **error);
-HIOD_AVAILABLE_IN_0_1
-void hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges);
-HIOD_AVAILABLE_IN_0_1
-void hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask);
-HIOD_AVAILABLE_IN_0_1
-void hiod_container_set_max_mappings(HiodContainer *self, guint max_mappings);
-HIOD_AVAILABLE_IN_0_1
-void hiod_container_set_dirty_tracking_supported(HiodContainer *self, gboolean supported);
+/* (what a backend subclass needs is in the uninstalled hiod-backend-private.h) */
 
 G_END_DECLS

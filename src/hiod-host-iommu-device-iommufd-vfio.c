@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-iommufd-vfio.h"
 #include "hiod-iommufd-container.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-iommufd.h"
@@ -396,8 +397,8 @@ hiod_host_iommu_device_iommufd_invalidate_cache(HiodHostIommuDeviceIommufd *self
 						     entry_len, entry_num, data, error);
 }
 
-/**
- * hiod_host_iommu_device_iommufd_set_ids:
+/*
+ * hiod_host_iommu_device_iommufd_set_ids: (protected, hiod-backend-private.h)
  * @self: a #HiodHostIommuDeviceIommufd
  * @backend: (nullable): the iommufd backend the device is bound to
  * @devid: the device object id

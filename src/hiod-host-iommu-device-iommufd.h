@@ -92,10 +92,6 @@ gboolean hiod_host_iommu_device_iommufd_invalidate_cache(HiodHostIommuDeviceIomm
 							 guint32 entry_len, guint32 *entry_num,
 							 gconstpointer data, GError **error);
 
-/* for subclasses, inside realize */
-HIOD_AVAILABLE_IN_0_1
-void hiod_host_iommu_device_iommufd_set_ids(HiodHostIommuDeviceIommufd *self,
-					    HiodIommufdBackend *backend, guint32 devid,
-					    guint32 hwpt_id);
+/* (hiod_host_iommu_device_iommufd_set_ids(), for subclasses: hiod-backend-private.h) */
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-enum-types.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-vdpa.h"

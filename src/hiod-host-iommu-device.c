@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device.h"
 #include "hiod-json-private.h"
@@ -233,8 +234,8 @@ hiod_host_iommu_device_get_caps(HiodHostIommuDevice *self)
 	return priv->realized ? priv->caps : NULL;
 }
 
-/**
- * hiod_host_iommu_device_set_caps:
+/*
+ * hiod_host_iommu_device_set_caps: (protected, hiod-backend-private.h)
  * @self: a #HiodHostIommuDevice
  * @caps: the caps learned by realize
  *

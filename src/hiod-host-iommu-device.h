@@ -76,8 +76,6 @@ gboolean hiod_host_iommu_device_get_page_size_mask(HiodHostIommuDevice *self, gu
 HIOD_AVAILABLE_IN_0_1
 void hiod_host_iommu_device_to_json(HiodHostIommuDevice *self, JsonBuilder *builder);
 
-/* for subclasses, inside realize */
-HIOD_AVAILABLE_IN_0_1
-void hiod_host_iommu_device_set_caps(HiodHostIommuDevice *self, HiodHostIommuCaps *caps);
+/* (hiod_host_iommu_device_set_caps(), for subclasses: hiod-backend-private.h) */
 
 G_END_DECLS

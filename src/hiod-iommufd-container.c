@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-hot-private.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-hot-private.h"
 
 #include <errno.h>
@@ -97,8 +98,8 @@ hiod_legacy_container_new(HiodContext *ctx)
 	return g_object_new(HIOD_TYPE_LEGACY_CONTAINER, "context", ctx, NULL);
 }
 
-/**
- * hiod_legacy_container_get_fd:
+/*
+ * hiod_legacy_container_get_fd: (protected, hiod-backend-private.h)
  * @self: a #HiodLegacyContainer
  *
  * For subclasses: the /dev/vfio/vfio fd.
@@ -167,8 +168,8 @@ hiod_legacy_container_find_group(HiodLegacyContainer *self, gint id)
 	return NULL;
 }
 
-/**
- * hiod_legacy_container_get_group_fd:
+/*
+ * hiod_legacy_container_get_group_fd: (protected, hiod-backend-private.h)
  * @self: a #HiodLegacyContainer
  * @group_id: an IOMMU group number
  *
@@ -197,8 +198,8 @@ hiod_legacy_check_extension_fd(HiodContext *ctx, gint fd, guint32 ext, const gch
 	return rc > 0;
 }
 
-/**
- * hiod_legacy_container_check_extension:
+/*
+ * hiod_legacy_container_check_extension: (protected, hiod-backend-private.h)
  * @self: a #HiodLegacyContainer with a group set
  * @extension: a VFIO extension number (VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, ...)
  *
@@ -244,8 +245,8 @@ hiod_legacy_open_container(HiodContext *ctx, GError **error)
 	return fd;
 }
 
-/**
- * hiod_legacy_container_probe_types:
+/*
+ * hiod_legacy_container_probe_types: (protected, hiod-backend-private.h)
  * @ctx: a #HiodContext
  * @has_type1: (out) (optional): whether type1 (v1 or v2) is offered
  * @has_spapr: (out) (optional): whether sPAPR TCE (v1 or v2) is offered

@@ -44,21 +44,12 @@ struct _HiodLegacyContainerClass {
 HIOD_AVAILABLE_IN_0_1
 HiodContainer *hiod_legacy_container_new(HiodContext *ctx);
 
-/* for subclasses ("protected") */
-HIOD_AVAILABLE_IN_0_1
-gint hiod_legacy_container_get_fd(HiodLegacyContainer *self);
+/* what the container holds (the fds and probes for subclasses: hiod-backend-private.h) */
 HIOD_AVAILABLE_IN_0_1
 guint32 hiod_legacy_container_get_iommu_type(HiodLegacyContainer *self);
 HIOD_AVAILABLE_IN_0_1
 GArray *hiod_legacy_container_get_group_ids(HiodLegacyContainer *self);
 HIOD_AVAILABLE_IN_0_1
-gint hiod_legacy_container_get_group_fd(HiodLegacyContainer *self, gint group_id);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_legacy_container_check_extension(HiodLegacyContainer *self, guint32 extension);
-HIOD_AVAILABLE_IN_0_1
 gboolean hiod_legacy_container_get_dma_avail(HiodLegacyContainer *self, guint *avail, GError **error);
-HIOD_AVAILABLE_IN_0_1
-gboolean hiod_legacy_container_probe_types(HiodContext *ctx, gboolean *has_type1,
-					   gboolean *has_spapr, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-address-space.h"
 #include "hiod-container-private.h"
 #include "hiod-container.h"

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-container-private.h"
 #include "hiod-error.h"
 #include "hiod-host-iommu-device-spapr.h"

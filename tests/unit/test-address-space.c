@@ -3,6 +3,7 @@
  * mappings in memory and fails the operation it is told to. */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-test-common.h"
 
 #define PAGE 0x1000u

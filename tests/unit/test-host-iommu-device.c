@@ -2,6 +2,7 @@
 /* The abstract host IOMMU device, through a test-only subclass. */
 #include "config.h"
 
+#include "hiod-backend-private.h"
 #include "hiod-test-common.h"
 
 /* a test agent ------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 

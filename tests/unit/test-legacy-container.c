@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-test-common.h"
 #include "hiod-vfio-device-private.h"
 

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod.h"

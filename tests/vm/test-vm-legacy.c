@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hiod-backend-private.h"
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hiod-backend-private.h"
 #include "hiod.h"
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
