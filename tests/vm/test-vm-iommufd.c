@@ -22,41 +22,14 @@
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod.h"
+#include "vm-fixture.h"
 
 #define EDU_A "0000:00:04.0"
 #define EDU_B "0000:00:05.0"
 #define PG 4096
 
-typedef struct {
-	HiodContext *ctx;
-	guint fds_at_start;
-} Fixture;
-
-static void
-fixture_setup(Fixture *f, gconstpointer data)
-{
-	f->ctx = hiod_context_new();
-	f->fds_at_start = hiod_context_get_open_fd_count(f->ctx);
-}
-
-static void
-fixture_teardown(Fixture *f, gconstpointer data)
-{
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, f->fds_at_start);
-	g_clear_object(&f->ctx);
-}
-
-static guint8 *
-buffer_new(gsize len, guint8 fill)
-{
-	guint8 *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g_assert_true(b != MAP_FAILED);
-	memset(b, fill, len);
-	return b;
-}
-
 static HiodVfioDevice *
-device_new(Fixture *f, const gchar *bdf)
+device_new(VmFixture *f, const gchar *bdf)
 {
 	g_autoptr(GError) error = NULL;
 	HiodVfioDevice *d = hiod_vfio_device_new(f->ctx, bdf, &error);
@@ -65,7 +38,7 @@ device_new(Fixture *f, const gchar *bdf)
 }
 
 static HiodContainer *
-iommufd_container_new(Fixture *f, HiodVfioDevice *device)
+iommufd_container_new(VmFixture *f, HiodVfioDevice *device)
 {
 	g_autoptr(GError) error = NULL;
 	HiodContainer *c = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_IOMMUFD, device, &error);
@@ -118,7 +91,7 @@ probe_id(HiodIommufdBackend *be)
 /* tests ---------------------------------------------------------------------- */
 
 static void
-test_round_trip(Fixture *f, gconstpointer data)
+test_round_trip(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
@@ -158,13 +131,13 @@ raw_ioas_unmap(HiodIommufdBackend *be, guint32 ioas, guint64 iova, guint64 len)
  * B, after it unmapped A. hiod tells the first from the others. Also defect
  * 9: iommufd never splits an area, but separately mapped neighbours go alone. */
 static void
-test_unmap_enoent(Fixture *f, gconstpointer data)
+test_unmap_enoent(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d = NULL;
 	g_autoptr(HiodContainer) c = NULL;
 	HiodIommufdBackend *be;
-	guint8 *buf = buffer_new(8 * PG, 0);
+	guint8 *buf = vm_buffer_new(8 * PG, 0);
 	const guint64 a = 0x1000000, b = a + 4 * PG; /* A and B: 16 KiB each, adjacent */
 	guint32 ioas;
 	HiodEdu edu;
@@ -235,7 +208,7 @@ test_unmap_enoent(Fixture *f, gconstpointer data)
 }
 
 static void
-test_hw_info(Fixture *f, gconstpointer data)
+test_hw_info(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
 	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
@@ -293,7 +266,7 @@ test_hw_info(Fixture *f, gconstpointer data)
 }
 
 static void
-test_refused_flags(Fixture *f, gconstpointer data)
+test_refused_flags(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
@@ -302,7 +275,7 @@ test_refused_flags(Fixture *f, gconstpointer data)
 	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
 	guint fds, p;
 	guint32 id = 0;
-	guint8 *buf = buffer_new(2 * PG, 0);
+	guint8 *buf = vm_buffer_new(2 * PG, 0);
 	guint64 bitmap[1] = {0};
 
 	attach(a, c);
@@ -351,7 +324,7 @@ test_refused_flags(Fixture *f, gconstpointer data)
 }
 
 static void
-test_shared_hwpt(Fixture *f, gconstpointer data)
+test_shared_hwpt(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
@@ -398,14 +371,14 @@ test_shared_hwpt(Fixture *f, gconstpointer data)
 }
 
 static void
-test_ioas_copy(Fixture *f, gconstpointer data)
+test_ioas_copy(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
 	g_autoptr(HiodVfioDevice) b = device_new(f, EDU_B);
 	g_autoptr(HiodContainer) ca = iommufd_container_new(f, a);
 	g_autoptr(HiodContainer) cb = iommufd_container_new(f, b);
-	guint8 *src = buffer_new(PG, 0), *dst = buffer_new(PG, 0);
+	guint8 *src = vm_buffer_new(PG, 0), *dst = vm_buffer_new(PG, 0);
 	HiodEdu eb = {0};
 
 	attach(a, ca);
@@ -442,7 +415,7 @@ test_ioas_copy(Fixture *f, gconstpointer data)
 }
 
 static void
-test_both_backends(Fixture *f, gconstpointer data)
+test_both_backends(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
@@ -468,14 +441,14 @@ test_both_backends(Fixture *f, gconstpointer data)
 }
 
 static void
-test_bad_input(Fixture *f, gconstpointer data)
+test_bad_input(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) a = device_new(f, EDU_A);
 	g_autoptr(HiodVfioDevice) a2 = device_new(f, EDU_A);
 	g_autoptr(HiodContainer) c = iommufd_container_new(f, a);
 	g_autoptr(HiodContainer) c2 = iommufd_container_new(f, a);
-	guint8 *buf = buffer_new(PG, 0);
+	guint8 *buf = vm_buffer_new(PG, 0);
 	guint fds;
 
 	/* /dev/iommu not permitted */
@@ -603,7 +576,7 @@ test_hiodctl(void)
  * error says so, with nothing left behind. */
 #define EDU_RP "0000:01:00.0"
 static void
-test_hot_reset(Fixture *f, gconstpointer data)
+test_hot_reset(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d = NULL;
@@ -741,14 +714,14 @@ assert_ids_free(HiodIommufdBackend *be, guint32 first)
  * error, and leaves no fd, no IOAS/HWPT/device object and no mapping behind;
  * the device then attaches and does DMA. */
 static void
-test_kernel_faults(Fixture *f, gconstpointer data)
+test_kernel_faults(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
 	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
 	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c));
 	const gsize len = 64 * PG;
-	guint8 *buf = buffer_new(len, 0x5a);
+	guint8 *buf = vm_buffer_new(len, 0x5a);
 	guint fds, n, hits = 0;
 	guint32 first;
 	int kmsg;
@@ -853,7 +826,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add("/iommufd/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add("/iommufd/" path, VmFixture, NULL, vm_fixture_setup, func, vm_fixture_teardown)
 	ADD("round-trip", test_round_trip);
 	ADD("unmap-enoent", test_unmap_enoent);
 	ADD("hw-info", test_hw_info);

@@ -17,6 +17,7 @@
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"
 #include "hiod.h"
+#include "vm-fixture.h"
 #include "hiod-kernel-private.h"
 
 #define EDU_A "0000:00:04.0"
@@ -26,47 +27,9 @@
 #define EDU_BR2 "0000:02:02.0"
 #define PG 4096
 
-typedef struct {
-	HiodContext *ctx;
-	guint fds_at_start;
-} Fixture;
-
-static void
-fixture_setup(Fixture *f, gconstpointer data)
-{
-	f->ctx = hiod_context_new();
-	f->fds_at_start = hiod_context_get_open_fd_count(f->ctx);
-}
-
-static void
-fixture_teardown(Fixture *f, gconstpointer data)
-{
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, f->fds_at_start);
-	g_clear_object(&f->ctx);
-}
-
-static gboolean
-have_device(const gchar *bdf)
-{
-	g_autofree gchar *path = g_build_filename("/sys/bus/pci/devices", bdf, NULL);
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return TRUE;
-	g_test_skip_printf("%s is not in this topology", bdf);
-	return FALSE;
-}
-
-static guint8 *
-buffer_new(gsize len, guint8 fill)
-{
-	guint8 *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g_assert_true(b != MAP_FAILED);
-	memset(b, fill, len);
-	return b;
-}
-
 /* a device attached to a fresh legacy container */
 static HiodVfioDevice *
-attach(Fixture *f, const gchar *bdf, HiodContainer **container)
+attach(VmFixture *f, const gchar *bdf, HiodContainer **container)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) device = hiod_vfio_device_new(f->ctx, bdf, &error);
@@ -82,14 +45,14 @@ attach(Fixture *f, const gchar *bdf, HiodContainer **container)
 }
 
 static void
-test_round_trip(Fixture *f, gconstpointer data)
+test_round_trip(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	g_assert_cmpint(hiod_legacy_container_get_iommu_type(HIOD_LEGACY_CONTAINER(container)), ==, 3);
@@ -109,15 +72,15 @@ test_round_trip(Fixture *f, gconstpointer data)
 }
 
 static void
-test_unmap_blocks_dma(Fixture *f, gconstpointer data)
+test_unmap_blocks_dma(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
-	guint8 *src = buffer_new(PG, 0x5a), *dst = buffer_new(PG, 0);
+	guint8 *src = vm_buffer_new(PG, 0x5a), *dst = vm_buffer_new(PG, 0);
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	g_assert_true(hiod_edu_init(&edu, device, &error));
@@ -150,7 +113,7 @@ test_unmap_blocks_dma(Fixture *f, gconstpointer data)
 }
 
 static void
-test_two_groups(Fixture *f, gconstpointer data)
+test_two_groups(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
@@ -159,7 +122,7 @@ test_two_groups(Fixture *f, gconstpointer data)
 	g_autoptr(GArray) groups = NULL;
 	HiodEdu ea, eb;
 
-	if (!have_device(EDU_A) || !have_device(EDU_B))
+	if (!vm_have_device(EDU_A) || !vm_have_device(EDU_B))
 		return;
 	a = attach(f, EDU_A, &container);
 	b = attach(f, EDU_B, &container);
@@ -184,16 +147,16 @@ test_two_groups(Fixture *f, gconstpointer data)
 }
 
 static void
-test_dirty(Fixture *f, gconstpointer data)
+test_dirty(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
-	guint8 *src = buffer_new(4 * PG, 1), *dst = buffer_new(4 * PG, 0);
+	guint8 *src = vm_buffer_new(4 * PG, 1), *dst = vm_buffer_new(4 * PG, 0);
 	guint64 bitmap[4] = {0};
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	g_assert_true(hiod_container_get_dirty_tracking_supported(container));
@@ -249,7 +212,7 @@ test_dirty(Fixture *f, gconstpointer data)
 /* A raw VFIO_IOMMU_DIRTY_PAGES GET_BITMAP at 4 KiB pages; the number of bits
  * the kernel set, or -errno. */
 static gint64
-raw_get_bitmap(Fixture *f, HiodContainer *c, guint64 iova, guint64 size, guint64 *bits, gsize bytes)
+raw_get_bitmap(VmFixture *f, HiodContainer *c, guint64 iova, guint64 size, guint64 *bits, gsize bytes)
 {
 	gsize argsz = sizeof(struct hiod_vfio_iommu_type1_dirty_bitmap) +
 		      sizeof(struct hiod_vfio_iommu_type1_dirty_bitmap_get);
@@ -286,19 +249,19 @@ count_bits(const guint64 *bits, gsize words)
  * every read. hiod's two half-window queries together report every page the
  * edu wrote. */
 static void
-test_dirty_window_halves(Fixture *f, gconstpointer data)
+test_dirty_window_halves(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	const gsize len = 0x200000; /* 512 pages */
-	guint8 *buf = buffer_new(len, 0);
+	guint8 *buf = vm_buffer_new(len, 0);
 	guint64 raw[8], lo[4] = {0}, hi[4] = {0};
 	const guint64 iova = 0x400000;
 	const guint64 written[] = {0, 3, 255, 256, 300, 511}; /* pages the edu writes */
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	g_assert_true(hiod_edu_init(&edu, device, &error));
@@ -359,7 +322,7 @@ test_v1_container_class_init(TestV1ContainerClass *klass)
 
 /* A raw UNMAP_DMA; the bytes the kernel unmapped, or -errno */
 static gint64
-raw_unmap(Fixture *f, HiodContainer *c, guint64 iova, guint64 size)
+raw_unmap(VmFixture *f, HiodContainer *c, guint64 iova, guint64 size)
 {
 	struct hiod_vfio_iommu_type1_dma_unmap u = {.iova = iova, .size = size};
 	g_autoptr(GError) error = NULL;
@@ -386,15 +349,15 @@ edu_write_lands(HiodEdu *edu, guint64 iova, guint8 *page)
  * whole and maps the kept parts back. After it, the edu reaches the kept
  * parts and not the middle. */
 static void
-test_partial_unmap(Fixture *f, gconstpointer data)
+test_partial_unmap(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
-	guint8 *buf = buffer_new(4 * PG, 0);
+	guint8 *buf = vm_buffer_new(4 * PG, 0);
 	const guint64 iova = 0x600000;
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	for (guint v = 2; v >= 1; v--) {
 		g_autoptr(HiodContainer) container = v == 2 ? hiod_legacy_container_new(f->ctx)
@@ -437,7 +400,7 @@ test_partial_unmap(Fixture *f, gconstpointer data)
 }
 
 static void
-test_host_iommu_device(Fixture *f, gconstpointer data)
+test_host_iommu_device(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
@@ -448,7 +411,7 @@ test_host_iommu_device(Fixture *f, gconstpointer data)
 	HiodIovaRange *r;
 	guint64 mask = 0;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	hiod = hiod_vfio_device_get_host_iommu_device(device);
@@ -475,16 +438,16 @@ test_host_iommu_device(Fixture *f, gconstpointer data)
 }
 
 static void
-test_bad_input(Fixture *f, gconstpointer data)
+test_bad_input(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodVfioDevice) nodev = NULL;
-	guint8 *buf = buffer_new(4 * PG, 0);
+	guint8 *buf = vm_buffer_new(4 * PG, 0);
 	guint fds;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	nodev = hiod_vfio_device_new(f->ctx, "0000:00:1e.7", &error);
 	g_assert_null(nodev);
@@ -545,13 +508,13 @@ test_bad_input(Fixture *f, gconstpointer data)
 }
 
 static void
-test_not_bound(Fixture *f, gconstpointer data)
+test_not_bound(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 
-	if (!have_device(EDU_B))
+	if (!vm_have_device(EDU_B))
 		return;
 	g_assert_true(hiod_pci_unbind_vfio(f->ctx, EDU_B, &error));
 	g_assert_no_error(error);
@@ -574,14 +537,14 @@ test_not_bound(Fixture *f, gconstpointer data)
  * (the real kernel: "\n" clears it, it reads "(null)" again). The probe is
  * failed through the chokepoint; the device had no driver before. */
 static void
-test_bind_failure_rolls_back(Fixture *f, gconstpointer data)
+test_bind_failure_rolls_back(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autofree gchar *override = NULL;
 
-	if (!have_device(EDU_B))
+	if (!vm_have_device(EDU_B))
 		return;
 	g_assert_true(hiod_pci_unbind_vfio(f->ctx, EDU_B, &error));
 	g_assert_no_error(error);
@@ -604,7 +567,7 @@ test_bind_failure_rolls_back(Fixture *f, gconstpointer data)
 }
 
 static void
-test_dma_limit(Fixture *f, gconstpointer data)
+test_dma_limit(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
@@ -612,7 +575,7 @@ test_dma_limit(Fixture *f, gconstpointer data)
 	guint8 *buf;
 	guint max;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	device = attach(f, EDU_A, &container);
 	max = hiod_container_get_max_mappings(container);
@@ -621,7 +584,7 @@ test_dma_limit(Fixture *f, gconstpointer data)
 		hiod_vfio_device_detach(device);
 		return;
 	}
-	buf = buffer_new((max + 1) * PG, 0);
+	buf = vm_buffer_new((max + 1) * PG, 0);
 	for (guint i = 0; i < max; i++) {
 		g_assert_true(hiod_container_dma_map(container, 0x100000 + i * 2 * PG, PG, buf + i * PG, 0, &error));
 		g_assert_no_error(error);
@@ -635,14 +598,14 @@ test_dma_limit(Fixture *f, gconstpointer data)
 }
 
 static void
-test_hot_reset(Fixture *f, gconstpointer data)
+test_hot_reset(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	HiodEdu edu;
 
-	if (!have_device(EDU_RP))
+	if (!vm_have_device(EDU_RP))
 		return;
 	device = attach(f, EDU_RP, &container);
 	g_assert_true(hiod_vfio_device_hot_reset(device, &error));
@@ -655,7 +618,7 @@ test_hot_reset(Fixture *f, gconstpointer data)
 }
 
 static void
-test_one_group_two_devices(Fixture *f, gconstpointer data)
+test_one_group_two_devices(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) container = NULL;
@@ -667,7 +630,7 @@ test_one_group_two_devices(Fixture *f, gconstpointer data)
 	guint fds;
 	HiodEdu edu;
 
-	if (!have_device(EDU_BR1) || !have_device(EDU_BR2))
+	if (!vm_have_device(EDU_BR1) || !vm_have_device(EDU_BR2))
 		return;
 	a = attach(f, EDU_BR1, &container);
 	fds = hiod_context_get_open_fd_count(f->ctx);
@@ -695,17 +658,17 @@ test_one_group_two_devices(Fixture *f, gconstpointer data)
 /* Sections added before any device: attaching through the address space
  * replays them into the new legacy container; the edu DMAs through them. */
 static void
-test_address_space_replay(Fixture *f, gconstpointer data)
+test_address_space_replay(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodAddressSpace) as = NULL;
 	g_autoptr(HiodVfioDevice) a = NULL;
 	g_autoptr(HiodVfioDevice) b = NULL;
-	guint8 *src = buffer_new(PG, 0), *dst = buffer_new(PG, 0);
+	guint8 *src = vm_buffer_new(PG, 0), *dst = vm_buffer_new(PG, 0);
 	HiodContainer *container, *container_b;
 	HiodEdu edu;
 
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	for (guint i = 0; i < PG; i++)
 		src[i] = (guint8)(i * 13 + 1);
@@ -746,7 +709,7 @@ test_address_space_replay(Fixture *f, gconstpointer data)
 }
 
 static void
-test_hiodctl(Fixture *f, gconstpointer data)
+test_hiodctl(VmFixture *f, gconstpointer data)
 {
 	const gchar *hiodctl = g_getenv("HIODCTL");
 	g_autofree gchar *out = NULL;
@@ -763,7 +726,7 @@ test_hiodctl(Fixture *f, gconstpointer data)
 		g_test_skip("HIODCTL is not set");
 		return;
 	}
-	if (!have_device(EDU_A) || !have_device(EDU_B))
+	if (!vm_have_device(EDU_A) || !vm_have_device(EDU_B))
 		return;
 	g_assert_true(g_spawn_sync(NULL, (gchar **)info_argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
 	g_assert_no_error(error);
@@ -807,7 +770,7 @@ test_hiodctl(Fixture *f, gconstpointer data)
 /* The kernel's VFIO_IOMMU_GET_INFO IOVA ranges now, as "[start, last] ...",
  * asked through the chokepoint on the container's fd. */
 static gchar *
-kernel_ranges(Fixture *f, HiodContainer *c)
+kernel_ranges(VmFixture *f, HiodContainer *c)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree guint8 *buf = g_malloc0(4096);
@@ -874,7 +837,7 @@ group_reserved_regions(HiodVfioDevice *d)
  * fails the join), and the container and both host IOMMU devices report
  * what the kernel says after the join (and after the first group leaves). */
 static void
-test_group_join_rereads_info(Fixture *f, gconstpointer data)
+test_group_join_rereads_info(VmFixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodContainer) c = NULL;
@@ -882,7 +845,7 @@ test_group_join_rereads_info(Fixture *f, gconstpointer data)
 	g_autoptr(HiodVfioDevice) b = NULL;
 	g_autofree gchar *k1 = NULL, *k2 = NULL, *k3 = NULL, *ra = NULL, *rb = NULL;
 
-	if (!have_device(EDU_A) || !have_device(EDU_B))
+	if (!vm_have_device(EDU_A) || !vm_have_device(EDU_B))
 		return;
 	a = attach(f, EDU_A, &c);
 	k1 = kernel_ranges(f, c);
@@ -927,7 +890,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add("/legacy/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(path, fn) g_test_add("/legacy/" path, VmFixture, NULL, vm_fixture_setup, fn, vm_fixture_teardown)
 	ADD("round-trip", test_round_trip);
 	ADD("unmap-blocks-dma", test_unmap_blocks_dma);
 	ADD("two-groups-one-container", test_two_groups);

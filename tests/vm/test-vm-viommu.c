@@ -13,6 +13,7 @@
 
 #include "hiod-edu.h"
 #include "hiod.h"
+#include "vm-fixture.h"
 
 #define EDU_A "0000:00:04.0"
 #define EDU_RP "0000:01:00.0"
@@ -20,16 +21,6 @@
 #define EDU_BR2 "0000:02:02.0"
 
 static const HiodBackendKind kinds[] = {HIOD_BACKEND_KIND_LEGACY, HIOD_BACKEND_KIND_IOMMUFD};
-
-static gboolean
-have_device(const gchar *bdf)
-{
-	g_autofree gchar *path = g_build_filename("/sys/bus/pci/devices", bdf, NULL);
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
-		return TRUE;
-	g_test_skip_printf("%s is not in this topology", bdf);
-	return FALSE;
-}
 
 /* the host's address width, from the VT-d CAP register's MGAW field */
 static guint
@@ -72,7 +63,7 @@ assert_reattachable(HiodContext *ctx, const gchar *bdf, HiodBackendKind kind)
 static void
 test_vm_viommu_vtd_accepts(void)
 {
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		g_autoptr(HiodContext) ctx = hiod_context_new();
@@ -107,7 +98,7 @@ static void
 test_vm_viommu_vtd_aw48(void)
 {
 	guint host_aw = host_aw_bits();
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	g_test_message("host aw-bits %u", host_aw);
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
@@ -148,7 +139,7 @@ test_vm_viommu_vtd_aw48(void)
 static void
 test_vm_viommu_vtd_flts(void)
 {
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		g_autoptr(HiodContext) ctx = hiod_context_new();
@@ -182,7 +173,7 @@ test_vm_viommu_vtd_flts(void)
 static void
 test_vm_viommu_virtio(void)
 {
-	if (!have_device(EDU_A))
+	if (!vm_have_device(EDU_A))
 		return;
 	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		g_autoptr(HiodContext) ctx = hiod_context_new();
@@ -239,7 +230,7 @@ test_vm_viommu_hiodctl_check(void)
 	g_autoptr(GError) error = NULL;
 	JsonObject *root, *v;
 	gint rc;
-	if (!have_device(EDU_A) || g_getenv("HIODCTL") == NULL) {
+	if (!vm_have_device(EDU_A) || g_getenv("HIODCTL") == NULL) {
 		if (g_getenv("HIODCTL") == NULL)
 			g_test_skip("HIODCTL is not set");
 		return;
@@ -291,7 +282,7 @@ test_vm_viommu_bridges(void)
 	HiodPciRid rid;
 	HiodViommu *covering = NULL;
 
-	if (!have_device(EDU_RP) || !have_device(EDU_BR1) || !have_device(EDU_BR2))
+	if (!vm_have_device(EDU_RP) || !vm_have_device(EDU_BR1) || !vm_have_device(EDU_BR2))
 		return;
 	vtd = g_object_new(HIOD_TYPE_VTD_VIOMMU, "x-flts", TRUE, "fs1gp", FALSE, NULL);
 	topo = topology_with(ctx, HIOD_VIOMMU(vtd));
