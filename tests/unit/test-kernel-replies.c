@@ -267,7 +267,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, bad, fn)                                                                          \
-	g_test_add("/kernel-replies/" path, Fixture, GINT_TO_POINTER(bad), fixture_setup, fn,       \
+	g_test_add("/hiod/kernel-replies/" path, Fixture, GINT_TO_POINTER(bad), fixture_setup, fn,  \
 		   fixture_teardown)
 	ADD("healthy", BAD_NONE, test_healthy);
 	ADD("legacy/hot-reset-count-beyond-room", BAD_RESET_COUNT_BEYOND_ROOM, test_legacy_reset_reply);

@@ -1073,7 +1073,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add("/legacy-container/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(path, fn) g_test_add("/hiod/legacy-container/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("attach", test_attach);
 	ADD("type1-fallback", test_type1_fallback);
 	ADD("nonviable-group", test_nonviable);

@@ -506,9 +506,9 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add("/stress/container", Fixture, NULL, fixture_setup, test_stress_container,
+	g_test_add("/hiod/stress/container", Fixture, NULL, fixture_setup, test_stress_container,
 		   fixture_teardown);
-	g_test_add("/stress/address-space", Fixture, NULL, fixture_setup, test_stress_address_space,
+	g_test_add("/hiod/stress/address-space", Fixture, NULL, fixture_setup, test_stress_address_space,
 		   fixture_teardown);
 	return g_test_run();
 }

@@ -410,10 +410,10 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn)                                                                              \
 	do {                                                                                       \
-		g_test_add("/vfio-irq/legacy/" path, Fixture,                                      \
+		g_test_add("/hiod/vfio-irq/legacy/" path, Fixture,                                 \
 			   GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY), fixture_setup, fn,           \
 			   fixture_teardown);                                                      \
-		g_test_add("/vfio-irq/iommufd/" path, Fixture,                                     \
+		g_test_add("/hiod/vfio-irq/iommufd/" path, Fixture,                                \
 			   GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD), fixture_setup, fn,          \
 			   fixture_teardown);                                                      \
 	} while (0)

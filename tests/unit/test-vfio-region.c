@@ -286,7 +286,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, caps, fn)                                                                         \
-	g_test_add("/vfio-region/" path, Fixture, GINT_TO_POINTER(caps), fixture_setup, fn,         \
+	g_test_add("/hiod/vfio-region/" path, Fixture, GINT_TO_POINTER(caps), fixture_setup, fn,    \
 		   fixture_teardown)
 	ADD("caps", CAPS_GOOD, test_caps);
 	ADD("map-sparse", CAPS_GOOD, test_map_sparse);

@@ -411,10 +411,10 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/hwinfo/iommufd-dma", test_iommufd_dma);
-	g_test_add_func("/hwinfo/legacy-dma", test_legacy_dma);
-	g_test_add_func("/hwinfo/auto", test_auto);
-	g_test_add_func("/hwinfo/hw-info", test_hw_info);
-	g_test_add_func("/hwinfo/hiodctl", test_hiodctl);
+	g_test_add_func("/hiod/vm/hwinfo/iommufd-dma", test_iommufd_dma);
+	g_test_add_func("/hiod/vm/hwinfo/legacy-dma", test_legacy_dma);
+	g_test_add_func("/hiod/vm/hwinfo/auto", test_auto);
+	g_test_add_func("/hiod/vm/hwinfo/hw-info", test_hw_info);
+	g_test_add_func("/hiod/vm/hwinfo/hiodctl", test_hiodctl);
 	return g_test_run();
 }

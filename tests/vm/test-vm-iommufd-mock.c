@@ -715,7 +715,7 @@ test_viommu_objects(Fixture *f, gconstpointer data)
 	guint fds;
 
 	if (!kernel_at_least(6, 13)) {
-		g_test_skip("Linux 6.13 added vIOMMU objects (see /iommufd-mock/viommu/refused)");
+		g_test_skip("Linux 6.13 added vIOMMU objects (see /hiod/vm/iommufd-mock/viommu/refused)");
 		return;
 	}
 	first = probe_id(f->be);
@@ -1253,7 +1253,7 @@ test_pasid(Fixture *f, gconstpointer data)
 	guint32 h1 = 0, h2 = 0, plain = 0;
 
 	if (!kernel_at_least(6, 15)) {
-		g_test_skip("Linux 6.15 added PASID attach (see /iommufd-mock/viommu/refused)");
+		g_test_skip("Linux 6.15 added PASID attach (see /hiod/vm/iommufd-mock/viommu/refused)");
 		return;
 	}
 	pd = test_mock_agent_new(f->be, f->ioas, HIOD_MOCK_FLAGS_DEVICE_PASID, &error);
@@ -1560,7 +1560,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add("/iommufd-mock/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add("/hiod/vm/iommufd-mock/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("realize", test_realize);
 	ADD("nesting", test_nesting);
 	ADD("dirty", test_dirty);

@@ -826,7 +826,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add("/iommufd/" path, VmFixture, NULL, vm_fixture_setup, func, vm_fixture_teardown)
+#define ADD(path, func) g_test_add("/hiod/vm/iommufd/" path, VmFixture, NULL, vm_fixture_setup, func, vm_fixture_teardown)
 	ADD("round-trip", test_round_trip);
 	ADD("unmap-enoent", test_unmap_enoent);
 	ADD("hw-info", test_hw_info);
@@ -837,7 +837,7 @@ main(int argc, char **argv)
 	ADD("bad-input", test_bad_input);
 	ADD("hot-reset", test_hot_reset);
 	ADD("kernel-faults", test_kernel_faults);
-	g_test_add_func("/iommufd/no-dev-iommu", test_no_dev_iommu);
-	g_test_add_func("/iommufd/hiodctl", test_hiodctl);
+	g_test_add_func("/hiod/vm/iommufd/no-dev-iommu", test_no_dev_iommu);
+	g_test_add_func("/hiod/vm/iommufd/hiodctl", test_hiodctl);
 	return g_test_run();
 }

@@ -476,9 +476,9 @@ main(int argc, char **argv)
 	g_main_context_iteration(g_main_context_default(), FALSE);
 #define ADD(path, fn)                                                                              \
 	do {                                                                                       \
-		g_test_add("/irq/legacy/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY),     \
+		g_test_add("/hiod/vm/irq/legacy/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY),     \
 			   fixture_setup, fn, fixture_teardown);                                   \
-		g_test_add("/irq/iommufd/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),   \
+		g_test_add("/hiod/vm/irq/iommufd/" path, Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),   \
 			   fixture_setup, fn, fixture_teardown);                                   \
 	} while (0)
 	ADD("info", test_info);

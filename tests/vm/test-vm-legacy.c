@@ -890,7 +890,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add("/legacy/" path, VmFixture, NULL, vm_fixture_setup, fn, vm_fixture_teardown)
+#define ADD(path, fn) g_test_add("/hiod/vm/legacy/" path, VmFixture, NULL, vm_fixture_setup, fn, vm_fixture_teardown)
 	ADD("round-trip", test_round_trip);
 	ADD("unmap-blocks-dma", test_unmap_blocks_dma);
 	ADD("two-groups-one-container", test_two_groups);

@@ -368,13 +368,13 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_main_context_iteration(g_main_context_default(), FALSE);
-	g_test_add("/msix/legacy/vectors", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY), fixture_setup,
+	g_test_add("/hiod/vm/msix/legacy/vectors", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY), fixture_setup,
 		   test_vectors, fixture_teardown);
-	g_test_add("/msix/iommufd/vectors", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
+	g_test_add("/hiod/vm/msix/iommufd/vectors", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
 		   fixture_setup, test_vectors, fixture_teardown);
-	g_test_add("/msix/legacy/release", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY), fixture_setup,
+	g_test_add("/hiod/vm/msix/legacy/release", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY), fixture_setup,
 		   test_release, fixture_teardown);
-	g_test_add("/msix/iommufd/release", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
+	g_test_add("/hiod/vm/msix/iommufd/release", Fixture, GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
 		   fixture_setup, test_release, fixture_teardown);
 	return g_test_run();
 }

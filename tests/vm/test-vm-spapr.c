@@ -395,7 +395,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, v, fn) g_test_add("/spapr/" path, Fixture, GUINT_TO_POINTER(v), fixture_setup, fn, fixture_teardown)
+#define ADD(path, v, fn) g_test_add("/hiod/vm/spapr/" path, Fixture, GUINT_TO_POINTER(v), fixture_setup, fn, fixture_teardown)
 	ADD("info", 0, test_info);
 	ADD("v2/default-window", 0, test_default_window);
 	ADD("v2/recreated-window", 0, test_recreated_window);

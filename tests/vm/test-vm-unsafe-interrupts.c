@@ -99,9 +99,9 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_data_func("/unsafe-interrupts/legacy", GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY),
+	g_test_add_data_func("/hiod/vm/unsafe-interrupts/legacy", GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY),
 			     test_attach);
-	g_test_add_data_func("/unsafe-interrupts/iommufd", GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
+	g_test_add_data_func("/hiod/vm/unsafe-interrupts/iommufd", GINT_TO_POINTER(HIOD_BACKEND_KIND_IOMMUFD),
 			     test_attach);
 	return g_test_run();
 }

@@ -570,16 +570,16 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/vm/vdpa/open", test_open);
-	g_test_add_func("/vm/vdpa/not-vhost-vdpa", test_not_vhost_vdpa);
-	g_test_add_func("/vm/vdpa/missing-features", test_missing_features);
-	g_test_add_func("/vm/vdpa/map-unmap", test_map_unmap);
-	g_test_add_func("/vm/vdpa/batch", test_batch);
-	g_test_add_func("/vm/vdpa/mapping-limit", test_mapping_limit);
-	g_test_add_func("/vm/vdpa/anonymous-memory", test_anonymous_memory);
-	g_test_add_func("/vm/vdpa/datapath", test_datapath);
+	g_test_add_func("/hiod/vm/vdpa/open", test_open);
+	g_test_add_func("/hiod/vm/vdpa/not-vhost-vdpa", test_not_vhost_vdpa);
+	g_test_add_func("/hiod/vm/vdpa/missing-features", test_missing_features);
+	g_test_add_func("/hiod/vm/vdpa/map-unmap", test_map_unmap);
+	g_test_add_func("/hiod/vm/vdpa/batch", test_batch);
+	g_test_add_func("/hiod/vm/vdpa/mapping-limit", test_mapping_limit);
+	g_test_add_func("/hiod/vm/vdpa/anonymous-memory", test_anonymous_memory);
+	g_test_add_func("/hiod/vm/vdpa/datapath", test_datapath);
 #if HIOD_HAVE_LEGACY_VFIO
-	g_test_add_func("/vm/vdpa/mirror-with-vfio", test_mirror_with_vfio);
+	g_test_add_func("/hiod/vm/vdpa/mirror-with-vfio", test_mirror_with_vfio);
 #endif
 	return g_test_run();
 }

@@ -318,11 +318,11 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/viommu/vtd-accepts", test_vm_viommu_vtd_accepts);
-	g_test_add_func("/viommu/vtd-aw48", test_vm_viommu_vtd_aw48);
-	g_test_add_func("/viommu/vtd-flts", test_vm_viommu_vtd_flts);
-	g_test_add_func("/viommu/virtio", test_vm_viommu_virtio);
-	g_test_add_func("/viommu/hiodctl-check", test_vm_viommu_hiodctl_check);
-	g_test_add_func("/viommu/bridges", test_vm_viommu_bridges);
+	g_test_add_func("/hiod/vm/viommu/vtd-accepts", test_vm_viommu_vtd_accepts);
+	g_test_add_func("/hiod/vm/viommu/vtd-aw48", test_vm_viommu_vtd_aw48);
+	g_test_add_func("/hiod/vm/viommu/vtd-flts", test_vm_viommu_vtd_flts);
+	g_test_add_func("/hiod/vm/viommu/virtio", test_vm_viommu_virtio);
+	g_test_add_func("/hiod/vm/viommu/hiodctl-check", test_vm_viommu_hiodctl_check);
+	g_test_add_func("/hiod/vm/viommu/bridges", test_vm_viommu_bridges);
 	return g_test_run();
 }
