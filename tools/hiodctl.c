@@ -23,10 +23,29 @@
 
 #define HIODCTL_SCHEMA_VERSION 1
 
+/* What the command line said: one per process; the GOptionEntry tables point into it. */
 typedef struct {
-	HiodContext *ctx;
+	/* the global options (any command) */
 	gboolean json;
 	gboolean verbose;
+	gboolean help;
+	gchar *sysfs_root;
+	gchar *dev_root;
+	/* the commands' options */
+	HiodBackendKind backend; /* --backend; HIOD_BACKEND_KIND_AUTO without it */
+	gboolean backend_given;
+	gchar *viommu;
+	gchar *user;
+	gchar *memory;
+	gboolean print;
+	gchar **vmm; /* launch: the words after --, NULL without -- */
+} HiodctlOptions;
+
+static HiodctlOptions hiodctl_opt = {.backend = HIOD_BACKEND_KIND_AUTO};
+
+typedef struct {
+	HiodContext *ctx;
+	HiodctlOptions *opt;
 	gint rc; /* exit code of a command that succeeded but answers no (check) */
 	/* launch: what to exec once the document is out, and what must live until then */
 	gchar **exec_argv;
@@ -40,13 +59,26 @@ typedef void (*HiodctlRender)(JsonObject *result, GString *text);
 
 typedef struct {
 	const gchar *name;
-	const gchar *args;
+	const gchar *args;     /* the positional arguments, for the usage */
+	const GOptionEntry *entries; /* its options: one GOptionGroup (NULL: none) */
+	const gchar *required; /* the long name of an option it cannot do without */
+	const gchar *tail;     /* what follows the options in the usage ("-- VMM ARGS...") */
 	const gchar *summary;
 	HiodctlFunc func;
 	HiodctlRender render; /* NULL: the generic renderer */
 } HiodctlCommand;
 
 #define HIODCTL_DEMO_COMMAND "./scripts/demo"
+
+/* a 64-bit address, mask or register value: a "0x..." string, as the
+ * library's documents have them (a JSON number loses precision above 2^53) */
+static void
+hiodctl_add_hex(JsonBuilder *out, const gchar *key, guint64 value)
+{
+	g_autofree gchar *hex = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", value);
+	json_builder_set_member_name(out, key);
+	json_builder_add_string_value(out, hex);
+}
 
 /* list ---------------------------------------------------------------------- */
 
@@ -92,7 +124,7 @@ hiodctl_list(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **
 	/* vDPA devices (/sys/bus/vdpa): always present, empty without the vdpa backend */
 	json_builder_set_member_name(out, "vdpa_devices");
 	json_builder_begin_array(out);
-#if HIOD_HAVE_VDPA
+#if HIOD_FEATURE_VDPA
 	{
 		g_autoptr(GPtrArray) vdpa = hiod_context_list_vdpa_devices(c->ctx, NULL);
 		for (guint i = 0; vdpa != NULL && i < vdpa->len; i++)
@@ -158,90 +190,74 @@ hiodctl_render_list(JsonObject *result, GString *text)
 
 /* version ------------------------------------------------------------------- */
 
+/* version's names for the backends built in (schema version 1): the nicks,
+ * but the legacy backend by its build option's name */
+static const gchar *
+hiodctl_version_backend_name(HiodBackendKind kind)
+{
+	return kind == HIOD_BACKEND_KIND_LEGACY ? "legacy-vfio" : hiod_backend_kind_to_string(kind);
+}
+
 static gboolean
 hiodctl_version(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
 {
+	GEnumClass *klass = g_type_class_ref(HIOD_TYPE_BACKEND_KIND);
+
 	json_builder_set_member_name(out, "version");
 	json_builder_add_string_value(out, HIOD_VERSION);
 	json_builder_set_member_name(out, "backends");
 	json_builder_begin_array(out);
-#if HIOD_HAVE_LEGACY_VFIO
-	json_builder_add_string_value(out, "legacy-vfio");
-#endif
-#if HIOD_HAVE_SPAPR
-	json_builder_add_string_value(out, "spapr");
-#endif
-#if HIOD_HAVE_IOMMUFD
-	json_builder_add_string_value(out, "iommufd");
-#endif
-#if HIOD_HAVE_VDPA
-	json_builder_add_string_value(out, "vdpa");
-#endif
+	for (guint i = 0; i < klass->n_values; i++) {
+		HiodBackendKind kind = klass->values[i].value;
+		if (kind != HIOD_BACKEND_KIND_AUTO && hiod_backend_kind_is_built(kind))
+			json_builder_add_string_value(out, hiodctl_version_backend_name(kind));
+	}
 	json_builder_end_array(out);
+	g_type_class_unref(klass);
 	return TRUE;
 }
 
 /* info, dma-test, bind, unbind ---------------------------------------------- */
 
-/* DEVICE [--backend auto|legacy|iommufd|...] */
+/* DEVICE: the one positional argument (the options are parsed already) */
 static gboolean
-hiodctl_parse_device_args(const gchar *cmd, gint argc, gchar **argv, const gchar **device,
-			  HiodBackendKind *kind, GError **error)
+hiodctl_one_device(const gchar *cmd, gint argc, gchar **argv, const gchar **device, GError **error)
 {
-	*device = NULL;
-	*kind = HIOD_BACKEND_KIND_AUTO;
-	for (gint i = 0; i < argc; i++) {
-		const gchar *value = NULL;
-		if (g_str_has_prefix(argv[i], "--backend=")) {
-			value = argv[i] + strlen("--backend=");
-		} else if (g_strcmp0(argv[i], "--backend") == 0) {
-			if (i + 1 >= argc) {
-				g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-					    "%s: --backend needs a value (auto, legacy, iommufd)", cmd);
-				return FALSE;
-			}
-			value = argv[++i];
-		} else if (*device == NULL && argv[i][0] != '-') {
-			*device = argv[i];
-			continue;
-		} else {
-			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "%s: unexpected argument '%s'", cmd, argv[i]);
-			return FALSE;
-		}
-		if (!hiod_backend_kind_from_string(value, kind, error))
-			return FALSE;
+	if (argc > 1) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "%s: unexpected argument '%s'", cmd, argv[1]);
+		return FALSE;
 	}
-	if (*device == NULL) {
+	if (argc == 0) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "%s needs a device (a PCI address such as 0000:00:04.0)", cmd);
 		return FALSE;
 	}
+	*device = argv[0];
 	return TRUE;
 }
 
-/* Opens and attaches @name through a fresh container of @kind. */
+/* Opens and attaches @name through a fresh container of --backend's kind. */
 static HiodVfioDevice *
 hiodctl_attach(HiodctlCtx *c, const gchar *cmd, gint argc, gchar **argv, GError **error)
 {
 	const gchar *name;
-	HiodBackendKind kind;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodContainer) container = NULL;
 
-	if (!hiodctl_parse_device_args(cmd, argc, argv, &name, &kind, error))
+	if (!hiodctl_one_device(cmd, argc, argv, &name, error))
 		return NULL;
 	device = hiod_vfio_device_new(c->ctx, name, error);
 	if (device == NULL)
 		return NULL;
 	/* without --backend, the best the host offers (iommufd, else legacy) */
-	container = hiod_container_new_attached(c->ctx, kind, device, 0, error);
+	container = hiod_container_new_attached(c->ctx, c->opt->backend, device, 0, error);
 	if (container == NULL)
 		return NULL;
 	return g_steal_pointer(&device);
 }
 
-#if HIOD_HAVE_VDPA
+#if HIOD_FEATURE_VDPA
 /* A vdpa device's name ("vdpa0") or its vhost-vdpa node, rather than a PCI device. */
 static gboolean
 hiodctl_is_vdpa(HiodctlCtx *c, const gchar *arg)
@@ -259,9 +275,10 @@ hiodctl_info_vdpa(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GErr
 	g_autoptr(HiodContainer) container = NULL;
 	HiodHostIommuDevice *hiod;
 
-	if (argc > 1) {
+	if (argc > 1 || c->opt->backend_given) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "info: unexpected argument '%s' (a vDPA device has one backend: vdpa)", argv[1]);
+			    "info: unexpected argument '%s' (a vDPA device has one backend: vdpa)",
+			    argc > 1 ? argv[1] : "--backend");
 		return FALSE;
 	}
 	device = hiod_vdpa_device_new(c->ctx, argv[0], error);
@@ -289,7 +306,7 @@ static gboolean
 hiodctl_info(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
 {
 	g_autoptr(HiodVfioDevice) device = NULL;
-#if HIOD_HAVE_VDPA
+#if HIOD_FEATURE_VDPA
 	if (argc > 0 && hiodctl_is_vdpa(c, argv[0]))
 		return hiodctl_info_vdpa(c, argc, argv, out, error);
 #endif
@@ -329,10 +346,8 @@ hiodctl_dma_test(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GErro
 	json_builder_add_string_value(out, hiod_backend_kind_to_string(hiod_container_get_backend_kind(container)));
 	json_builder_set_member_name(out, "device");
 	json_builder_add_string_value(out, hiod_vfio_device_get_name(device));
-	json_builder_set_member_name(out, "src_iova");
-	json_builder_add_int_value(out, src_iova);
-	json_builder_set_member_name(out, "dst_iova");
-	json_builder_add_int_value(out, dst_iova);
+	hiodctl_add_hex(out, "src_iova", src_iova);
+	hiodctl_add_hex(out, "dst_iova", dst_iova);
 	json_builder_set_member_name(out, "bytes");
 	json_builder_add_int_value(out, count);
 	json_builder_set_member_name(out, "elapsed_ms");
@@ -386,31 +401,15 @@ static gint hiodctl_exit_code(const GError *error);
 static gboolean
 hiodctl_check(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError **error)
 {
-	g_autoptr(GPtrArray) rest = g_ptr_array_new();
 	g_autoptr(HiodViommu) viommu = NULL;
 	g_autoptr(HiodPciTopology) topo = NULL;
 	g_autoptr(HiodVfioDevice) device = NULL;
 	g_autoptr(HiodViommuVerdict) verdict = NULL;
 	HiodPciRid rid;
-	const gchar *spec = NULL, *name;
-	HiodBackendKind kind;
+	const gchar *spec = c->opt->viommu, *name;
 	guint domain = 0, bus = 0;
 
-	for (gint i = 0; i < argc; i++) {
-		if (g_str_has_prefix(argv[i], "--viommu=")) {
-			spec = argv[i] + strlen("--viommu=");
-		} else if (g_strcmp0(argv[i], "--viommu") == 0) {
-			if (i + 1 >= argc) {
-				g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-						    "check: --viommu needs a value (intel-iommu,aw-bits=48 or virtio-iommu)");
-				return FALSE;
-			}
-			spec = argv[++i];
-		} else {
-			g_ptr_array_add(rest, argv[i]);
-		}
-	}
-	if (!hiodctl_parse_device_args("check", rest->len, (gchar **)rest->pdata, &name, &kind, error))
+	if (!hiodctl_one_device("check", argc, argv, &name, error))
 		return FALSE;
 	if (spec == NULL) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
@@ -430,7 +429,7 @@ hiodctl_check(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError *
 	device = hiod_vfio_device_new(c->ctx, name, error);
 	if (device == NULL)
 		return FALSE;
-	verdict = hiod_pci_topology_check_device(topo, device, kind, error);
+	verdict = hiod_pci_topology_check_device(topo, device, c->opt->backend, error);
 	if (verdict == NULL)
 		return FALSE;
 
@@ -438,8 +437,7 @@ hiodctl_check(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError *
 	json_builder_add_string_value(out, hiod_vfio_device_get_name(device));
 	json_builder_set_member_name(out, "viommu_spec");
 	json_builder_add_string_value(out, spec);
-	json_builder_set_member_name(out, "viommu_flags");
-	json_builder_add_int_value(out, (gint64)hiod_viommu_get_viommu_flags(viommu));
+	hiodctl_add_hex(out, "viommu_flags", hiod_viommu_get_viommu_flags(viommu));
 	json_builder_set_member_name(out, "requester_id");
 	hiod_pci_rid_to_json(&rid, out);
 	json_builder_set_member_name(out, "verdict");
@@ -608,48 +606,14 @@ hiodctl_launch(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError 
 	g_auto(GStrv) args = NULL;
 	g_autoptr(GStrvBuilder) exec = g_strv_builder_new();
 	g_autofree gchar *program = NULL;
-	const gchar *backend = NULL, *spec = NULL, *user_arg = NULL, *memory = NULL;
-	HiodBackendKind kind = HIOD_BACKEND_KIND_AUTO;
-	gboolean print = FALSE;
-	gchar **vmm = NULL;
+	const gchar *spec = c->opt->viommu, *user_arg = c->opt->user, *memory = c->opt->memory;
+	HiodBackendKind kind = c->opt->backend;
+	gboolean print = c->opt->print;
+	gchar **vmm = c->opt->vmm;
 	guint64 guest = 0, memlock;
 
-	for (gint i = 0; i < argc; i++) {
-		const gchar *opts[] = {"--backend", "--viommu", "--user", "--memory"};
-		const gchar **vals[] = {&backend, &spec, &user_arg, &memory};
-		gboolean taken = FALSE;
-		if (g_strcmp0(argv[i], "--") == 0) {
-			vmm = argv + i + 1;
-			break;
-		}
-		if (g_strcmp0(argv[i], "--print") == 0)
-			taken = print = TRUE;
-		for (guint o = 0; !taken && o < G_N_ELEMENTS(opts); o++) {
-			gsize n = strlen(opts[o]);
-			if (strncmp(argv[i], opts[o], n) == 0 && argv[i][n] == '=') {
-				*vals[o] = argv[i] + n + 1;
-			} else if (g_strcmp0(argv[i], opts[o]) == 0) {
-				if (i + 1 >= argc) {
-					g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-						    "%s needs a value", opts[o]);
-					return FALSE;
-				}
-				*vals[o] = argv[++i];
-			} else {
-				continue;
-			}
-			taken = TRUE;
-		}
-		if (taken)
-			continue;
-		if (argv[i][0] == '-') {
-			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "unexpected option '%s' (the VMM's own arguments go after --)",
-				    argv[i]);
-			return FALSE;
-		}
+	for (gint i = 0; i < argc; i++)
 		g_ptr_array_add(devices, argv[i]);
-	}
 	g_ptr_array_add(devices, NULL);
 	if (vmm == NULL || vmm[0] == NULL) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
@@ -657,8 +621,6 @@ hiodctl_launch(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GError 
 				    "(hiodctl launch 0000:00:04.0 --user qemu -- qemu-system-x86_64 -m 1G ...)");
 		return FALSE;
 	}
-	if (backend != NULL && !hiod_backend_kind_from_string(backend, &kind, error))
-		return FALSE;
 	if (user_arg != NULL && !hiodctl_resolve_user(user_arg, &user, error))
 		return FALSE;
 	program = g_find_program_in_path(vmm[0]);
@@ -737,24 +699,97 @@ hiodctl_render_launch(JsonObject *result, GString *text)
 	g_string_append_c(text, '\n');
 }
 
+/* the options --------------------------------------------------------------- */
+
+/* the backends' nicks, in the enum's order ("auto, legacy, spapr, iommufd,
+ * vdpa"); @built_only: those this build has */
+static gchar *
+hiodctl_backend_names(gboolean built_only)
+{
+	GEnumClass *klass = g_type_class_ref(HIOD_TYPE_BACKEND_KIND);
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < klass->n_values; i++) {
+		if (built_only && !hiod_backend_kind_is_built(klass->values[i].value))
+			continue;
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "", klass->values[i].value_nick);
+	}
+	g_type_class_unref(klass);
+	return g_string_free(s, FALSE);
+}
+
+/* --backend KIND: a HiodBackendKind nick, of a backend this build has */
+static gboolean
+hiodctl_parse_backend(const gchar *option_name, const gchar *value, gpointer data, GError **error)
+{
+	HiodctlOptions *opt = data;
+	HiodBackendKind kind;
+
+	if (!hiod_backend_kind_from_string(value, &kind, error))
+		return FALSE;
+	if (!hiod_backend_kind_is_built(kind)) {
+		g_autofree gchar *built = hiodctl_backend_names(TRUE);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+			    "%s %s: this build of hiod has no %s backend (it has: %s)", option_name,
+			    value, value, built[0] ? built : "none");
+		return FALSE;
+	}
+	opt->backend = kind;
+	opt->backend_given = TRUE;
+	return TRUE;
+}
+
+/* any command (parsed first, wherever they stand before --) */
+static const GOptionEntry hiodctl_global_entries[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, &hiodctl_opt.json, "print one JSON document (errors too)", NULL},
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &hiodctl_opt.verbose, "trace every kernel call on stderr", NULL},
+    {"sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &hiodctl_opt.sysfs_root,
+     "read DIR as /sys (a snapshot)", "DIR"},
+    {"dev-root", 0, 0, G_OPTION_ARG_FILENAME, &hiodctl_opt.dev_root, "read DIR as /dev (a snapshot)", "DIR"},
+    {"help", 'h', 0, G_OPTION_ARG_NONE, &hiodctl_opt.help, "show this help", NULL},
+    G_OPTION_ENTRY_NULL,
+};
+
+#define HIODCTL_OPT_BACKEND                                                                        \
+	{"backend", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)hiodctl_parse_backend,                  \
+	 "the kernel interface to attach through", "KIND"}
+#define HIODCTL_OPT_VIOMMU                                                                         \
+	{"viommu", 0, 0, G_OPTION_ARG_STRING, &hiodctl_opt.viommu,                                  \
+	 "the vIOMMU, as QEMU's -device (intel-iommu,aw-bits=48,x-flts=on or virtio-iommu)", "SPEC"}
+
+static const GOptionEntry hiodctl_device_entries[] = {HIODCTL_OPT_BACKEND, G_OPTION_ENTRY_NULL};
+static const GOptionEntry hiodctl_check_entries[] = {HIODCTL_OPT_VIOMMU, HIODCTL_OPT_BACKEND,
+						     G_OPTION_ENTRY_NULL};
+static const GOptionEntry hiodctl_launch_entries[] = {
+    HIODCTL_OPT_BACKEND,
+    HIODCTL_OPT_VIOMMU,
+    {"user", 0, 0, G_OPTION_ARG_STRING, &hiodctl_opt.user, "run the VMM as USER (a name or a uid)", "USER"},
+    {"memory", 0, 0, G_OPTION_ARG_STRING, &hiodctl_opt.memory,
+     "the guest's memory, as QEMU's -m (without it, -m in the VMM's arguments)", "SIZE"},
+    {"print", 0, 0, G_OPTION_ARG_NONE, &hiodctl_opt.print,
+     "print the VMM's arguments (and HIOD_VMM_ARGS) and run the command unchanged", NULL},
+    G_OPTION_ENTRY_NULL,
+};
+
 /* the table ----------------------------------------------------------------- */
 
 static const HiodctlCommand hiodctl_commands[] = {
-    {"list", "", "list PCI devices with their IOMMU groups and VFIO nodes", hiodctl_list,
+    {"list", "", NULL, NULL, NULL, "list PCI devices with their IOMMU groups and VFIO nodes", hiodctl_list,
      hiodctl_render_list},
-    {"info", "DEVICE [--backend KIND]",
+    {"info", "DEVICE", hiodctl_device_entries, NULL, NULL,
      "attach a device and show its host IOMMU device, container and IOMMU limits", hiodctl_info, NULL},
-    {"dma-test", "DEVICE [--backend KIND]",
+    {"dma-test", "DEVICE", hiodctl_device_entries, NULL, NULL,
      "edu devices: map buffers, DMA RAM -> device -> RAM through the IOMMU, compare", hiodctl_dma_test, NULL},
-    {"check", "DEVICE --viommu SPEC [--backend KIND]",
+    {"check", "DEVICE", hiodctl_check_entries, "viommu", NULL,
      "would a vIOMMU accept the device on this host? reasons and settings that work", hiodctl_check,
      hiodctl_render_check},
-    {"launch", "DEVICE... [--backend KIND] [--viommu SPEC] [--user USER] [--memory SIZE] [--print] -- VMM ARGS...",
+    {"launch", "DEVICE...", hiodctl_launch_entries, NULL, "-- VMM ARGS...",
      "check devices, open them, drop privilege and exec the VMM with their fds and arguments", hiodctl_launch,
      hiodctl_render_launch},
-    {"bind", "DEVICE", "bind a PCI device to vfio-pci (driver_override; needs root)", hiodctl_bind, NULL},
-    {"unbind", "DEVICE", "unbind a PCI device from vfio-pci and clear driver_override", hiodctl_unbind, NULL},
-    {"version", "", "show the version and the backends built in", hiodctl_version, NULL},
+    {"bind", "DEVICE", NULL, NULL, NULL, "bind a PCI device to vfio-pci (driver_override; needs root)",
+     hiodctl_bind, NULL},
+    {"unbind", "DEVICE", NULL, NULL, NULL, "unbind a PCI device from vfio-pci and clear driver_override",
+     hiodctl_unbind, NULL},
+    {"version", "", NULL, NULL, NULL, "show the version and the backends built in", hiodctl_version, NULL},
 };
 
 /* output -------------------------------------------------------------------- */
@@ -880,20 +915,79 @@ hiodctl_print_json(JsonNode *root)
 	g_print("%s\n", str);
 }
 
+/* exit status --------------------------------------------------------------- */
+
+/* The exit statuses that are no error's (hiodctl(1), EXIT STATUS). */
+enum {
+	HIODCTL_EXIT_OK = 0,
+	HIODCTL_EXIT_FAILED = 1,
+	HIODCTL_EXIT_USAGE = 2,
+	HIODCTL_EXIT_CANNOT_EXEC = 126,
+	HIODCTL_EXIT_EXEC_NOT_FOUND = 127,
+};
+
+typedef struct {
+	gint status;
+	GQuark (*domain)(void); /* with @code: the error that exits with @status; NULL: none */
+	gint code;
+	const gchar *name; /* for the rows without an error; an error's is its nick */
+	const gchar *meaning;
+} HiodctlExit;
+
+/*
+ * The one table of exit statuses. A status never changes: a new error code
+ * gets a new row with the next free status (an error without one exits 1).
+ * hiodctl --help prints it, hiodctl(1) documents it and tests/unit/test-cli-docs.py
+ * holds the two equal.
+ */
+static const HiodctlExit hiodctl_exits[] = {
+    {HIODCTL_EXIT_OK, NULL, 0, "ok", "success (check: the vIOMMU accepts the device)"},
+    {HIODCTL_EXIT_FAILED, hiod_error_quark, HIOD_ERROR_FAILED, NULL,
+     "an error without a more specific code, or from outside libhiod"},
+    {HIODCTL_EXIT_USAGE, NULL, 0, "usage", "no command, an unknown command, or a malformed global option"},
+    {3, hiod_error_quark, HIOD_ERROR_NOT_SUPPORTED, NULL,
+     "the host, its kernel or this build does not offer it (a --backend not built)"},
+    {4, hiod_error_quark, HIOD_ERROR_NOT_FOUND, NULL, "no such device, node, user or object"},
+    {5, hiod_error_quark, HIOD_ERROR_PERMISSION_DENIED, NULL, "not allowed (file mode, capability, --user without root)"},
+    {6, hiod_error_quark, HIOD_ERROR_BUSY, NULL, "in use by someone else"},
+    {7, hiod_error_quark, HIOD_ERROR_INVALID_ARGUMENT, NULL, "a malformed argument or option of the command"},
+    {8, hiod_error_quark, HIOD_ERROR_INCOMPATIBLE, NULL,
+     "the host cannot satisfy what is asked (check, launch: the vIOMMU refuses the device)"},
+    {9, hiod_error_quark, HIOD_ERROR_EXISTS, NULL, "it exists already"},
+    {10, hiod_error_quark, HIOD_ERROR_NO_SPACE, NULL, "a limit was reached (mappings, memory, windows)"},
+    {11, hiod_error_quark, HIOD_ERROR_OUT_OF_RANGE, NULL, "an IOVA outside the usable ranges"},
+    {12, hiod_error_quark, HIOD_ERROR_INVALID_STATE, NULL,
+     "not in a state that allows it (a device not bound to vfio-pci)"},
+    {13, hiod_error_quark, HIOD_ERROR_TIMED_OUT, NULL, "the device did not answer in time"},
+    {14, hiod_error_quark, HIOD_ERROR_IO, NULL, "an I/O error talking to the device"},
+    {HIODCTL_EXIT_CANNOT_EXEC, NULL, 0, "cannot-exec", "launch: the VMM could not be executed"},
+    {HIODCTL_EXIT_EXEC_NOT_FOUND, NULL, 0, "exec-not-found",
+     "launch: executing the VMM found no such file (ENOENT: e.g. its interpreter is missing)"},
+};
+
+static const gchar *
+hiodctl_exit_name(const HiodctlExit *e)
+{
+	return e->domain != NULL ? hiod_error_to_nick(e->code) : e->name;
+}
+
 static gint
 hiodctl_exit_code(const GError *error)
 {
 	if (error == NULL)
-		return 0;
-	if (error->domain != HIOD_ERROR || error->code == HIOD_ERROR_FAILED)
-		return 1;
-	return error->code + 2; /* 3 not-supported, 4 not-found, ... (see hiodctl(1)) */
+		return HIODCTL_EXIT_OK;
+	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_exits); i++) {
+		const HiodctlExit *e = &hiodctl_exits[i];
+		if (e->domain != NULL && error->domain == e->domain() && error->code == e->code)
+			return e->status;
+	}
+	return HIODCTL_EXIT_FAILED;
 }
 
 static gint
 hiodctl_fail(HiodctlCtx *c, const gchar *command, GError *error)
 {
-	if (c->json) {
+	if (c->opt->json) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
 		g_autoptr(JsonNode) root = NULL;
 		json_builder_begin_object(b);
@@ -920,120 +1014,217 @@ hiodctl_fail(HiodctlCtx *c, const gchar *command, GError *error)
 	return hiodctl_exit_code(error);
 }
 
+/* usage ---------------------------------------------------------------------- */
+
+static void
+hiodctl_usage_entry(GString *s, const GOptionEntry *e)
+{
+	g_autofree gchar *left = g_strdup_printf("--%s%s%s", e->long_name, e->arg_description ? " " : "",
+						 e->arg_description ? e->arg_description : "");
+	g_string_append_printf(s, "  %-32s %s", left, e->description);
+	if (e->arg == G_OPTION_ARG_CALLBACK && e->arg_data == (gpointer)hiodctl_parse_backend) {
+		g_autofree gchar *all = hiodctl_backend_names(FALSE);
+		g_autofree gchar *built = hiodctl_backend_names(TRUE);
+		g_string_append_printf(s, ": %s (this build: %s)", all, built[0] ? built : "none");
+	}
+	g_string_append_c(s, '\n');
+}
+
+/* "DEVICE --viommu SPEC [--backend KIND]": the usage of @cmd, from its options */
+static gchar *
+hiodctl_command_synopsis(const HiodctlCommand *cmd)
+{
+	GString *s = g_string_new(cmd->name);
+	if (cmd->args[0] != '\0')
+		g_string_append_printf(s, " %s", cmd->args);
+	for (const GOptionEntry *e = cmd->entries; e != NULL && e->long_name != NULL; e++) {
+		gboolean required = g_strcmp0(e->long_name, cmd->required) == 0;
+		g_string_append_printf(s, " %s--%s%s%s%s", required ? "" : "[", e->long_name,
+				       e->arg_description ? " " : "",
+				       e->arg_description ? e->arg_description : "", required ? "" : "]");
+	}
+	if (cmd->tail != NULL)
+		g_string_append_printf(s, " %s", cmd->tail);
+	return g_string_free(s, FALSE);
+}
+
 static gchar *
 hiodctl_usage(void)
 {
 	GString *s = g_string_new("Usage: hiodctl [--json] [--verbose] COMMAND [ARGS]\n\nCommands:\n");
+	g_autoptr(GPtrArray) seen = g_ptr_array_new();
+
 	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_commands); i++) {
-		g_autofree gchar *left = g_strdup_printf("%s %s", hiodctl_commands[i].name,
-							 hiodctl_commands[i].args);
+		g_autofree gchar *left = hiodctl_command_synopsis(&hiodctl_commands[i]);
 		g_string_append_printf(s, "  %-32s %s\n", left, hiodctl_commands[i].summary);
 	}
-	g_string_append(s, "\nOptions:\n"
-			   "  --json                           print one JSON document (errors too)\n"
-			   "  --verbose                        trace every kernel call on stderr\n"
-			   "  --sysfs-root DIR, --dev-root DIR read DIR as /sys, /dev (a snapshot)\n"
-			   "  --help                           show this help\n");
+	g_string_append(s, "\nOptions:\n");
+	for (const GOptionEntry *e = hiodctl_global_entries; e->long_name != NULL; e++)
+		hiodctl_usage_entry(s, e);
+	g_string_append(s, "\nCommand options:\n");
+	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_commands); i++) {
+		for (const GOptionEntry *e = hiodctl_commands[i].entries; e != NULL && e->long_name != NULL; e++) {
+			gboolean dup = FALSE;
+			for (guint j = 0; j < seen->len; j++)
+				dup |= g_strcmp0(g_ptr_array_index(seen, j), e->long_name) == 0;
+			if (dup)
+				continue;
+			g_ptr_array_add(seen, (gpointer)e->long_name);
+			hiodctl_usage_entry(s, e);
+		}
+	}
+	g_string_append(s, "\nExit status:\n");
+	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_exits); i++)
+		g_string_append_printf(s, "  %-4d %-18s %s\n", hiodctl_exits[i].status,
+				       hiodctl_exit_name(&hiodctl_exits[i]), hiodctl_exits[i].meaning);
 	return g_string_free(s, FALSE);
+}
+
+/* the command line ------------------------------------------------------------ */
+
+/* An option error of GLib's is a usage error of the command's: invalid-argument. */
+static void
+hiodctl_option_error(const HiodctlCommand *cmd, GError **error)
+{
+	if (*error != NULL && (*error)->domain == G_OPTION_ERROR) {
+		g_autoptr(GError) e = g_steal_pointer(error);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "%s%s", e->message,
+			    cmd->tail != NULL ? " (the VMM's own arguments go after --)" : "");
+	}
+}
+
+/*
+ * The command's own options (its GOptionEntry group), after the global ones
+ * are gone from @args ([program, command, ...]); leaves the positional
+ * arguments in @args.
+ */
+static gboolean
+hiodctl_parse_command(const HiodctlCommand *cmd, gchar ***args, GError **error)
+{
+	g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
+	GOptionGroup *group = g_option_group_new(cmd->name, cmd->summary, cmd->summary, &hiodctl_opt, NULL);
+
+	if (cmd->entries != NULL)
+		g_option_group_add_entries(group, cmd->entries);
+	g_option_context_set_main_group(octx, group);
+	g_option_context_set_help_enabled(octx, FALSE);
+	if (!g_option_context_parse_strv(octx, args, error)) {
+		hiodctl_option_error(cmd, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+hiodctl_options_clear(HiodctlOptions *opt)
+{
+	g_clear_pointer(&opt->sysfs_root, g_free);
+	g_clear_pointer(&opt->dev_root, g_free);
+	g_clear_pointer(&opt->viommu, g_free);
+	g_clear_pointer(&opt->user, g_free);
+	g_clear_pointer(&opt->memory, g_free);
+	g_clear_pointer(&opt->vmm, g_strfreev);
 }
 
 int
 main(int argc, char **argv)
 {
-	HiodctlCtx c = {0};
+	HiodctlCtx c = {.opt = &hiodctl_opt};
 	const HiodctlCommand *cmd = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autoptr(JsonNode) root = NULL;
-	gint first = 1;
-	const gchar *sysfs_root = NULL, *dev_root = NULL;
+	g_autoptr(GOptionContext) octx = NULL;
+	g_auto(GStrv) args = NULL;
+	gint split = argc, nargs;
+	gint rc;
 
 	setlocale(LC_ALL, "");
-	/* options may come before or after the command */
+	/* the words after -- belong to the program launch runs: never parsed */
 	for (gint i = 1; i < argc; i++) {
-		const gchar *root_opts[] = {"--sysfs-root", "--dev-root"};
-		const gchar **root_vals[] = {&sysfs_root, &dev_root};
-		gboolean taken = FALSE;
-		if (g_strcmp0(argv[i], "--") == 0)
-			break; /* the rest belongs to a program hiodctl runs (launch) */
-		for (guint o = 0; o < G_N_ELEMENTS(root_opts); o++) {
-			gsize n = strlen(root_opts[o]);
-			if (strncmp(argv[i], root_opts[o], n) == 0 && argv[i][n] == '=') {
-				*root_vals[o] = argv[i] + n + 1;
-			} else if (g_strcmp0(argv[i], root_opts[o]) == 0 && i + 1 < argc) {
-				*root_vals[o] = argv[i + 1];
-				argv[i++] = NULL;
-			} else {
-				continue;
-			}
-			taken = TRUE;
+		if (g_strcmp0(argv[i], "--") == 0) {
+			split = i;
+			hiodctl_opt.vmm = g_strdupv(argv + i + 1);
+			break;
 		}
-		if (taken) {
-			argv[i] = NULL;
-			continue;
-		}
-		if (g_strcmp0(argv[i], "--json") == 0) {
-			c.json = TRUE;
-		} else if (g_strcmp0(argv[i], "--verbose") == 0 || g_strcmp0(argv[i], "-v") == 0) {
-			c.verbose = TRUE;
-		} else if (g_strcmp0(argv[i], "--help") == 0 || g_strcmp0(argv[i], "-h") == 0) {
-			g_autofree gchar *usage = hiodctl_usage();
-			g_print("%s", usage);
-			return 0;
-		} else {
-			continue;
-		}
-		argv[i] = NULL; /* consumed */
 	}
-	/* compact argv */
-	{
-		gint n = 1;
-		for (gint i = 1; i < argc; i++)
-			if (argv[i] != NULL)
-				argv[n++] = argv[i];
-		argc = n;
-		argv[argc] = NULL;
+	args = g_new0(gchar *, split + 1);
+	for (gint i = 0; i < split; i++)
+		args[i] = g_strdup(argv[i]);
+
+	/* the global options, before or after the command; the command's own wait */
+	octx = g_option_context_new(NULL);
+	g_option_context_add_main_entries(octx, hiodctl_global_entries, NULL);
+	g_option_context_set_help_enabled(octx, FALSE);
+	g_option_context_set_ignore_unknown_options(octx, TRUE);
+	if (!g_option_context_parse_strv(octx, &args, &error)) {
+		g_autofree gchar *usage = hiodctl_usage();
+		g_printerr("hiodctl: %s\n%s", error->message, usage);
+		hiodctl_options_clear(&hiodctl_opt);
+		return HIODCTL_EXIT_USAGE;
 	}
-	if (c.verbose)
+	if (hiodctl_opt.help) {
+		g_autofree gchar *usage = hiodctl_usage();
+		g_print("%s", usage);
+		hiodctl_options_clear(&hiodctl_opt);
+		return HIODCTL_EXIT_OK;
+	}
+	if (hiodctl_opt.verbose)
 		g_setenv("G_MESSAGES_DEBUG", "hiod", TRUE);
-	if (argc < 2) {
+	nargs = g_strv_length(args);
+	if (nargs < 2) {
 		g_autofree gchar *usage = hiodctl_usage();
 		g_printerr("%s", usage);
-		return 2;
+		hiodctl_options_clear(&hiodctl_opt);
+		return HIODCTL_EXIT_USAGE;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(hiodctl_commands); i++) {
-		if (g_strcmp0(argv[first], hiodctl_commands[i].name) == 0)
+		if (g_strcmp0(args[1], hiodctl_commands[i].name) == 0)
 			cmd = &hiodctl_commands[i];
 	}
 	if (cmd == NULL) {
 		g_autofree gchar *usage = hiodctl_usage();
 		g_set_error(&error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "unknown command '%s'", argv[first]);
-		if (!c.json)
+			    "unknown command '%s'", args[1]);
+		if (!hiodctl_opt.json)
 			g_printerr("%s", usage);
-		hiodctl_fail(&c, argv[first], error);
-		return 2;
+		hiodctl_fail(&c, args[1], error);
+		hiodctl_options_clear(&hiodctl_opt);
+		return HIODCTL_EXIT_USAGE;
 	}
+	/* [program, command, ...] -> [program, positional...] */
+	g_free(args[1]);
+	memmove(args + 1, args + 2, (nargs - 1) * sizeof(gchar *));
+	if (hiodctl_parse_command(cmd, &args, &error) && hiodctl_opt.vmm != NULL && cmd->tail == NULL)
+		g_set_error(&error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "%s: unexpected argument '--'",
+			    cmd->name);
+	if (error != NULL) {
+		rc = hiodctl_fail(&c, cmd->name, error);
+		hiodctl_options_clear(&hiodctl_opt);
+		return rc;
+	}
+	nargs = g_strv_length(args);
 
 	/* the roots come from the command line only, never from the environment */
-	c.ctx = hiod_context_new_with_roots(sysfs_root, dev_root);
+	c.ctx = hiod_context_new_with_roots(hiodctl_opt.sysfs_root, hiodctl_opt.dev_root);
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "schema_version");
 	json_builder_add_int_value(b, HIODCTL_SCHEMA_VERSION);
 	json_builder_set_member_name(b, "command");
 	json_builder_add_string_value(b, cmd->name);
-	if (!cmd->func(&c, argc - first - 1, argv + first + 1, b, &error)) {
-		gint rc = hiodctl_fail(&c, cmd->name, error);
+	if (!cmd->func(&c, nargs - 1, args + 1, b, &error)) {
+		rc = hiodctl_fail(&c, cmd->name, error);
 		g_clear_object(&c.keep);
 		g_object_unref(c.ctx);
+		hiodctl_options_clear(&hiodctl_opt);
 		return rc;
 	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	if (c.quiet) {
 		/* nothing to print */
-	} else if (c.json) {
+	} else if (hiodctl_opt.json) {
 		hiodctl_print_json(root);
 	} else {
 		g_autoptr(GString) text = g_string_new(NULL);
@@ -1052,10 +1243,12 @@ main(int argc, char **argv)
 		errsv = errno;
 		g_set_error(&error, HIOD_ERROR, HIOD_ERROR_FAILED, "cannot exec %s: %s", c.exec_argv[0],
 			    g_strerror(errsv));
-		c.json = FALSE; /* a document went out already, or the VMM's stdout is not ours */
+		hiodctl_opt.json = FALSE; /* a document went out already, or the VMM's stdout is not ours */
 		hiodctl_fail(&c, cmd->name, error);
-		return errsv == ENOENT ? 127 : 126;
+		return errsv == ENOENT ? HIODCTL_EXIT_EXEC_NOT_FOUND : HIODCTL_EXIT_CANNOT_EXEC;
 	}
 	g_object_unref(c.ctx);
-	return c.rc;
+	rc = c.rc;
+	hiodctl_options_clear(&hiodctl_opt);
+	return rc;
 }

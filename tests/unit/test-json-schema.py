@@ -46,15 +46,25 @@ VALIDATOR = Validator(SCHEMA)
 ERROR_CODES = SCHEMA["$defs"]["error_code"]["enum"]
 
 
+def man_exit_statuses():
+    """hiodctl(1) EXIT STATUS: name (an error code's nick, ok, usage, ...) -> status"""
+    with open(os.path.join(TOP, "docs", "hiodctl.1")) as f:
+        man = f.read()
+    rows = re.findall(r"^\.TP\n\.B (\d+) (\S+)$", man[man.index(".SH EXIT STATUS"):], re.M)
+    return {name.replace("\\-", "-"): int(status) for status, name in rows}
+
+
+EXIT = man_exit_statuses()
+
+
 def exit_code_for(doc):
-    """hiodctl(1): 0 ok, 1 failed, 2 + code otherwise"""
+    """the status hiodctl(1) documents for the document"""
     if "error" not in doc:
         # check answers "no" with a document and the incompatible code
         if doc.get("command") == "check" and not doc.get("verdict", {}).get("compatible", True):
-            return ERROR_CODES.index("incompatible") + 2
-        return 0
-    code = doc["error"]["code"]
-    return 1 if code == "failed" else ERROR_CODES.index(code) + 2
+            return EXIT["incompatible"]
+        return EXIT["ok"]
+    return EXIT.get(doc["error"]["code"], EXIT["failed"])
 
 
 def hiodctl(*args, expect_error=None, expect_rc=None):
@@ -95,8 +105,43 @@ def keys_of(node, out):
     return out
 
 
+# what names a 64-bit address, mask, flag word or register value: a "0x" string
+HEX_NAME = re.compile(r"(^|_)(iova|addr|mask|flags|start|last|first|offset|size|cap|ecap|efr|efr2)$")
+
+
+def integer_properties(node, path, out):
+    """(path, name) of every property the schema types as an integer"""
+    if isinstance(node, dict):
+        for k, v in node.get("properties", {}).items():
+            if isinstance(v, dict) and "integer" in ([v.get("type")] if isinstance(v.get("type"), str) else v.get("type", [])):
+                out.append((path + "/" + k, k))
+        for k, v in node.items():
+            integer_properties(v, path + "/" + k, out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            integer_properties(v, "%s/%d" % (path, i), out)
+    return out
+
+
 def unit():
     check(Validator.check_schema(SCHEMA) is None, "the schema is a valid JSON Schema (2020-12)")
+
+    # the schema keeps its own convention: no address, mask or flag word is a JSON number
+    ints = integer_properties(SCHEMA, "", [])
+    bad = sorted(p for p, k in ints if HEX_NAME.search(k))
+    check(len(ints) > 10 and not bad, "no address, mask or flag word is typed integer (%s)" % bad)
+    # ... and refuses them as numbers in the documents (hiodctl before this check printed these)
+    old_dma = {"schema_version": 1, "command": "dma-test", "backend": "legacy", "device": "0000:00:05.0",
+               "src_iova": 1048576, "dst_iova": 2097152, "bytes": 4096, "elapsed_ms": 1, "verified": True}
+    check(not VALIDATOR.is_valid(old_dma), "a dma-test document with integer IOVAs is refused")
+    check(VALIDATOR.is_valid(dict(old_dma, src_iova="0x100000", dst_iova="0x200000")),
+          "a dma-test document with hex IOVAs is valid")
+    old_check = {"schema_version": 1, "command": "check", "device": "0000:00:04.0",
+                 "viommu_spec": "virtio-iommu", "viommu_flags": 0,
+                 "requester_id": {"device": "0000:00:04.0", "requester_id": "0000:00:04.0", "aliased": False},
+                 "verdict": {"viommu": "virtio-iommu", "compatible": True, "reasons": [], "suggestions": {}}}
+    check(not VALIDATOR.is_valid(old_check), "a check document with integer viommu_flags is refused")
+    check(VALIDATOR.is_valid(dict(old_check, viommu_flags="0x0")), "a check document with hex viommu_flags is valid")
 
     # every key the schema defines is explained in the reference page
     with open(os.path.join(TOP, "docs", "json-schema.md")) as f:
@@ -160,7 +205,13 @@ def unit_commands():
     hiodctl("launch", "0000:00:04.0", "--bogus", expect_error="invalid-argument")
     hiodctl("bind", expect_error="invalid-argument")
     hiodctl("unbind", "a", "b", expect_error="invalid-argument")
-    hiodctl("no-such-command", expect_error="invalid-argument", expect_rc=2)
+    hiodctl("no-such-command", expect_error="invalid-argument", expect_rc=EXIT["usage"])
+    # a backend this build lacks: refused, not-supported (the others are
+    # tried on the real kernel in --vm)
+    built = (hiodctl("version") or {}).get("backends", [])
+    for kind in SCHEMA["$defs"]["backend"]["enum"]:
+        if kind != "auto" and (kind if kind != "legacy" else "legacy-vfio") not in built:
+            hiodctl("info", "0000:00:04.0", "--backend", kind, expect_error="not-supported")
 
 
 def vm():
