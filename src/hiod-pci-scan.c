@@ -36,7 +36,8 @@ hiod_pci_sysfs_bridge_kind(const gchar *dir, const gchar *address, gboolean *is_
 	g_autoptr(GError) local = NULL;
 	guint pos, guard = 0;
 
-	if (!g_file_get_contents(path, &cfg, &len, &local)) {
+	cfg = hiod_sysfs_read_file(path, &len, &local);
+	if (cfg == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "reading %s's config space: %s",
 			    address, local->message);
 		return FALSE;

@@ -25,13 +25,26 @@ gchar *hiod_pci_address_format(guint domain, guint bus, guint devfn);
 /* A PCI host bridge's sysfs name, "pciDDDD:BB". */
 gboolean hiod_pci_host_bridge_parse(const gchar *text, guint *domain, guint *bus);
 
+/* Reads the whole file @path (a full path, for a caller that resolved it
+ * inside sysfs; binary content such as a config space), its length in *@len.
+ * NULL with HIOD_ERROR_NOT_FOUND when absent, PERMISSION_DENIED, or IO; the
+ * message names the file. */
+gchar *hiod_sysfs_read_file(const gchar *path, gsize *len, GError **error);
 /* Reads @rel below the sysfs root; the one trailing newline sysfs adds is
  * dropped. NULL with HIOD_ERROR_NOT_FOUND when absent. */
 gchar *hiod_sysfs_read(HiodContext *ctx, const gchar *rel, GError **error);
+/* Reads a decimal attribute ("2048\n", as the kernel prints an int) in
+ * [@min, @max]; empty, a sign '+', a space, trailing characters or a value
+ * out of range are refused (HIOD_ERROR_IO), naming the file. */
+gboolean hiod_sysfs_read_int(HiodContext *ctx, const gchar *rel, gint64 min, gint64 max,
+			     gint64 *value, GError **error);
 /* Reads a hex attribute ("0x1234\n", as the kernel prints vendor, device,
  * class) no larger than @max; anything else is refused, naming the file. */
 gboolean hiod_sysfs_read_hex(HiodContext *ctx, const gchar *rel, guint64 max, guint64 *value,
 			     GError **error);
+/* The target of the link @rel as it reads; NULL with HIOD_ERROR_NOT_FOUND when
+ * absent (HIOD_ERROR_IO when @rel is no link). */
+gchar *hiod_sysfs_read_link(HiodContext *ctx, const gchar *rel, GError **error);
 /* The basename of the link @rel; NULL with HIOD_ERROR_NOT_FOUND when absent. */
 gchar *hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error);
 /* A device's iommu_group link: the group number (decimal, 0..G_MAXINT), -1

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,62 +127,119 @@ hiod_sysfs_error_code(const GError *error)
 }
 
 gchar *
-hiod_sysfs_read(HiodContext *ctx, const gchar *rel, GError **error)
+hiod_sysfs_read_file(const gchar *path, gsize *len, GError **error)
 {
-	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
 	g_autofree gchar *contents = NULL;
 	g_autoptr(GError) error_local = NULL;
-	gsize len = 0;
+	gsize n = 0;
 
-	if (!g_file_get_contents(full, &contents, &len, &error_local)) {
+	if (!g_file_get_contents(path, &contents, &n, &error_local)) {
 		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
 			    error_local->message);
 		return NULL;
 	}
-	if (len > 0 && contents[len - 1] == '\n')
-		contents[len - 1] = '\0';
+	if (len != NULL)
+		*len = n;
 	return g_steal_pointer(&contents);
+}
+
+/* @rel's text without the one trailing newline, its length in *@len (a NUL
+ * inside makes strlen() shorter: the parsers refuse that) */
+static gchar *
+hiod_sysfs_read_text(HiodContext *ctx, const gchar *rel, gsize *len, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	gsize n = 0;
+	gchar *contents = hiod_sysfs_read_file(full, &n, error);
+
+	if (contents != NULL && n > 0 && contents[n - 1] == '\n')
+		contents[--n] = '\0';
+	*len = n;
+	return contents;
+}
+
+gchar *
+hiod_sysfs_read(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	gsize len;
+	return hiod_sysfs_read_text(ctx, rel, &len, error);
+}
+
+/* The refusal of a parser: "<file> says '<text>': not <expected> as the kernel prints it" */
+static gboolean G_GNUC_PRINTF(5, 6)
+hiod_sysfs_refuse(HiodContext *ctx, const gchar *rel, const gchar *text, GError **error,
+		  const gchar *format, ...)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autofree gchar *shown = g_strescape(text, NULL);
+	g_autofree gchar *expected = NULL;
+	va_list args;
+
+	va_start(args, format);
+	expected = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO, "%s says '%s': not %s as the kernel prints it",
+		    full, shown, expected);
+	return FALSE;
 }
 
 gboolean
 hiod_sysfs_read_hex(HiodContext *ctx, const gchar *rel, guint64 max, guint64 *value,
 		    GError **error)
 {
-	g_autofree gchar *text = hiod_sysfs_read(ctx, rel, error);
-	g_autofree gchar *full = NULL;
-	g_autofree gchar *shown = NULL;
+	gsize len = 0;
+	g_autofree gchar *text = hiod_sysfs_read_text(ctx, rel, &len, error);
 	guint64 v = 0;
 
 	if (text == NULL)
 		return FALSE;
-	if ((g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X")) &&
-	    g_ascii_string_to_unsigned(text + 2, 16, 0, max, &v, NULL)) {
-		*value = v;
-		return TRUE;
-	}
-	full = hiod_context_build_sysfs_path(ctx, rel, NULL);
-	shown = g_strescape(text, NULL);
-	g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
-		    "%s says '%s': not a hex number of at most 0x%" G_GINT64_MODIFIER
-		    "x as the kernel prints it",
-		    full, shown, max);
-	return FALSE;
+	if (strlen(text) != len || !(g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X")) ||
+	    !g_ascii_string_to_unsigned(text + 2, 16, 0, max, &v, NULL))
+		return hiod_sysfs_refuse(ctx, rel, text, error,
+					 "a hex number of at most 0x%" G_GINT64_MODIFIER "x", max);
+	*value = v;
+	return TRUE;
+}
+
+gboolean
+hiod_sysfs_read_int(HiodContext *ctx, const gchar *rel, gint64 min, gint64 max, gint64 *value,
+		    GError **error)
+{
+	gsize len = 0;
+	g_autofree gchar *text = hiod_sysfs_read_text(ctx, rel, &len, error);
+	gint64 v = 0;
+
+	if (text == NULL)
+		return FALSE;
+	/* decimal as the kernel prints it: no '+', no space, no NUL, nothing after it */
+	if (strlen(text) != len || text[0] == '+' ||
+	    !g_ascii_string_to_signed(text, 10, min, max, &v, NULL))
+		return hiod_sysfs_refuse(ctx, rel, text, error,
+					 "a decimal number from %" G_GINT64_FORMAT
+					 " to %" G_GINT64_FORMAT,
+					 min, max);
+	*value = v;
+	return TRUE;
+}
+
+gchar *
+hiod_sysfs_read_link(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autoptr(GError) error_local = NULL;
+	gchar *target = g_file_read_link(full, &error_local);
+
+	if (target == NULL)
+		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
+			    error_local->message);
+	return target;
 }
 
 gchar *
 hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error)
 {
-	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
-	g_autofree gchar *target = NULL;
-	g_autoptr(GError) error_local = NULL;
-
-	target = g_file_read_link(full, &error_local);
-	if (target == NULL) {
-		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
-			    error_local->message);
-		return NULL;
-	}
-	return g_path_get_basename(target);
+	g_autofree gchar *target = hiod_sysfs_read_link(ctx, rel, error);
+	return target != NULL ? g_path_get_basename(target) : NULL;
 }
 
 gboolean

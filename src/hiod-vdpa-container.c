@@ -87,21 +87,15 @@ static gboolean
 hiod_vdpa_max_iotlb_entries(HiodContext *ctx, guint *max, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	g_autofree gchar *text = hiod_sysfs_read(ctx, HIOD_VDPA_MAX_IOTLB_PARAM, &error_local);
 	gint64 v = 0;
 
 	*max = HIOD_VDPA_MAX_MAPPINGS;
-	if (text == NULL) {
+	if (!hiod_sysfs_read_int(ctx, HIOD_VDPA_MAX_IOTLB_PARAM, G_MININT, G_MAXINT, &v,
+				 &error_local)) {
 		if (g_error_matches(error_local, HIOD_ERROR, HIOD_ERROR_NOT_FOUND))
 			return TRUE;
 		g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
 					   "reading vhost-vdpa's mapping limit: ");
-		return FALSE;
-	}
-	if (!g_ascii_string_to_signed(text, 10, G_MININT, G_MAXINT, &v, NULL)) {
-		g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, HIOD_VDPA_MAX_IOTLB_PARAM, NULL);
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_IO,
-			    "%s: '%s' is not the number of entries vhost-vdpa would print", full, text);
 		return FALSE;
 	}
 	if (v <= 0) {

@@ -121,10 +121,12 @@ hiod_vdpa_device_info_new(HiodContext *ctx, const gchar *name, GError **error)
 	g_autofree gchar *rel = NULL;
 	g_autofree gchar *node = NULL;
 	g_autofree gchar *target = NULL;
+	g_autofree gchar *rel_dev = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
 	g_return_val_if_fail(name != NULL, NULL);
-	dir = hiod_context_build_sysfs_path(ctx, "bus", "vdpa", "devices", name, NULL);
+	rel_dev = g_build_filename("bus", "vdpa", "devices", name, NULL);
+	dir = hiod_context_build_sysfs_path(ctx, rel_dev, NULL);
 	if (strchr(name, '/') != NULL || !g_file_test(dir, G_FILE_TEST_IS_DIR)) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
 			    "no vdpa device named '%s' (%s does not exist; see 'vdpa dev show')", name, dir);
@@ -135,7 +137,7 @@ hiod_vdpa_device_info_new(HiodContext *ctx, const gchar *name, GError **error)
 	rel = g_build_filename("bus", "vdpa", "devices", name, "driver", NULL);
 	info->driver = hiod_sysfs_read_link_name(ctx, rel, NULL);
 	/* the device's parent in the device tree is its management device */
-	target = g_file_read_link(dir, NULL);
+	target = hiod_sysfs_read_link(ctx, rel_dev, NULL);
 	if (target != NULL) {
 		g_autofree gchar *parent = g_path_get_dirname(target);
 		g_autofree gchar *base = g_path_get_basename(parent);
