@@ -62,18 +62,16 @@ hiod_pci_address_normalize(const gchar *address, gchar **normalized, GError **er
 static gchar *
 hiod_pci_find_cdev(HiodContext *ctx, const gchar *rel_dir)
 {
-	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, rel_dir, "vfio-dev", NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *name;
-	if (d == NULL)
-		return NULL;
-	while ((name = g_dir_read_name(d)) != NULL) {
+	g_autofree gchar *rel = g_build_filename(rel_dir, "vfio-dev", NULL);
+	g_autoptr(GPtrArray) names = hiod_sysfs_list(ctx, rel, NULL);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		const gchar *name = names->pdata[i];
 		guint64 n;
 		/* vfioN, N decimal as the kernel names it */
 		if (g_str_has_prefix(name, "vfio") &&
 		    g_ascii_string_to_unsigned(name + 4, 10, 0, G_MAXINT, &n, NULL))
 			return hiod_context_build_dev_path(ctx, "vfio", "devices", name, NULL);
-		g_debug("%s/%s: not a VFIO cdev name; skipped", dir, name);
+		g_debug("%s/%s: not a VFIO cdev name; skipped", rel, name);
 	}
 	return NULL;
 }
@@ -180,20 +178,20 @@ GPtrArray *
 hiod_context_list_pci_devices(HiodContext *ctx, GError **error)
 {
 	g_autofree gchar *dir = NULL;
-	g_autoptr(GDir) d = NULL;
+	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(g_object_unref);
 	g_autoptr(GError) error_local = NULL;
-	const gchar *name;
 
 	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
 	dir = hiod_context_build_sysfs_path(ctx, "bus", "pci", "devices", NULL);
-	d = g_dir_open(dir, 0, &error_local);
-	if (d == NULL) {
+	names = hiod_sysfs_list(ctx, "bus/pci/devices", &error_local);
+	if (names == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
 			    "cannot list PCI devices: %s", error_local->message);
 		return NULL;
 	}
-	while ((name = g_dir_read_name(d)) != NULL) {
+	for (guint i = 0; i < names->len; i++) {
+		const gchar *name = names->pdata[i];
 		g_autofree gchar *canon = NULL;
 		g_autoptr(GError) error_dev = NULL;
 		HiodPciDeviceInfo *info;

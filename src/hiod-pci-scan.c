@@ -172,23 +172,18 @@ hiod_pci_topology_new_from_sysfs(HiodContext *ctx, GError **error)
 {
 	g_autoptr(HiodPciTopology) self = NULL;
 	g_autofree gchar *devices_dir = NULL;
-	g_autoptr(GDir) d = NULL;
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) local = NULL;
-	const gchar *name;
 
 	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
 	devices_dir = hiod_context_build_sysfs_path(ctx, "bus", "pci", "devices", NULL);
-	d = g_dir_open(devices_dir, 0, &local);
-	if (d == NULL) {
+	/* sorted; parents before children does not matter: each chain adds its own parents */
+	names = hiod_sysfs_list(ctx, "bus/pci/devices", &local);
+	if (names == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND, "cannot list PCI devices: %s",
 			    local->message);
 		return NULL;
 	}
-	while ((name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	/* parents before children does not matter: each chain adds its own parents */
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
 	self = hiod_pci_topology_new();
 	hiod_pci_topology_lock(self);
 	for (guint i = 0; i < names->len; i++) {

@@ -47,6 +47,9 @@ gboolean hiod_sysfs_read_hex(HiodContext *ctx, const gchar *rel, guint64 max, gu
 gchar *hiod_sysfs_read_link(HiodContext *ctx, const gchar *rel, GError **error);
 /* The basename of the link @rel; NULL with HIOD_ERROR_NOT_FOUND when absent. */
 gchar *hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error);
+/* The entries of the directory @rel, sorted (element-type utf8, owned); NULL
+ * with HIOD_ERROR_NOT_FOUND when absent, the directory named. */
+GPtrArray *hiod_sysfs_list(HiodContext *ctx, const gchar *rel, GError **error);
 /* A device's iommu_group link: the group number (decimal, 0..G_MAXINT), -1
  * when there is no link; a link that names no group number is refused. */
 gboolean hiod_sysfs_read_iommu_group(HiodContext *ctx, const gchar *rel, gint *group,

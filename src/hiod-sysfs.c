@@ -242,6 +242,33 @@ hiod_sysfs_read_link_name(HiodContext *ctx, const gchar *rel, GError **error)
 	return target != NULL ? g_path_get_basename(target) : NULL;
 }
 
+static gint
+hiod_sysfs_compare_names(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+GPtrArray *
+hiod_sysfs_list(HiodContext *ctx, const gchar *rel, GError **error)
+{
+	g_autofree gchar *full = hiod_context_build_sysfs_path(ctx, rel, NULL);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GDir) d = g_dir_open(full, 0, &error_local);
+	GPtrArray *names;
+	const gchar *name;
+
+	if (d == NULL) {
+		g_set_error(error, HIOD_ERROR, hiod_sysfs_error_code(error_local), "%s",
+			    error_local->message);
+		return NULL;
+	}
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((name = g_dir_read_name(d)) != NULL)
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, hiod_sysfs_compare_names);
+	return names;
+}
+
 gboolean
 hiod_sysfs_read_iommu_group(HiodContext *ctx, const gchar *rel, gint *group, GError **error)
 {
@@ -339,24 +366,17 @@ hiod_sysfs_write(HiodContext *ctx, const gchar *rel, const gchar *value, GError 
 static gboolean
 hiod_sysfs_irqs_remapped(HiodContext *ctx, gboolean *known)
 {
-	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "kernel", "irq", NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *name;
+	g_autoptr(GPtrArray) irqs = hiod_sysfs_list(ctx, "kernel/irq", NULL);
 
-	*known = d != NULL;
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *rel = g_build_filename("kernel", "irq", name, "chip_name", NULL);
+	*known = irqs != NULL;
+	for (guint i = 0; irqs != NULL && i < irqs->len; i++) {
+		g_autofree gchar *rel = g_build_filename("kernel", "irq",
+							 (const gchar *)irqs->pdata[i], "chip_name", NULL);
 		g_autofree gchar *chip = hiod_sysfs_read(ctx, rel, NULL);
 		if (chip != NULL && g_str_has_prefix(chip, "IR-"))
 			return TRUE;
 	}
 	return FALSE;
-}
-
-static gint
-hiod_sysfs_compare_names(gconstpointer a, gconstpointer b)
-{
-	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
 }
 
 /* The IOMMU that translates for the device at sysfs @device_rel: the basename of
@@ -377,9 +397,7 @@ hiod_sysfs_own_iommu(HiodContext *ctx, gint group, const gchar *address)
 {
 	g_autofree gchar *gid = NULL;
 	g_autofree gchar *dir = NULL;
-	g_autoptr(GDir) d = NULL;
 	g_autoptr(GPtrArray) names = NULL;
-	const gchar *name;
 
 	if (address != NULL) {
 		g_autofree gchar *rel = g_build_filename("bus", "pci", "devices", address, NULL);
@@ -388,13 +406,9 @@ hiod_sysfs_own_iommu(HiodContext *ctx, gint group, const gchar *address)
 	if (group < 0)
 		return NULL;
 	gid = g_strdup_printf("%d", group);
-	dir = hiod_context_build_sysfs_path(ctx, "kernel", "iommu_groups", gid, "devices", NULL);
-	d = g_dir_open(dir, 0, NULL);
-	names = g_ptr_array_new_with_free_func(g_free);
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, hiod_sysfs_compare_names);
-	for (guint i = 0; i < names->len; i++) {
+	dir = g_build_filename("kernel", "iommu_groups", gid, "devices", NULL);
+	names = hiod_sysfs_list(ctx, dir, NULL);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
 		g_autofree gchar *rel = g_build_filename("kernel", "iommu_groups", gid, "devices",
 							 (const gchar *)names->pdata[i], NULL);
 		gchar *iommu = hiod_sysfs_device_iommu(ctx, rel);
@@ -409,18 +423,15 @@ hiod_sysfs_own_iommu(HiodContext *ctx, gint group, const gchar *address)
 static gchar *
 hiod_sysfs_list_iommus(HiodContext *ctx)
 {
-	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "class", "iommu", NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	const gchar *name;
+	g_autoptr(GPtrArray) names = hiod_sysfs_list(ctx, "class/iommu", NULL);
+	g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func(g_free);
 
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strescape(name, NULL));
-	if (names->len == 0)
+	for (guint i = 0; names != NULL && i < names->len; i++)
+		g_ptr_array_add(shown, g_strescape(names->pdata[i], NULL));
+	if (shown->len == 0)
 		return NULL;
-	g_ptr_array_sort(names, hiod_sysfs_compare_names);
-	g_ptr_array_add(names, NULL);
-	return g_strjoinv(", ", (gchar **)names->pdata);
+	g_ptr_array_add(shown, NULL);
+	return g_strjoinv(", ", (gchar **)shown->pdata);
 }
 
 void

@@ -71,14 +71,11 @@ G_DEFINE_BOXED_TYPE(HiodVdpaDeviceInfo, hiod_vdpa_device_info, hiod_vdpa_device_
 static gchar *
 hiod_vdpa_sysfs_node_name(HiodContext *ctx, const gchar *name)
 {
-	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "bus", "vdpa", "devices", name, NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *child;
-	if (d == NULL)
-		return NULL;
-	while ((child = g_dir_read_name(d)) != NULL) {
-		if (g_str_has_prefix(child, HIOD_VDPA_NODE_PREFIX))
-			return g_strdup(child);
+	g_autofree gchar *rel = g_build_filename("bus", "vdpa", "devices", name, NULL);
+	g_autoptr(GPtrArray) children = hiod_sysfs_list(ctx, rel, NULL);
+	for (guint i = 0; children != NULL && i < children->len; i++) {
+		if (g_str_has_prefix(children->pdata[i], HIOD_VDPA_NODE_PREFIX))
+			return g_strdup(children->pdata[i]);
 	}
 	return NULL;
 }
@@ -88,14 +85,11 @@ static gchar *
 hiod_vdpa_sysfs_name_of_node(HiodContext *ctx, const gchar *node_name)
 {
 	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "bus", "vdpa", "devices", NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *name;
-	if (d == NULL)
-		return NULL;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *child = g_build_filename(dir, name, node_name, NULL);
+	g_autoptr(GPtrArray) names = hiod_sysfs_list(ctx, "bus/vdpa/devices", NULL);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		g_autofree gchar *child = g_build_filename(dir, names->pdata[i], node_name, NULL);
 		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			return g_strdup(name);
+			return g_strdup(names->pdata[i]);
 	}
 	return NULL;
 }
@@ -239,17 +233,12 @@ hiod_context_list_vdpa_devices(HiodContext *ctx, GError **error)
 {
 	g_autoptr(GPtrArray) devices =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)hiod_vdpa_device_info_free);
-	g_autofree gchar *dir = NULL;
-	g_autoptr(GDir) d = NULL;
-	const gchar *name;
+	g_autoptr(GPtrArray) names = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTEXT(ctx), NULL);
-	dir = hiod_context_build_sysfs_path(ctx, "bus", "vdpa", "devices", NULL);
-	d = g_dir_open(dir, 0, NULL);
-	if (d == NULL)
-		return g_steal_pointer(&devices);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		HiodVdpaDeviceInfo *info = hiod_vdpa_device_info_new(ctx, name, NULL);
+	names = hiod_sysfs_list(ctx, "bus/vdpa/devices", NULL);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		HiodVdpaDeviceInfo *info = hiod_vdpa_device_info_new(ctx, names->pdata[i], NULL);
 		if (info != NULL)
 			g_ptr_array_add(devices, info);
 	}

@@ -210,6 +210,29 @@ test_read_file(void)
 	g_assert_nonnull(strstr(error->message, missing));
 }
 
+/* a directory's entries, sorted; an absent one: NOT_FOUND, named */
+static void
+test_list(void)
+{
+	g_autoptr(HiodTestTree) t = hiod_test_tree_new();
+	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+
+	hiod_test_tree_write(t, "kernel/irq/24/chip_name", "");
+	hiod_test_tree_write(t, "kernel/irq/10/chip_name", "");
+	hiod_test_tree_write(t, "kernel/irq/9/chip_name", "");
+	names = hiod_sysfs_list(ctx, "kernel/irq", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(names->len, ==, 3);
+	g_assert_cmpstr(names->pdata[0], ==, "10");
+	g_assert_cmpstr(names->pdata[1], ==, "24");
+	g_assert_cmpstr(names->pdata[2], ==, "9");
+	g_assert_null(hiod_sysfs_list(ctx, "class/iommu", &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
+	assert_names_file(t, error, "class/iommu");
+}
+
 /* writes: inside the sysfs root, never through a link */
 static void
 test_write_nofollow(void)
@@ -354,6 +377,7 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/sysfs/read-nul", test_read_nul);
 	g_test_add_func("/hiod/sysfs/read-link", test_read_link);
 	g_test_add_func("/hiod/sysfs/read-file", test_read_file);
+	g_test_add_func("/hiod/sysfs/list", test_list);
 	g_test_add_func("/hiod/sysfs/write-nofollow", test_write_nofollow);
 	g_test_add("/hiod/sysfs/unsafe-interrupts/own-iommu", Fixture, GINT_TO_POINTER(0),
 		   fixture_setup, test_unsafe_own_iommu, fixture_teardown);
