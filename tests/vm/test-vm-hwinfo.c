@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * VM tests of what hiod learns from the running kernel on QEMU 11's IOMMUs
- * (topologies vtd-sm, vtd-fsts, vtd-pasid, amd; platforms 7.3 and
+ * (topologies vtd-sm, vtd-fsts, vtd-pasid, vtd-svm, amd; platforms 7.3 and
  * 6.12-qemu11): edu DMA through both backends, which page table the iommufd
  * attach used, and the
  * hw_info decode against what the guest kernel shows in sysfs
@@ -298,16 +298,22 @@ test_hw_info(void)
 		g_assert_cmphex(hiod_vtd_caps_get_cap(vtd), ==, cap);
 		g_assert_cmphex(hiod_vtd_caps_get_ecap(vtd), ==, ecap);
 		g_test_message("VT-d: aw %u, scalable %d, flts %d, slts %d, nest %d, pasid %d, pss %u, "
-			       "pasid_width %u",
+			       "pasid_width %u, prs %d",
 			       hiod_vtd_caps_get_address_width(vtd), hiod_vtd_caps_get_scalable_mode(vtd),
 			       hiod_vtd_caps_get_flts(vtd), hiod_vtd_caps_get_slts(vtd),
 			       hiod_vtd_caps_get_nest(vtd), hiod_vtd_caps_get_pasid(vtd),
-			       hiod_vtd_caps_get_pss(vtd), hiod_vtd_caps_get_pasid_width(vtd));
+			       hiod_vtd_caps_get_pss(vtd), hiod_vtd_caps_get_pasid_width(vtd),
+			       hiod_vtd_caps_get_prs(vtd));
 		g_assert_cmpuint(hiod_vtd_caps_get_pasid_width(vtd), ==,
 				 (ecap >> 40 & 1) ? ((ecap >> 35) & 0x1f) + 1 : 0);
 		if (want_pasid != NULL)
 			g_assert_cmpuint(hiod_vtd_caps_get_pasid_width(vtd), ==,
 					 g_ascii_strtoull(want_pasid, NULL, 10));
+		/* page requests (PRS, ecap bit 29): what svm=on adds */
+		g_assert_cmpint(hiod_vtd_caps_get_prs(vtd), ==, (ecap >> 29) & 1);
+		if (g_getenv("HIOD_EXPECT_PRS") != NULL)
+			g_assert_cmpint(hiod_vtd_caps_get_prs(vtd), ==,
+					g_ascii_strtoll(g_getenv("HIOD_EXPECT_PRS"), NULL, 10));
 		g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_amd_caps(hiod));
 	} else if (is_amd()) {
 		g_autofree gchar *features = NULL;

@@ -74,6 +74,12 @@ TOPOLOGIES = {
     # QEMU 11 only: VT-d scalable mode with 20-bit PASIDs
     "vtd-pasid": ["-device", "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on,pasid-bits=20",
                   "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # QEMU 11 only: VT-d for shared virtual memory (svm=on: page requests and
+    # 20-bit PASIDs; QEMU wants first-stage tables only and device-iotlb with it,
+    # so Linux 6.12 refuses iommufd page tables here as in vtd-fsts)
+    "vtd-svm": ["-device", "intel-iommu,intremap=on,caching-mode=on,scalable-mode=on,fsts=on,"
+                "pasid-bits=20,svm=on,device-iotlb=on",
+                "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
     # QEMU 11 only (7.2's lacks a working dma-remap): AMD-Vi with interrupt remapping
     "amd": ["-device", "amd-iommu,dma-remap=on,intremap=on",
             "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
@@ -89,7 +95,7 @@ TOPOLOGIES["nvme"] = TOPOLOGIES["default"] + [
     "-drive", "file=@NVME_IMAGE@,if=none,id=nvm,format=raw",
     "-device", "nvme,serial=%s,drive=nvm,addr=06.0" % NVME_SERIAL]
 # Topologies that need QEMU 11's emulation.
-NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "amd"}
+NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "vtd-svm", "amd"}
 # platform -> (kernel version for build-kernel.sh, QEMU: "system" or "current")
 PLATFORMS = {
     "lts": ("6.12", "system"),
