@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Boot the test guest and run commands in it against the real kernel.
+"""Boot a test guest and run commands in it against the real kernel.
 
 The guest is a real Linux kernel (the one build-kernel.sh caches) under QEMU
-with TCG, an emulated Intel VT-d with interrupt remapping, emulated edu PCI
-devices bound to vfio-pci (topology nvme adds QEMU's NVMe controller with a
-disk image made before the boot) and a vdpa_sim net device. The host's / is the
-guest's root (9p, read-only), so the guest runs the build tree as it is.
+with TCG, one boot loop for every architecture (ARCHES below):
+  x86_64   q35 with an emulated IOMMU (VT-d, AMD-Vi or virtio-iommu, as the
+           topology says), edu PCI devices bound to vfio-pci (topology nvme
+           adds QEMU's NVMe controller with a disk image made before the boot)
+           and a vdpa_sim net device. The host's / is the guest's root (9p,
+           read-only), so the guest runs the build tree as it is.
+  ppc64le  pseries; its PAPR PCI host bridge's TCE tables are the IOMMU (VFIO
+           sPAPR TCE). The host's binaries are x86, so the guest boots an
+           initramfs (initramfs.py) made from a cross build (--build) and its
+           sysroot (--sysroot).
 
-  vmrun.py [--tap] [--platform P] [--topology NAME] [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
+  vmrun.py [--tap] [--arch A] [--platform P] [--topology NAME] [--sysroot DIR --build DIR]
+           [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
 
 Platforms (../shared/docs/platforms.md): "lts" is Linux 6.12 under Debian 12's
 QEMU 7.2 (the default); "current" is Linux 7.3 under QEMU 11.1 (from
@@ -23,6 +30,7 @@ outputs are printed as they are. A guest that does not boot, hangs or crashes
 makes the run fail with the console's tail.
 """
 import argparse
+import dataclasses
 import hashlib
 import os
 import re
@@ -34,13 +42,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Topologies: QEMU device options beside the fixed machine. Each edu is given a
+# x86_64 topologies: QEMU device options beside the fixed machine. Each edu is given a
 # 64-bit DMA mask (QEMU 7.2's edu masks DMA addresses to 28 bits otherwise).
 # VT-d's address width is given where a topology means it: QEMU 7.2's default
 # is 39 bits, QEMU 11's 48 (its default is what vtd-sm, vtd-fsts and vtd-pasid
 # leave it at).
 EDU = "edu,dma_mask=0xffffffffffffffff"
-TOPOLOGIES = {
+X86_TOPOLOGIES = {
     # two edu devices on the root bus, each alone in its IOMMU group
     "default": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=39",
                 "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
@@ -91,9 +99,44 @@ TOPOLOGIES = {
 # HIOD_NVME_IMAGE and HIOD_NVME_SERIAL (guest-init.sh).
 NVME_SERIAL = "HIOD-NVME-0001"
 NVME_IMAGE_MIB = 8
-TOPOLOGIES["nvme"] = TOPOLOGIES["default"] + [
+X86_TOPOLOGIES["nvme"] = X86_TOPOLOGIES["default"] + [
     "-drive", "file=@NVME_IMAGE@,if=none,id=nvm,format=raw",
     "-device", "nvme,serial=%s,drive=nvm,addr=06.0" % NVME_SERIAL]
+@dataclasses.dataclass(frozen=True)
+class Arch:
+    """What differs between the guests of two architectures."""
+    qemu: str                # qemu-system-QEMU, and current-platform.sh qemu QEMU
+    package: str             # the Debian 12 package with that QEMU
+    machine: list            # machine, CPU and display options
+    console: str             # the kernel's console device
+    append: str              # the kernel command line beyond the console and panics
+    topologies: dict         # name -> QEMU device options
+    timeout: int             # seconds a guest may take by default
+    root: str = "9p"         # "9p": the host's / (x86 only); "initramfs": initramfs.py
+    triplet: str = ""        # initramfs: the cross toolchain's and sysroot's triplet
+    loader: str = ""         # initramfs: the dynamic loader's path in the guest
+    programs: tuple = ()     # initramfs: build subdirectories whose programs go in
+
+
+ARCHES = {
+    "x86_64": Arch(
+        qemu="x86_64", package="qemu-system-x86",
+        machine=["-accel", "tcg", "-cpu", "max", "-M", "q35,kernel-irqchip=split",
+                 "-vga", "none", "-nodefaults"],
+        console="ttyS0",
+        # no_timer_check: under TCG the IO-APIC timer check sometimes misses its
+        # ticks and panics ("timer doesn't work through Interrupt-remapped IO-APIC")
+        append="intel_iommu=on loglevel=4 no_timer_check",
+        topologies=X86_TOPOLOGIES, timeout=600),
+    "ppc64le": Arch(
+        qemu="ppc64", package="qemu-system-ppc",
+        machine=["-M", "pseries,usb=off,x-vof=on", "-vga", "none", "-cpu", "power9"],
+        console="hvc0", append="quiet loglevel=1",
+        # one edu at 0000:00:00.0 (IOMMU group 0) on the PAPR host bridge
+        topologies={"spapr": ["-device", EDU]}, timeout=300,
+        root="initramfs", triplet="powerpc64le-linux-gnu", loader="lib64/ld64.so.2",
+        programs=("tools", "tests/vm/ppc64le")),
+}
 # Topologies that need QEMU 11's emulation.
 NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "vtd-svm", "amd"}
 # platform -> (kernel version for build-kernel.sh, QEMU: "system" or "current")
@@ -104,15 +147,14 @@ PLATFORMS = {
 }
 
 
-def find_qemu(which):
+def find_qemu(arch, which):
     if which == "current":
-        return subprocess.check_output([os.path.join(HERE, "current-platform.sh"), "qemu", "x86_64"],
+        return subprocess.check_output([os.path.join(HERE, "current-platform.sh"), "qemu", arch.qemu],
                                        text=True).strip()
-    for name in ("qemu-system-x86_64",):
-        path = shutil.which(name)
-        if path:
-            return path
-    sys.exit("vmrun: qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    path = shutil.which("qemu-system-" + arch.qemu)
+    if path:
+        return path
+    sys.exit("vmrun: qemu-system-%s not found (apt-get install %s)" % (arch.qemu, arch.package))
 
 
 def qemu_version(qemu):
@@ -124,12 +166,16 @@ def qemu_version(qemu):
         return "QEMU ?"
 
 
-def tail(path, lines=40):
+def read_text(path):
     try:
         with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
+            return f.read().replace("\r", "")
     except OSError:
-        return "(no console output)"
+        return ""
+
+
+def tail(path, lines=40):
+    return "\n".join(read_text(path).splitlines()[-lines:]) or "(no console output)"
 
 
 def make_disk_image(path, mib):
@@ -139,43 +185,68 @@ def make_disk_image(path, mib):
             f.write(hashlib.sha256(b"hiod-nvme %d" % lba).digest() * 16)
 
 
-def run_guest(args, commands, workdir):
+def prepare_9p(args, commands, workdir, topology):
+    """The host's / as the guest's root, a writable share for the plan and the
+    results (guest-init.sh). Returns (QEMU options, kernel options, topology)."""
     out = os.path.join(workdir, "share")
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
-    topology = list(TOPOLOGIES[args.topology])
-    guest_vars = ""
+    append = ""
     if any("@NVME_IMAGE@" in a for a in topology):
         image = os.path.join(workdir, "nvme.img")
         make_disk_image(image, NVME_IMAGE_MIB)
         shutil.copy(image, os.path.join(out, "nvme.img"))
         topology = [a.replace("@NVME_IMAGE@", image) for a in topology]
-        guest_vars = " hiod.nvme_image=/mnt/nvme.img hiod.nvme_serial=" + NVME_SERIAL
+        append = " hiod.nvme_image=/mnt/nvme.img hiod.nvme_serial=" + NVME_SERIAL
     with open(os.path.join(out, "plan"), "w") as f:
         for cmd in commands:
             f.write(cmd + "\n")
     if args.setup:
         shutil.copy(args.setup, os.path.join(out, "setup.sh"))
+    append = (" root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 "
+              "ro init=" + os.path.join(HERE, "guest-init.sh") + append)
+    opts = ["-fsdev", "local,id=root,path=/,security_model=none,readonly=on",
+            "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root",
+            "-fsdev", "local,id=out,path=%s,security_model=none" % out,
+            "-device", "virtio-9p-pci,fsdev=out,mount_tag=hiodout"]
+    return opts, append, topology
+
+
+def read_9p_results(workdir, commands):
+    out = os.path.join(workdir, "share")
+    results = []
+    for i, c in enumerate(commands, 1):
+        try:
+            with open(os.path.join(out, "results", "%d.out" % i), errors="replace") as f:
+                text = f.read()
+            with open(os.path.join(out, "results", "%d.rc" % i)) as f:
+                rc = int(f.read().strip() or "255")
+        except (OSError, ValueError):
+            text, rc = "", None
+        results.append((c, text, rc))
+    return results
+
+
+def run_guest(args, commands, workdir):
+    """Boots the guest once. Returns ((results, seconds), None) or (None, why)."""
+    arch = ARCHES[args.arch]
+    topology = list(arch.topologies[args.topology])
+    if arch.root == "9p":
+        opts, root_append, topology = prepare_9p(args, commands, workdir, topology)
+    else:
+        import initramfs
+        initrd = os.path.join(workdir, "initramfs.cpio.gz")
+        initramfs.make(arch, args.sysroot, args.build, commands, initrd)
+        opts, root_append = ["-initrd", initrd], ""
     console = os.path.join(workdir, "console.log")
-    # no_timer_check: under TCG the IO-APIC timer check sometimes misses its
-    # ticks and panics ("timer doesn't work through Interrupt-remapped IO-APIC")
-    append = ("console=ttyS0 intel_iommu=on panic=-1 oops=panic loglevel=4 no_timer_check "
-              "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000 "
-              "ro init=" + os.path.join(HERE, "guest-init.sh"))
-    # what the guest's programs may ask: HIOD_PLATFORM, HIOD_QEMU_VERSION (guest-init.sh)
+    append = "console=%s %s panic=-1 oops=panic%s" % (arch.console, arch.append, root_append)
+    # what the guest's programs may ask: HIOD_PLATFORM, HIOD_QEMU_VERSION (the inits)
     append += " hiod.platform=%s hiod.qemu=%s" % (args.platform, qemu_version(args.qemu).split()[-1])
-    append += guest_vars
     if args.append:
         append += " " + args.append
-    cmd = [args.qemu, "-accel", "tcg", "-cpu", "max",
-           "-M", "q35,kernel-irqchip=split", "-m", args.memory, "-smp", "1",
-           "-display", "none", "-vga", "none", "-no-reboot", "-nodefaults",
-           "-serial", "file:" + console, "-monitor", "none",
-           "-kernel", args.kernel, "-append", append,
-           "-fsdev", "local,id=root,path=/,security_model=none,readonly=on",
-           "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root",
-           "-fsdev", "local,id=out,path=%s,security_model=none" % out,
-           "-device", "virtio-9p-pci,fsdev=out,mount_tag=hiodout"]
-    cmd += topology
+    cmd = [args.qemu] + arch.machine + [
+        "-m", args.memory, "-smp", "1", "-display", "none", "-no-reboot",
+        "-serial", "file:" + console, "-monitor", "none",
+        "-kernel", args.kernel, "-append", append] + opts + topology
     for extra in args.qemu_arg or []:
         cmd += extra.split()
     start = time.monotonic()
@@ -189,24 +260,18 @@ def run_guest(args, commands, workdir):
             return None, "the guest did not finish within %ds (hang?); console tail:\n%s" % (
                 args.timeout, tail(console))
     elapsed = time.monotonic() - start
-    con = tail(console, 400)
+    con = read_text(console)
     if "HIOD-GUEST-DONE" not in con:
         why = "the guest stopped before finishing (QEMU exit %d)" % proc.returncode
-        for pat in ("Kernel panic", "BUG:", "Oops", "general protection"):
+        for pat in ("Kernel panic", "BUG:", "Oops", "general protection", "Unable to handle"):
             if pat in con:
                 why = "the guest kernel crashed (%s)" % pat
         return None, "%s; QEMU log:\n%s\nconsole tail:\n%s" % (
             why, tail(os.path.join(workdir, "qemu.log"), 20), tail(console))
-    results = []
-    for i, c in enumerate(commands, 1):
-        try:
-            with open(os.path.join(out, "results", "%d.out" % i), errors="replace") as f:
-                text = f.read()
-            with open(os.path.join(out, "results", "%d.rc" % i)) as f:
-                rc = int(f.read().strip() or "255")
-        except (OSError, ValueError):
-            text, rc = "", None
-        results.append((c, text, rc))
+    if arch.root == "9p":
+        results = read_9p_results(workdir, commands)
+    else:
+        results = initramfs.read_results(con, commands)
     return (results, elapsed), None
 
 
@@ -269,45 +334,63 @@ def report(results, tap, comments=()):
     return rc
 
 
+def fail_early(tap, why):
+    """A run that cannot boot: one failed TAP line (or a message)."""
+    if tap:
+        print("not ok 1 - vm: " + why.replace("\n", "\n# "))
+        print("1..1")
+    else:
+        print("vmrun: " + why, file=sys.stderr)
+    return 1
+
+
 def main():
+    topologies = sorted({t for a in ARCHES.values() for t in a.topologies})
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh x86_64 VERSION of the platform)")
+    ap.add_argument("--arch", default="x86_64", choices=sorted(ARCHES))
+    ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh ARCH VERSION of the platform)")
     ap.add_argument("--platform", default="lts", choices=sorted(PLATFORMS))
-    ap.add_argument("--topology", default="default", choices=sorted(TOPOLOGIES))
+    ap.add_argument("--topology", choices=topologies,
+                    help="default: x86_64 default, ppc64le spapr")
+    ap.add_argument("--sysroot", help="initramfs guests: the sysroot (ppc64le/make-sysroot.sh)")
+    ap.add_argument("--build", help="initramfs guests: the cross build directory (ppc64le/cross-build.sh)")
     ap.add_argument("--qemu-arg", action="append", help="extra QEMU options (split on spaces)")
     ap.add_argument("--append", help="extra kernel command line")
-    ap.add_argument("--setup", help="a script the guest runs before the commands")
+    ap.add_argument("--setup", help="9p guests: a script the guest runs before the commands")
     ap.add_argument("--memory", default="1G")
-    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--timeout", type=int, help="seconds (default: 600 on x86_64, 300 on ppc64le)")
     ap.add_argument("--tap", action="store_true", help="merge the commands' TAP outputs")
     ap.add_argument("--keep", help="keep the work directory here")
     ap.add_argument("commands", nargs="+", help="commands to run in the guest, separated by --")
     args = ap.parse_args()
 
+    arch = ARCHES[args.arch]
+    args.topology = args.topology or next(iter(arch.topologies))
+    args.timeout = args.timeout or arch.timeout
+    if args.topology not in arch.topologies:
+        return fail_early(args.tap, "topology %s is not one of %s's (%s)" % (
+            args.topology, args.arch, ", ".join(sorted(arch.topologies))))
+    if arch.root == "initramfs" and not (args.sysroot and args.build):
+        return fail_early(args.tap, "a %s guest boots an initramfs: give --sysroot and --build" % args.arch)
+    if arch.root == "initramfs" and args.setup:
+        return fail_early(args.tap, "--setup needs a 9p guest (x86_64)")
     kver, qemu_kind = PLATFORMS[args.platform]
     if args.topology in NEEDS_QEMU11 and qemu_kind != "current":
-        print("not ok 1 - vm: topology %s needs QEMU 11 (platform current or lts-qemu11), not %s"
-              % (args.topology, args.platform) if args.tap else "vmrun: topology needs QEMU 11")
-        print("1..1" if args.tap else "")
-        return 1
+        return fail_early(args.tap, "topology %s needs QEMU 11 (platform current or lts-qemu11), not %s"
+                          % (args.topology, args.platform))
     try:
-        args.qemu = find_qemu(qemu_kind)
+        args.qemu = find_qemu(arch, qemu_kind)
     except subprocess.CalledProcessError as e:
-        print("not ok 1 - vm: the QEMU 11 tree could not be made (exit %d)" % e.returncode if args.tap
-              else "vmrun: the QEMU 11 tree could not be made")
-        print("1..1" if args.tap else "")
-        return 1
+        return fail_early(args.tap, "the QEMU 11 tree could not be made (exit %d)" % e.returncode)
     joined = " " + " ".join(args.commands) + " "
     commands = [c.strip() for c in joined.split(" -- ") if c.strip() and c.strip() != "--"]
     if not args.kernel:
         try:
-            args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), "x86_64", kver],
+            args.kernel = subprocess.check_output([os.path.join(HERE, "build-kernel.sh"), args.arch, kver],
                                                   text=True).strip()
         except subprocess.CalledProcessError as e:
-            print("not ok 1 - the test kernel could not be built (exit %d)" % e.returncode if args.tap
-                  else "vmrun: the test kernel could not be built")
-            print("1..1" if args.tap else "")
-            return 1
+            return fail_early(args.tap, "the %s %s test kernel could not be built (exit %d)" % (
+                args.arch, kver, e.returncode))
     workdir = args.keep or tempfile.mkdtemp(prefix="hiod-vm-")
     os.makedirs(workdir, exist_ok=True)
     try:
@@ -315,21 +398,19 @@ def main():
         # emulator hiccup, not a test result: boot again, up to twice.
         for attempt in range(3):
             res, err = run_guest(args, commands, workdir)
-            if not err or "hiod-guest:" in tail(os.path.join(workdir, "console.log"), 400):
+            if not err or "hiod-guest:" in read_text(os.path.join(workdir, "console.log")):
                 break
             print("# boot %d died before userspace; retrying" % (attempt + 1))
             shutil.rmtree(os.path.join(workdir, "share"), ignore_errors=True)
         if err:
-            if args.tap:
-                print("not ok 1 - vm: " + err.replace("\n", "\n# "))
-                print("1..1")
-            else:
-                print("vmrun: " + err, file=sys.stderr)
-            return 1
+            return fail_early(args.tap, err)
         results, elapsed = res
-        return report(results, args.tap,
-                      ["# guest ran %d commands in %.1fs (platform %s: Linux %s, %s; topology %s)" % (
-                          len(results), elapsed, args.platform, kver, qemu_version(args.qemu), args.topology)])
+        comments = ["# guest ran %d commands in %.1fs (%s, platform %s: Linux %s, %s; topology %s)" % (
+            len(results), elapsed, args.arch, args.platform, kver, qemu_version(args.qemu), args.topology)]
+        if arch.root == "initramfs":
+            comments += ["# " + line for line in read_text(os.path.join(workdir, "console.log")).splitlines()
+                         if line.startswith("hiod-guest:")]
+        return report(results, args.tap, comments)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

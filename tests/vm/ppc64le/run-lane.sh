@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The ppc64le pseries lane as one TAP-printing test:
 #   run-lane.sh SRCDIR CROSS_BUILDDIR [PLATFORM]
-# builds (or reuses) the guest kernel, the ppc64el sysroot and the ppc64le
-# cross build, then boots the pseries guest and runs the sPAPR tests there.
+# builds (or reuses) the ppc64el sysroot and the ppc64le cross build, then
+# boots the pseries guest (../vmrun.py --arch ppc64le) and runs the sPAPR tests there.
 # PLATFORM is lts (Linux 6.12 under QEMU 7.2, the default) or current (Linux
 # 7.3 under QEMU 11.1 from the private tree of ../current-platform.sh).
 set -uo pipefail
@@ -20,19 +20,15 @@ mkdir -p "$build"
 platform=${3:-lts}
 log="$build.lane-$platform.log"
 : > "$log"
-qemu_args=()
 case "$platform" in
-  lts) kver=6.12 ;;
-  current)
-    kver=7.3
-    qemu=$("$here/../current-platform.sh" qemu ppc64 2>>"$log") || fail "the QEMU 11 tree could not be made" "$log"
-    qemu_args=(--qemu "$qemu") ;;
+  lts | current) ;;
   *) fail "unknown platform $platform" ;;
 esac
-kernel=$("$here/../build-kernel.sh" ppc64le "$kver" 2>>"$log") || fail "the guest kernel could not be built" "$log"
 # both platforms' lanes may run at once: one of them builds, the other waits
 out=$(flock "$build.lock" "$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
   fail "the ppc64le cross build failed" "$log"
 read -r sysroot xbuild <<< "$out"
-exec python3 "$here/pseries-run.py" --tap "${qemu_args[@]}" --kernel "$kernel" --sysroot "$sysroot" --build "$xbuild" -- \
+# vmrun.py builds (or reuses) the platform's kernel and finds its QEMU
+exec python3 "$here/../vmrun.py" --tap --arch ppc64le --platform "$platform" --topology spapr \
+  --sysroot "$sysroot" --build "$xbuild" -- \
   "HIODCTL=/hiod/tools/hiodctl /hiod/tests/vm/ppc64le/test-vm-spapr --tap"
