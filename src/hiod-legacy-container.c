@@ -280,31 +280,18 @@ hiod_legacy_container_probe_types(HiodContext *ctx, gboolean *has_type1, gboolea
 
 /* groups ------------------------------------------------------------------------- */
 
-static gint
-hiod_legacy_compare_names(gconstpointer a, gconstpointer b)
-{
-	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
-}
-
 /* "0000:00:04.0 (driver e1000e), 0000:00:04.1 (no driver)" from sysfs */
 static gchar *
 hiod_legacy_describe_group(HiodContext *ctx, gint group_id)
 {
-	g_autofree gchar *gid = g_strdup_printf("%d", group_id);
-	g_autofree gchar *dir = hiod_context_build_sysfs_path(ctx, "kernel", "iommu_groups", gid,
-							      "devices", NULL);
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *dir = g_strdup_printf("kernel/iommu_groups/%d/devices", group_id);
+	g_autoptr(GPtrArray) names = hiod_sysfs_list(ctx, dir, NULL);
 	GString *s = g_string_new(NULL);
-	const gchar *name;
 
-	if (d == NULL) {
+	if (names == NULL) {
 		g_string_append(s, "(the group's devices are not listed in sysfs)");
 		return g_string_free(s, FALSE);
 	}
-	while ((name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, hiod_legacy_compare_names);
 	for (guint i = 0; i < names->len; i++) {
 		const gchar *bdf = g_ptr_array_index(names, i);
 		g_autofree gchar *link = g_build_filename("bus", "pci", "devices", bdf, "driver", NULL);
