@@ -161,6 +161,33 @@ hiod_container_factory_has(HiodBackendKind kind)
 }
 
 /**
+ * hiod_backend_kind_is_built:
+ * @kind: a #HiodBackendKind
+ *
+ * Whether this build of libhiod has the backend @kind (the meson options
+ * legacy_vfio, spapr, iommufd and vdpa; hiod-features.h says the same at
+ * compile time): whether the factory has a constructor for it. %HIOD_BACKEND_KIND_AUTO is built when a backend it resolves
+ * to is (legacy or iommufd; see hiod_backend_kind_resolve()). Built says
+ * nothing of the host: whether its kernel offers the backend is known when a
+ * container is made.
+ *
+ * Pure: may be called from any thread.
+ *
+ * Returns: %TRUE when the backend is compiled in, %FALSE for a backend that is
+ * not and for a value that is no #HiodBackendKind
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_backend_kind_is_built(HiodBackendKind kind)
+{
+	if (kind == HIOD_BACKEND_KIND_AUTO)
+		return hiod_container_factory_has(HIOD_BACKEND_KIND_LEGACY) ||
+		       hiod_container_factory_has(HIOD_BACKEND_KIND_IOMMUFD);
+	return hiod_container_factory_has(kind);
+}
+
+/**
  * hiod_backend_kind_resolve:
  * @ctx: a #HiodContext
  * @kind: a #HiodBackendKind

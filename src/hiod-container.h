@@ -227,6 +227,8 @@ HiodContainer *hiod_container_new_attached(HiodContext *ctx, HiodBackendKind kin
 					   HiodVfioDevice *device, guint64 viommu_flags,
 					   GError **error);
 HIOD_AVAILABLE_IN_0_1
+gboolean hiod_backend_kind_is_built(HiodBackendKind kind);
+HIOD_AVAILABLE_IN_0_1
 HiodBackendKind hiod_backend_kind_resolve(HiodContext *ctx, HiodBackendKind kind,
 					  HiodVfioDevice *device);
 HIOD_AVAILABLE_IN_0_1

@@ -17,7 +17,6 @@
 #include "hiod-host-iommu-device.h"
 #include "hiod-pci-device-info.h"
 #include "hiod-container.h"
-#include "hiod-backend-kind.h"
 #include "hiod-vfio-device.h"
 #include "hiod-address-space.h"
 #include "hiod-viommu-flags.h"
