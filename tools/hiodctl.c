@@ -287,7 +287,7 @@ hiodctl_info_vdpa(HiodctlCtx *c, gint argc, gchar **argv, JsonBuilder *out, GErr
 	hiod = hiod_vdpa_device_get_host_iommu_device(device, error);
 	if (hiod == NULL)
 		return FALSE;
-	container = hiod_vdpa_container_new(device, error);
+	container = hiod_container_new_for_device(c->ctx, HIOD_BACKEND_KIND_VDPA, G_OBJECT(device), error);
 	if (container == NULL)
 		return FALSE;
 	json_builder_set_member_name(out, "backend");
