@@ -2,7 +2,7 @@
 /*
  * hiod-info: the C side of the README's tour.
  *
- *   hiod-info DEVICE [auto|legacy|iommufd]
+ *   hiod-info DEVICE [auto|legacy|spapr|iommufd]
  *
  * Attaches DEVICE (a PCI address bound to vfio-pci) through an address space,
  * prints what its host IOMMU device learned about the physical IOMMU, maps a
@@ -31,7 +31,7 @@ main(int argc, char **argv)
 	guint64 mask = 0;
 
 	if (argc < 2 || argc > 3) {
-		g_printerr("usage: %s DEVICE [auto|legacy|iommufd]\n", argv[0]);
+		g_printerr("usage: %s DEVICE [auto|legacy|spapr|iommufd]\n", argv[0]);
 		return 2;
 	}
 	if (argc == 3 && !hiod_backend_kind_from_string(argv[2], &kind, &error))

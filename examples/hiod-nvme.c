@@ -2,7 +2,7 @@
 /*
  * hiod-nvme: a userspace NVMe driver on hiod, as an example.
  *
- *   hiod-nvme [--backend auto|legacy|iommufd] [--poll] [--image FILE] DEVICE
+ *   hiod-nvme [--backend auto|legacy|spapr|iommufd] [--poll] [--image FILE] DEVICE
  *
  * Takes an NVMe controller bound to vfio-pci (QEMU's emulated one, 1b36:0010,
  * is what the VM suite gives it), maps BAR0 with hiod's region API, puts the
@@ -140,7 +140,7 @@ static gboolean opt_check_release = FALSE;
 
 static GOptionEntry option_entries[] = {
 	{"backend", 'b', 0, G_OPTION_ARG_STRING, &opt_backend,
-	 "The container backend: auto (default), legacy (type1) or iommufd", "KIND"},
+	 "The container backend: auto (default), legacy (type1), spapr (sPAPR TCE) or iommufd", "KIND"},
 	{"poll", 'p', 0, G_OPTION_ARG_NONE, &opt_poll,
 	 "Wait for completions by polling the completion queue, not on MSI-X", NULL},
 	{"image", 'i', 0, G_OPTION_ARG_FILENAME, &opt_image,

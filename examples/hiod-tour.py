@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A tour of libhiod from Python, through GObject-Introspection.
 
-    hiod-tour.py [DEVICE] [--backend auto|legacy|iommufd] [--viommu-aw-bits N ...]
+    hiod-tour.py [DEVICE] [--backend auto|legacy|spapr|iommufd] [--viommu-aw-bits N ...]
 
 1. lists the PCI devices with their IOMMU groups and VFIO nodes;
 2. opens an assigned device (DEVICE, or the first one bound to vfio-pci)
@@ -113,7 +113,7 @@ def check_viommu(ctx, device, hiod, aw_bits):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("device", nargs="?", help="a PCI address (default: the first vfio-pci device)")
-    parser.add_argument("--backend", default="auto", help="auto, legacy or iommufd")
+    parser.add_argument("--backend", default="auto", help="auto, legacy, spapr or iommufd (a VFIO backend of this build)")
     parser.add_argument("--viommu-aw-bits", type=int, action="append",
                         help="address width of the intel-iommu to check against (repeatable)")
     args = parser.parse_args()
