@@ -3,6 +3,8 @@
 
 #include "hiod-hot-private.h"
 
+#include <sys/stat.h>
+
 #include "hiod-address-space.h"
 #include "hiod-container-private.h"
 #include "hiod-error.h"
@@ -68,6 +70,7 @@ struct _HiodAddressSpace {
 	gboolean coalesce;
 	HiodIntervalMap *runs; /* coalescing: what the members map, touching sections joined */
 	GPtrArray *containers;	 /* HiodContainer, owned */
+	GPtrArray *memory;	 /* HiodFileMemory; replaced, never changed, when memory is added */
 };
 
 /* A section in the index: its interval's value is the host address of its
@@ -246,10 +249,13 @@ hiod_address_space_add_container_locked(HiodAddressSpace *self, HiodContainer *c
 			    "%s is already a member of this address space", G_OBJECT_TYPE_NAME(container));
 		return FALSE;
 	}
+	/* the memory first: the replay maps from the files */
+	hiod_container_set_memory(container, self->memory);
 	hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_replay_cb, &r);
 	if (r.error != NULL) {
 		/* the container leaves with none of the sections */
 		hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_unreplay_cb, &r);
+		hiod_container_set_memory(container, NULL);
 		g_propagate_error(error, r.error);
 		return FALSE;
 	}
@@ -303,6 +309,7 @@ hiod_address_space_remove_container_locked(HiodAddressSpace *self, HiodContainer
 	if (!g_ptr_array_find(self->containers, container, &idx))
 		return;
 	c = g_ptr_array_steal_index(self->containers, idx);
+	hiod_container_set_memory(c, NULL);
 	/* a container whose last device left has released its mappings already */
 	if (hiod_container_get_n_mappings(c) > 0)
 		hiod_interval_map_foreach(hiod_address_space_mapped(self), hiod_unmap_section_cb, c);
@@ -326,6 +333,103 @@ hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *conta
 	g_return_if_fail(HIOD_IS_CONTAINER(container));
 	locker = g_mutex_locker_new(&self->lock);
 	hiod_address_space_remove_container_locked(self, container);
+}
+
+/**
+ * hiod_address_space_add_memory:
+ * @self: a #HiodAddressSpace
+ * @region: guest memory this process mapped from a file (a memfd; MAP_SHARED)
+ * @error: return location for a #GError
+ *
+ * Tells the space that [@region->vaddr, + @region->size) shows the file
+ * @region->fd from @region->offset. The space keeps a duplicate of the fd.
+ * A section that lies in such memory is mapped by an iommufd container with
+ * IOMMU_IOAS_MAP_FILE (Linux 6.13; the kernel pins the file's pages, not the
+ * process's, which a live update needs: hiod_live_update_new()); on a kernel
+ * without it, or for a file it refuses, by address as before. Other
+ * backends map by address. Add the memory before the sections that lie in
+ * it: a section mapped already stays mapped as it was.
+ * %HIOD_ERROR_INVALID_ARGUMENT when @region is not a regular file's
+ * mapping or overlaps memory added before.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_address_space_add_memory(HiodAddressSpace *self, const HiodMemoryRegion *region, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(GPtrArray) next = NULL;
+	HiodFileMemory *mem;
+	struct stat st;
+	guintptr a;
+
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(region != NULL, FALSE);
+	if (region->vaddr == NULL || region->size == 0 || region->fd < 0 ||
+	    GPOINTER_TO_SIZE(region->vaddr) + (region->size - 1) < GPOINTER_TO_SIZE(region->vaddr) ||
+	    fstat(region->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "the memory region is not a mapping of a file (memfd): give its "
+				    "address, size, fd and offset");
+		return FALSE;
+	}
+	a = GPOINTER_TO_SIZE(region->vaddr);
+	locker = g_mutex_locker_new(&self->lock);
+	for (guint i = 0; i < self->memory->len; i++) {
+		const HiodFileMemory *m = g_ptr_array_index(self->memory, i);
+		guintptr s = GPOINTER_TO_SIZE(m->vaddr);
+		if (a <= s + (m->size - 1) && s <= a + (region->size - 1)) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "memory at %p (0x%" G_GINT64_MODIFIER "x bytes) overlaps memory added "
+				    "before at %p: add each mapping once",
+				    region->vaddr, region->size, m->vaddr);
+			return FALSE;
+		}
+	}
+	mem = hiod_file_memory_new(self->ctx, region->vaddr, region->size, region->fd, region->offset,
+				   error);
+	if (mem == NULL)
+		return FALSE;
+	/* the members hold the old array: a new one for everybody */
+	next = g_ptr_array_new_full(self->memory->len + 1, (GDestroyNotify)hiod_file_memory_unref);
+	for (guint i = 0; i < self->memory->len; i++)
+		g_ptr_array_add(next, hiod_file_memory_ref(g_ptr_array_index(self->memory, i)));
+	g_ptr_array_add(next, mem);
+	g_ptr_array_unref(self->memory);
+	self->memory = g_ptr_array_ref(next);
+	for (guint i = 0; i < self->containers->len; i++)
+		hiod_container_set_memory(g_ptr_array_index(self->containers, i), self->memory);
+	return TRUE;
+}
+
+/**
+ * hiod_address_space_get_memory:
+ * @self: a #HiodAddressSpace
+ *
+ * Gets the file-backed memory hiod_address_space_add_memory() was told of.
+ * The fds are the space's own duplicates: valid while the space lives; do
+ * not close them.
+ *
+ * Returns: (transfer full) (element-type HiodMemoryRegion): the regions, in
+ * the order they were added
+ *
+ * Since: 0.1
+ */
+GArray *
+hiod_address_space_get_memory(HiodAddressSpace *self)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(HiodMemoryRegion));
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), out);
+	locker = g_mutex_locker_new(&self->lock);
+	for (guint i = 0; i < self->memory->len; i++) {
+		const HiodFileMemory *m = g_ptr_array_index(self->memory, i);
+		HiodMemoryRegion r = {m->vaddr, m->size, m->fd, m->offset};
+		g_array_append_val(out, r);
+	}
+	return out;
 }
 
 /**
@@ -916,6 +1020,7 @@ hiod_address_space_init(HiodAddressSpace *self)
 	self->sections = hiod_interval_map_new(NULL);
 	self->runs = hiod_interval_map_new(NULL);
 	self->containers = g_ptr_array_new();
+	self->memory = g_ptr_array_new_with_free_func((GDestroyNotify)hiod_file_memory_unref);
 }
 
 static void
@@ -933,8 +1038,11 @@ hiod_address_space_dispose(GObject *object)
 {
 	HiodAddressSpace *self = HIOD_ADDRESS_SPACE(object);
 	/* members keep their mappings: they may outlive the space */
-	while (self->containers->len > 0)
-		g_object_unref(g_ptr_array_steal_index(self->containers, self->containers->len - 1));
+	while (self->containers->len > 0) {
+		HiodContainer *c = g_ptr_array_steal_index(self->containers, self->containers->len - 1);
+		hiod_container_set_memory(c, NULL);
+		g_object_unref(c);
+	}
 	G_OBJECT_CLASS(hiod_address_space_parent_class)->dispose(object);
 }
 
@@ -945,6 +1053,7 @@ hiod_address_space_finalize(GObject *object)
 	hiod_interval_map_free(self->sections);
 	hiod_interval_map_free(self->runs);
 	g_ptr_array_unref(self->containers);
+	g_ptr_array_unref(self->memory);
 	g_mutex_clear(&self->lock);
 	g_clear_object(&self->ctx);
 	G_OBJECT_CLASS(hiod_address_space_parent_class)->finalize(object);

@@ -13,6 +13,27 @@
 
 G_BEGIN_DECLS
 
+/**
+ * HiodMemoryRegion:
+ * @vaddr: where the process mapped it
+ * @size: bytes mapped
+ * @fd: the file (a memfd) the mapping shows, owned by the caller
+ * @offset: the file offset at @vaddr
+ *
+ * Guest memory a process mapped from a file (a memfd): for
+ * hiod_address_space_add_memory() (an iommufd container then maps it with
+ * IOMMU_IOAS_MAP_FILE) and for a live update (the old process says which
+ * file backs its sections, the new one where it mapped the same file).
+ *
+ * Since: 0.1
+ */
+typedef struct {
+	gpointer vaddr;
+	guint64 size;
+	gint fd;
+	guint64 offset;
+} HiodMemoryRegion;
+
 #define HIOD_TYPE_ADDRESS_SPACE (hiod_address_space_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodAddressSpace, hiod_address_space, HIOD, ADDRESS_SPACE, GObject)
@@ -47,6 +68,12 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_address_space_set_coalesce(HiodAddressSpace *self, gboolean coalesce, GError **error);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_address_space_get_coalesce(HiodAddressSpace *self);
+/* guest memory from files (memfd): iommufd maps it with IOMMU_IOAS_MAP_FILE */
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_address_space_add_memory(HiodAddressSpace *self, const HiodMemoryRegion *region,
+				       GError **error);
+HIOD_AVAILABLE_IN_0_1
+GArray *hiod_address_space_get_memory(HiodAddressSpace *self);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section_iova,
 				   guint64 *section_size, gpointer *vaddr, HiodDmaFlags *flags);

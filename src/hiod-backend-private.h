@@ -29,6 +29,8 @@
 #endif
 #if HIOD_HAVE_IOMMUFD
 #include "hiod-host-iommu-device-iommufd.h"
+#include "hiod-iommufd-backend.h"
+#include "hiod-iommufd-container.h"
 #endif
 
 G_BEGIN_DECLS
@@ -53,6 +55,33 @@ void hiod_container_set_dirty_tracking_supported(HiodContainer *self, gboolean s
 void hiod_host_iommu_device_set_caps(HiodHostIommuDevice *self, HiodHostIommuCaps *caps);
 
 #if HIOD_HAVE_IOMMUFD
+/* HiodIommufdBackend and HiodIommufdContainer, for a live update ------------------ */
+
+/* A backend on an iommufd handed over by another process: it closes the fd. */
+HiodIommufdBackend *hiod_iommufd_backend_new_taking_fd(HiodContext *ctx, gint fd, GError **error);
+typedef struct {
+	guint32 id;
+	guint32 flags; /* HiodHwptAllocFlags */
+	gboolean autodomain;
+} HiodIommufdHwptState;
+/* Hand-off mode: the kernel objects belong to another process (or will): a
+ * map is already there (nothing asked), an unmap leaves it, a detach or the
+ * release destroys nothing and only closes this process's fds. */
+void hiod_iommufd_container_set_handoff(HiodIommufdContainer *self, gboolean handoff);
+/* Whether a section was mapped by address (no file, or IOMMU_IOAS_MAP_FILE
+ * refused) since the container last held no mapping. */
+gboolean hiod_iommufd_container_get_mapped_by_address(HiodIommufdContainer *self);
+/* Adoption: the IOAS and HWPTs exist (ids from the document); connects the
+ * backend and enters hand-off mode. */
+gboolean hiod_iommufd_container_set_incoming(HiodIommufdContainer *self, guint32 ioas_id,
+					     const HiodIommufdHwptState *hwpts, guint n_hwpts,
+					     GError **error);
+/* The cdev fd (bound, attached to @hwpt_id) of device @name; the container takes it. */
+void hiod_iommufd_container_add_incoming(HiodIommufdContainer *self, const gchar *name, gint fd,
+					 guint32 devid, guint32 hwpt_id);
+/* Ends adoption: closes fds not taken, leaves hand-off mode; how many were left. */
+guint hiod_iommufd_container_finish_incoming(HiodIommufdContainer *self);
+
 void hiod_host_iommu_device_iommufd_set_ids(HiodHostIommuDeviceIommufd *self,
 					    HiodIommufdBackend *backend, guint32 devid,
 					    guint32 hwpt_id);

@@ -26,4 +26,30 @@ gboolean hiod_container_iova_ranges_allow(HiodContainer *self, guint64 iova, gui
 void hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *map, gpointer data),
 				  gpointer data);
 
+/* Guest memory mapped from a file (hiod_address_space_add_memory()): the
+ * space's own duplicate of the file's fd, counted and closed through @ctx.
+ * Immutable once made; shared by reference between a space and its members. */
+typedef struct {
+	HiodContext *ctx;
+	gpointer vaddr;
+	guint64 size;
+	gint fd;
+	guint64 offset;
+} HiodFileMemory;
+
+HiodFileMemory *hiod_file_memory_new(HiodContext *ctx, gpointer vaddr, guint64 size, gint fd,
+				     guint64 offset, GError **error);
+HiodFileMemory *hiod_file_memory_ref(HiodFileMemory *mem);
+void hiod_file_memory_unref(HiodFileMemory *mem);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodFileMemory, hiod_file_memory_unref)
+
+/* The file-backed memory the container's space knows (element-type
+ * HiodFileMemory; the array is not changed after this: the space gives a new
+ * one), or NULL for none. */
+void hiod_container_set_memory(HiodContainer *self, GPtrArray *memory);
+/* Whether [vaddr, vaddr + size) lies in one piece of that memory: its fd
+ * (open while the container holds the memory) and the file offset at vaddr. */
+gboolean hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
+				    guint64 *offset);
+
 G_END_DECLS

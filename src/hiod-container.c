@@ -12,6 +12,7 @@
 #include "hiod-error.h"
 #include "hiod-iova-range-private.h"
 #include "hiod-json-private.h"
+#include "hiod-kernel-private.h"
 #include "hiod-vfio-device-private.h"
 
 /**
@@ -63,6 +64,7 @@ typedef struct {
 	gboolean dirty_started;
 	gboolean setup_done;
 	GPtrArray *devices; /* HiodVfioDevice, not owned: a device detaches before it goes */
+	GPtrArray *memory;  /* HiodFileMemory, info_lock; NULL: none */
 } HiodContainerPrivate;
 
 enum {
@@ -1445,6 +1447,79 @@ hiod_container_init(HiodContainer *self)
 	priv->devices = g_ptr_array_new();
 }
 
+/* file-backed memory ------------------------------------------------------------ */
+
+HiodFileMemory *
+hiod_file_memory_new(HiodContext *ctx, gpointer vaddr, guint64 size, gint fd, guint64 offset,
+		     GError **error)
+{
+	HiodFileMemory *mem;
+	gint dup_fd = hiod_kernel_dup(ctx, fd, error);
+	if (dup_fd < 0)
+		return NULL;
+	mem = g_atomic_rc_box_new0(HiodFileMemory);
+	mem->ctx = g_object_ref(ctx);
+	mem->vaddr = vaddr;
+	mem->size = size;
+	mem->fd = dup_fd;
+	mem->offset = offset;
+	return mem;
+}
+
+HiodFileMemory *
+hiod_file_memory_ref(HiodFileMemory *mem)
+{
+	return g_atomic_rc_box_acquire(mem);
+}
+
+static void
+hiod_file_memory_clear(gpointer data)
+{
+	HiodFileMemory *mem = data;
+	hiod_kernel_close(mem->ctx, mem->fd);
+	g_object_unref(mem->ctx);
+}
+
+void
+hiod_file_memory_unref(HiodFileMemory *mem)
+{
+	g_atomic_rc_box_release_full(mem, hiod_file_memory_clear);
+}
+
+void
+hiod_container_set_memory(HiodContainer *self, GPtrArray *memory)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	GPtrArray *old;
+	g_mutex_lock(&priv->info_lock);
+	old = priv->memory;
+	priv->memory = memory != NULL ? g_ptr_array_ref(memory) : NULL;
+	g_mutex_unlock(&priv->info_lock);
+	if (old != NULL)
+		g_ptr_array_unref(old);
+}
+
+HIOD_HOT gboolean
+hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
+			   guint64 *offset)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	guintptr a = GPOINTER_TO_SIZE(vaddr);
+	gboolean found = FALSE;
+	g_mutex_lock(&priv->info_lock);
+	for (guint i = 0; priv->memory != NULL && i < priv->memory->len && !found; i++) {
+		const HiodFileMemory *m = g_ptr_array_index(priv->memory, i);
+		guintptr start = GPOINTER_TO_SIZE(m->vaddr);
+		if (a >= start && size <= m->size && a - start <= m->size - size) {
+			*fd = m->fd;
+			*offset = m->offset + (a - start);
+			found = TRUE;
+		}
+	}
+	g_mutex_unlock(&priv->info_lock);
+	return found;
+}
+
 static void
 hiod_container_constructed(GObject *object)
 {
@@ -1473,6 +1548,7 @@ hiod_container_finalize(GObject *object)
 	hiod_interval_map_free(priv->mappings);
 	g_ptr_array_unref(priv->iova_ranges);
 	g_ptr_array_unref(priv->devices);
+	g_clear_pointer(&priv->memory, g_ptr_array_unref);
 	g_mutex_clear(&priv->lock);
 	g_mutex_clear(&priv->info_lock);
 	g_clear_object(&priv->ctx);

@@ -11,6 +11,7 @@
 #include "hiod-error.h"
 #include "hiod-iommufd-backend.h"
 #include "hiod-iova-range.h"
+#include "hiod-backend-private.h"
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"
 
@@ -41,6 +42,8 @@ struct _HiodIommufdBackend {
 	GMutex lock; /* fd, users */
 	gint fd;
 	gboolean owned;
+	gboolean close_fd; /* an fd handed over (live update): the backend's to close */
+	gint map_file;	   /* atomic: 0 not tried, 1 works, -1 the kernel lacks IOMMU_IOAS_MAP_FILE */
 	guint users;
 };
 
@@ -388,6 +391,122 @@ hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * hiod_iommufd_backend_map_file:
+ * @self: a connected #HiodIommufdBackend
+ * @ioas_id: the IOAS
+ * @iova: the fixed IOVA
+ * @size: bytes
+ * @fd: the file (a memfd)
+ * @start: the offset in the file
+ * @readonly: the device may only read
+ * @error: return location for a #GError
+ *
+ * IOMMU_IOAS_MAP_FILE (Linux 6.13) at a fixed IOVA: the kernel pins the
+ * file's pages, so that the mapping does not depend on the calling
+ * process's address space (IOMMU_IOAS_CHANGE_PROCESS moves only such
+ * mappings). On a kernel without it, %HIOD_ERROR_NOT_SUPPORTED naming 6.13,
+ * and hiod_iommufd_backend_has_map_file() says %FALSE from then on.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+HIOD_HOT gboolean
+hiod_iommufd_backend_map_file(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova, guint64 size,
+			      gint fd, guint64 start, gboolean readonly, GError **error)
+{
+	struct hiod_iommu_ioas_map_file arg = {
+	    .flags = HIOD_IOMMU_IOAS_MAP_FIXED_IOVA | HIOD_IOMMU_IOAS_MAP_READABLE |
+		     (readonly ? 0 : HIOD_IOMMU_IOAS_MAP_WRITEABLE),
+	    .ioas_id = ioas_id,
+	    .fd = fd,
+	    .start = start,
+	    .length = size,
+	    .iova = iova,
+	};
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	if (!hiod_iommufd_backend_check(self, error))
+		return FALSE;
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_MAP_FILE), &arg, sizeof(arg),
+			      error) < 0) {
+		if (errno == ENOTTY)
+			g_atomic_int_set(&self->map_file, -1);
+		g_prefix_error(error, "mapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+				      "x from offset 0x%" G_GINT64_MODIFIER "x of fd %d in IOAS %u: ",
+			       iova, size, start, fd, ioas_id);
+		return FALSE;
+	}
+	g_atomic_int_set(&self->map_file, 1);
+	return TRUE;
+}
+
+/**
+ * hiod_iommufd_backend_has_map_file:
+ * @self: a #HiodIommufdBackend
+ *
+ * Tells whether IOMMU_IOAS_MAP_FILE may work: %FALSE once the kernel said
+ * it does not know it (Linux before 6.13).
+ *
+ * Returns: %FALSE when the kernel lacks IOMMU_IOAS_MAP_FILE
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_backend_has_map_file(HiodIommufdBackend *self)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	return g_atomic_int_get(&self->map_file) >= 0;
+}
+
+/**
+ * hiod_iommufd_backend_change_process:
+ * @self: a connected #HiodIommufdBackend
+ * @error: return location for a #GError
+ *
+ * IOMMU_IOAS_CHANGE_PROCESS (Linux 6.13): the pinned-page counts of every
+ * mapping in every IOAS of this iommufd move to the calling process (a live
+ * update: the new process takes them; a cancelled one: the old process
+ * takes them back). The kernel refuses, changing nothing, when a mapping
+ * was made by address rather than from a file (IOMMU_IOAS_MAP_FILE): the
+ * error says so.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_backend_change_process(HiodIommufdBackend *self, GError **error)
+{
+	struct hiod_iommu_ioas_change_process arg = {0};
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	if (!hiod_iommufd_backend_check(self, error))
+		return FALSE;
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_CHANGE_PROCESS), &arg,
+			      sizeof(arg), error) < 0) {
+		if (errno == EINVAL)
+			g_prefix_error(error, "moving the pinned memory to this process (the kernel moves "
+					      "only mappings of files, IOMMU_IOAS_MAP_FILE, and one of this "
+					      "iommufd's mappings was made by address: map guest memory "
+					      "from a memfd, hiod_address_space_add_memory()): ");
+		else
+			g_prefix_error(error, "moving the pinned memory to this process: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* A backend on an fd handed over by another process (live update): it
+ * closes the fd at the end, and never opens /dev/iommu. */
+HiodIommufdBackend *
+hiod_iommufd_backend_new_taking_fd(HiodContext *ctx, gint fd, GError **error)
+{
+	HiodIommufdBackend *self = hiod_iommufd_backend_new_from_fd(ctx, fd, error);
+	if (self != NULL)
+		self->close_fd = TRUE;
+	return self;
 }
 
 /* Whether an area of @ioas_id meets [@iova, @iova + @size): 1 yes, 0 no, -1
@@ -992,7 +1111,7 @@ hiod_iommufd_backend_finalize(GObject *object)
 	HiodIommufdBackend *self = HIOD_IOMMUFD_BACKEND(object);
 	if (self->users > 0)
 		g_debug("iommufd backend finalized with %u users still connected", self->users);
-	if (self->owned && self->fd >= 0)
+	if ((self->owned || self->close_fd) && self->fd >= 0)
 		hiod_kernel_close(self->ctx, self->fd);
 	g_clear_object(&self->ctx);
 	g_mutex_clear(&self->lock);

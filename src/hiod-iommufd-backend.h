@@ -108,6 +108,14 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
 				  guint64 size, gpointer vaddr, gboolean readonly, GError **error);
 HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_backend_map_file(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
+				       guint64 size, gint fd, guint64 start, gboolean readonly,
+				       GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_backend_has_map_file(HiodIommufdBackend *self);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_backend_change_process(HiodIommufdBackend *self, GError **error);
+HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_backend_unmap(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
 				    guint64 size, GError **error);
 HIOD_AVAILABLE_IN_0_1

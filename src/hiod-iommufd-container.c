@@ -61,7 +61,21 @@ struct _HiodIommufdContainer {
 	guint32 ioas_id; /* 0: none; holds a backend user while set */
 	GArray *hwpts;	 /* HiodIommufdHwpt */
 	GArray *stale;	 /* guint32: refused HWPTs the kernel did not destroy; retried at release */
+	gboolean handoff;	   /* live update: the kernel objects are (to be) another process's */
+	gboolean by_address;	   /* a section was mapped by address, not from its file */
+	GHashTable *incoming;	   /* adoption: device name -> HiodIommufdIncoming */
 };
+
+typedef struct {
+	gint fd;
+	guint32 devid, hwpt_id;
+} HiodIommufdIncoming;
+
+static void
+hiod_iommufd_incoming_free(gpointer data)
+{
+	g_free(data);
+}
 
 enum {
 	PROP_0,
@@ -296,8 +310,9 @@ hiod_iommufd_container_put_hwpt(HiodIommufdContainer *self, guint32 hwpt_id)
 			continue;
 		if (--h->n_devices > 0)
 			return;
-		/* an autodomain went with its last device */
-		if (!h->autodomain && !hiod_iommufd_backend_destroy(self->backend, h->id, &error))
+		/* an autodomain went with its last device; in hand-off mode it is another process's */
+		if (!h->autodomain && !self->handoff &&
+		    !hiod_iommufd_backend_destroy(self->backend, h->id, &error))
 			g_debug("%s", error->message);
 		g_array_remove_index(self->hwpts, i);
 		hiod_iommufd_container_update_dirty(self);
@@ -439,6 +454,54 @@ hiod_iommufd_container_get_hwpt(HiodIommufdContainer *self, const gchar *name, g
 
 /* the class methods ---------------------------------------------------------------- */
 
+/* Adoption: the device's cdev fd was handed over, bound to this iommufd and
+ * attached to one of the HWPTs; only read what it offers. */
+static gboolean
+hiod_iommufd_container_adopt_device(HiodIommufdContainer *self, HiodVfioDevice *device,
+				    GError **error)
+{
+	HiodContext *ctx = hiod_iommufd_container_ctx(self);
+	const gchar *name = hiod_vfio_device_get_name(device);
+	gpointer key = NULL, value = NULL;
+	HiodIommufdIncoming *in;
+	HiodIommufdHwpt *h = NULL;
+
+	if (!g_hash_table_steal_extended(self->incoming, name, &key, &value))
+		g_assert_not_reached();
+	g_free(key); /* stolen: the table's destroy functions do not run */
+	in = value;
+	for (guint i = 0; i < self->hwpts->len; i++) {
+		if (g_array_index(self->hwpts, HiodIommufdHwpt, i).id == in->hwpt_id)
+			h = &g_array_index(self->hwpts, HiodIommufdHwpt, i);
+	}
+	if (h == NULL) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "adopting %s: it was handed over attached to HWPT %u, which the document "
+			    "does not list",
+			    name, in->hwpt_id);
+		hiod_kernel_close(ctx, in->fd);
+		g_free(in);
+		return FALSE;
+	}
+	h->n_devices++;
+	hiod_vfio_device_set_fd(device, in->fd);
+	hiod_vfio_device_set_devid(device, in->devid);
+	hiod_vfio_device_set_hwpt_id(device, in->hwpt_id);
+	g_free(in);
+	if (!hiod_iommufd_container_refresh_ranges(self, error) ||
+	    !hiod_vfio_device_load_info(device, error)) {
+		/* hand-off mode: closing our fd detaches nothing */
+		hiod_vfio_device_set_fd(device, -1);
+		hiod_vfio_device_set_devid(device, 0);
+		hiod_vfio_device_set_hwpt_id(device, 0);
+		h->n_devices--;
+		g_prefix_error(error, "adopting %s: ", name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+
 static gboolean
 hiod_iommufd_container_attach_device(HiodContainer *container, HiodVfioDevice *device,
 				     guint64 viommu_flags, GError **error)
@@ -453,6 +516,8 @@ hiod_iommufd_container_attach_device(HiodContainer *container, HiodVfioDevice *d
 	guint32 hwpt_id = 0;
 	gint fd;
 
+	if (self->incoming != NULL && g_hash_table_contains(self->incoming, name))
+		return hiod_iommufd_container_adopt_device(self, device, error);
 	if (cdev == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
 			    "%s has no VFIO device cdev (vfio-dev/vfioN in sysfs): the kernel needs "
@@ -522,7 +587,7 @@ hiod_iommufd_container_detach_device(HiodContainer *container, HiodVfioDevice *d
 	g_autoptr(GError) error = NULL;
 	guint left = 0;
 
-	if (hiod_vfio_device_get_fd(device) >= 0 &&
+	if (hiod_vfio_device_get_fd(device) >= 0 && !self->handoff &&
 	    !hiod_iommufd_device_detach_pt(ctx, hiod_vfio_device_get_fd(device), &error))
 		g_debug("detaching %s: %s", hiod_vfio_device_get_name(device), error->message);
 	hiod_vfio_device_set_fd(device, -1);
@@ -531,7 +596,7 @@ hiod_iommufd_container_detach_device(HiodContainer *container, HiodVfioDevice *d
 	hiod_iommufd_container_put_hwpt(self, hwpt_id);
 	for (guint i = 0; i < self->hwpts->len; i++)
 		left += g_array_index(self->hwpts, HiodIommufdHwpt, i).n_devices;
-	if (left > 0 && !hiod_iommufd_container_refresh_ranges(self, &error))
+	if (left > 0 && !self->handoff && !hiod_iommufd_container_refresh_ranges(self, &error))
 		g_debug("%s", error->message);
 }
 
@@ -539,6 +604,16 @@ static void
 hiod_iommufd_container_release(HiodContainer *container)
 {
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(container);
+	if (self->handoff) {
+		/* the IOAS and HWPTs are another process's now: only let go of the fd */
+		g_array_set_size(self->hwpts, 0);
+		if (self->ioas_id != 0) {
+			self->ioas_id = 0;
+			hiod_iommufd_backend_disconnect(self->backend);
+		}
+		hiod_container_set_dirty_tracking_supported(container, FALSE);
+		return;
+	}
 	for (guint i = 0; i < self->stale->len; i++)
 		hiod_iommufd_backend_destroy(self->backend, g_array_index(self->stale, guint32, i), NULL);
 	g_array_set_size(self->stale, 0);
@@ -559,8 +634,29 @@ hiod_iommufd_container_dma_map(HiodContainer *container, guint64 iova, guint64 s
 {
 	/* (no checked casts on the map path: the base class calls it on its own instance) */
 	HiodIommufdContainer *self = (HiodIommufdContainer *)container;
-	return hiod_iommufd_backend_map(self->backend, self->ioas_id, iova, size, vaddr,
-					(flags & HIOD_DMA_FLAGS_READONLY) != 0, error);
+	gboolean readonly = (flags & HIOD_DMA_FLAGS_READONLY) != 0;
+	guint64 start = 0;
+	gint fd = -1;
+	if (self->handoff) /* adoption: the kernel holds the mapping already */
+		return TRUE;
+	if (hiod_iommufd_backend_has_map_file(self->backend) &&
+	    hiod_container_find_memory(container, vaddr, size, &fd, &start)) {
+		g_autoptr(GError) local = NULL;
+		if (hiod_iommufd_backend_map_file(self->backend, self->ioas_id, iova, size, fd, start,
+						  readonly, &local))
+			return TRUE;
+		/* ENOTTY: Linux before 6.13; EINVAL: a file it does not map (not a memfd) */
+		if (!g_error_matches(local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED) &&
+		    !g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		g_debug("%s; mapping by address instead", local->message);
+	}
+	if (!hiod_iommufd_backend_map(self->backend, self->ioas_id, iova, size, vaddr, readonly, error))
+		return FALSE;
+	self->by_address = TRUE;
+	return TRUE;
 }
 
 HIOD_HOT static gboolean
@@ -568,6 +664,8 @@ hiod_iommufd_container_dma_unmap(HiodContainer *container, guint64 iova, guint64
 				 gboolean unmap_all, GError **error)
 {
 	HiodIommufdContainer *self = (HiodIommufdContainer *)container;
+	if (self->handoff) /* the mapping stays: the other process owns it */
+		return TRUE;
 	if (unmap_all)
 		return hiod_iommufd_backend_unmap(self->backend, self->ioas_id, 0, G_MAXUINT64, error);
 	return hiod_iommufd_backend_unmap(self->backend, self->ioas_id, iova, size, error);
@@ -745,6 +843,84 @@ hiod_iommufd_container_add_json(HiodContainer *container, JsonBuilder *builder)
 
 /* GObject ------------------------------------------------------------------------ */
 
+/* live update (hiod-backend-private.h) ------------------------------------------- */
+
+void
+hiod_iommufd_container_set_handoff(HiodIommufdContainer *self, gboolean handoff)
+{
+	g_return_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self));
+	self->handoff = handoff;
+}
+
+gboolean
+hiod_iommufd_container_get_mapped_by_address(HiodIommufdContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), FALSE);
+	return self->by_address;
+}
+
+gboolean
+hiod_iommufd_container_set_incoming(HiodIommufdContainer *self, guint32 ioas_id,
+				    const HiodIommufdHwptState *hwpts, guint n_hwpts, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), FALSE);
+	g_return_val_if_fail(self->ioas_id == 0 && self->incoming == NULL, FALSE);
+	if (ioas_id == 0) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "live-update document: an iommufd container without its IOAS id");
+		return FALSE;
+	}
+	if (!hiod_iommufd_backend_connect(self->backend, error))
+		return FALSE;
+	self->ioas_id = ioas_id;
+	self->handoff = TRUE;
+	self->incoming = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, hiod_iommufd_incoming_free);
+	for (guint i = 0; i < n_hwpts; i++) {
+		HiodIommufdHwpt h = {.id = hwpts[i].id, .flags = hwpts[i].flags,
+				     .autodomain = hwpts[i].autodomain};
+		g_array_append_val(self->hwpts, h);
+	}
+	hiod_iommufd_container_update_dirty(self);
+	return TRUE;
+}
+
+void
+hiod_iommufd_container_add_incoming(HiodIommufdContainer *self, const gchar *name, gint fd,
+				    guint32 devid, guint32 hwpt_id)
+{
+	HiodIommufdIncoming *in;
+	g_return_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self) && self->incoming != NULL);
+	in = g_new0(HiodIommufdIncoming, 1);
+	in->fd = fd;
+	in->devid = devid;
+	in->hwpt_id = hwpt_id;
+	g_hash_table_replace(self->incoming, g_strdup(name), in);
+}
+
+guint
+hiod_iommufd_container_finish_incoming(HiodIommufdContainer *self)
+{
+	guint left = 0;
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), 0);
+	if (self->incoming != NULL) {
+		GHashTableIter it;
+		gpointer v;
+		g_hash_table_iter_init(&it, self->incoming);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			hiod_kernel_close(hiod_iommufd_container_ctx(self), ((HiodIommufdIncoming *)v)->fd);
+			left++;
+		}
+		g_clear_pointer(&self->incoming, g_hash_table_unref);
+	}
+	/* HWPTs the document listed that no device took: not ours to keep */
+	for (guint i = self->hwpts->len; i > 0; i--) {
+		if (g_array_index(self->hwpts, HiodIommufdHwpt, i - 1).n_devices == 0)
+			g_array_remove_index(self->hwpts, i - 1);
+	}
+	self->handoff = FALSE;
+	return left;
+}
+
 static void
 hiod_iommufd_container_get_property(GObject *object, guint prop_id, GValue *value,
 				    GParamSpec *pspec)
@@ -796,6 +972,15 @@ static void
 hiod_iommufd_container_dispose(GObject *object)
 {
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(object);
+	if (self->incoming != NULL) {
+		/* a failed adoption: the fds no device took */
+		GHashTableIter it;
+		gpointer v;
+		g_hash_table_iter_init(&it, self->incoming);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			hiod_kernel_close(hiod_iommufd_container_ctx(self), ((HiodIommufdIncoming *)v)->fd);
+		g_clear_pointer(&self->incoming, g_hash_table_unref);
+	}
 	G_OBJECT_CLASS(hiod_iommufd_container_parent_class)->dispose(object);
 	/* the base class released what it set up; an IOAS left by a failed setup goes here */
 	if (self->backend != NULL)
@@ -809,6 +994,7 @@ hiod_iommufd_container_finalize(GObject *object)
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(object);
 	g_array_unref(self->hwpts);
 	g_array_unref(self->stale);
+	g_clear_pointer(&self->incoming, g_hash_table_unref);
 	G_OBJECT_CLASS(hiod_iommufd_container_parent_class)->finalize(object);
 }
 

@@ -213,6 +213,7 @@ static const struct {
     {"IOMMU_FAULT_QUEUE_ALLOC", "6.11"},
     {"IOMMU_VIOMMU_ALLOC", "6.13"},
     {"IOMMU_VDEVICE_ALLOC", "6.13"},
+    {"IOMMU_IOAS_MAP_FILE", "6.13"},
     {"IOMMU_IOAS_CHANGE_PROCESS", "6.13"},
     {"IOMMU_VEVENTQ_ALLOC", "6.15"},
     {"IOMMU_HW_QUEUE_ALLOC", "6.17"},

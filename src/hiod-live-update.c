@@ -19,6 +19,7 @@
 #include "hiod-live-update.h"
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device.h"
+#include "hiod-vfio-device-private.h"
 #if HIOD_HAVE_LEGACY_VFIO
 #include "hiod-legacy-container-private.h"
 #endif
@@ -49,8 +50,19 @@
  * extension. From save on, the old objects are in hand-off mode: dropping
  * them changes nothing in the kernel. If the new process never adopts,
  * hiod_live_update_cancel() gives the old addresses back and the old process
- * goes on. iommufd (IOMMU_IOAS_CHANGE_PROCESS, Linux 6.13) is refused: on
- * an older kernel with the kernel named, otherwise as not yet done by hiod.
+ * goes on.
+ *
+ * iommufd (QEMU's cpr-iommufd): the sections must be mapped from their files
+ * (hiod_address_space_add_memory() before the mapping: IOMMU_IOAS_MAP_FILE),
+ * and the document names the iommufd, the IOAS, the HWPTs and each device's
+ * cdev fd with its device id (a cdev fd stays bound to its iommufd across
+ * exec and SCM_RIGHTS). save asks the kernel nothing; adoption rebuilds the
+ * container and devices without binding or attaching anything, then asks
+ * IOMMU_IOAS_CHANGE_PROCESS (Linux 6.13), which moves the pinned-page counts
+ * of every file mapping to the new process; cancel asks it again from the
+ * old process. On a kernel before 6.13 an iommufd space is refused with the
+ * kernel named. vIOMMU objects (IOMMU_VIOMMU_ALLOC, vDEVICEs) are not in the
+ * document: hiod_live_update_new() does not see them.
  *
  * Threads: one thread at a time; nothing else may map into or change the
  * space between hiod_live_update_new() and complete or cancel.
@@ -112,11 +124,18 @@ hiod_live_update_check_container(HiodContainer *c, GError **error)
 				    hiod_kernel_first_version("IOMMU_IOAS_CHANGE_PROCESS"), release);
 			return FALSE;
 		}
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-			    "this kernel (%s) has IOMMU_IOAS_CHANGE_PROCESS, but hiod does not hand an "
-			    "iommufd container over yet: use the legacy (type1) backend for a live update",
-			    release);
-		return FALSE;
+		if (!hiod_iommufd_backend_has_map_file(be) ||
+		    hiod_iommufd_container_get_mapped_by_address(HIOD_IOMMUFD_CONTAINER(c))) {
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+				    "the iommufd container (IOAS %u) holds a mapping made by address, not "
+				    "from its file: IOMMU_IOAS_CHANGE_PROCESS (Linux %s) moves only "
+				    "IOMMU_IOAS_MAP_FILE mappings; tell the address space of the guest "
+				    "memory's memfd (hiod_address_space_add_memory()) before mapping it",
+				    hiod_iommufd_container_get_ioas_id(HIOD_IOMMUFD_CONTAINER(c)),
+				    hiod_kernel_first_version("IOMMU_IOAS_CHANGE_PROCESS"));
+			return FALSE;
+		}
+		return TRUE;
 	}
 #endif
 #if HIOD_HAVE_LEGACY_VFIO
@@ -207,6 +226,12 @@ hiod_live_update_new(HiodAddressSpace *space, const HiodMemoryRegion *regions, g
 	g_return_val_if_fail(regions != NULL || n_regions == 0, NULL);
 	self = g_object_new(HIOD_TYPE_LIVE_UPDATE, NULL);
 	self->space = g_object_ref(space);
+	if (n_regions == 0) {
+		/* the memory the space was told of (its own fds: they live with it) */
+		g_autoptr(GArray) known = hiod_address_space_get_memory(space);
+		if (known->len > 0)
+			return hiod_live_update_new(space, (HiodMemoryRegion *)known->data, known->len, error);
+	}
 	for (guint i = 0; i < n_regions; i++) {
 		struct stat st;
 		if (regions[i].vaddr == NULL || regions[i].size == 0 || regions[i].fd < 0 ||
@@ -249,12 +274,16 @@ hiod_live_update_set_vaddrs(HiodLiveUpdate *self, gboolean valid, GError **error
 {
 	for (guint c = 0; c < self->containers->len; c++) {
 		HiodLegacyContainer *lc = g_ptr_array_index(self->containers, c);
+		if (G_OBJECT_TYPE(lc) != HIOD_TYPE_LEGACY_CONTAINER)
+			continue;
 		for (guint i = 0; i < self->sections->len; i++) {
 			HiodLiveSection *s = &g_array_index(self->sections, HiodLiveSection, i);
 			if (!hiod_legacy_container_set_vaddr(lc, s->iova, s->size, valid ? s->vaddr : NULL, error)) {
 				/* put back what was done */
 				for (guint j = 0; j <= c; j++) {
 					HiodLegacyContainer *back = g_ptr_array_index(self->containers, j);
+					if (G_OBJECT_TYPE(back) != HIOD_TYPE_LEGACY_CONTAINER)
+						continue;
 					for (guint k = 0; k < (j == c ? i : self->sections->len); k++) {
 						HiodLiveSection *t = &g_array_index(self->sections, HiodLiveSection, k);
 						hiod_legacy_container_set_vaddr(back, t->iova, t->size,
@@ -346,9 +375,14 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 #if HIOD_HAVE_LEGACY_VFIO
 	for (guint c = 0; c < self->containers->len; c++) {
 		HiodLegacyContainer *lc = g_ptr_array_index(self->containers, c);
-		g_autoptr(GArray) groups = hiod_legacy_container_get_group_ids(lc);
-		g_autoptr(GPtrArray) devices = hiod_container_get_devices(HIOD_CONTAINER(lc));
-		gint idx = hiod_live_update_add_fd(ctx, out, hiod_legacy_container_get_fd(lc), error);
+		g_autoptr(GArray) groups = NULL;
+		g_autoptr(GPtrArray) devices = NULL;
+		gint idx;
+		if (G_OBJECT_TYPE(lc) != HIOD_TYPE_LEGACY_CONTAINER)
+			continue;
+		groups = hiod_legacy_container_get_group_ids(lc);
+		devices = hiod_container_get_devices(HIOD_CONTAINER(lc));
+		idx = hiod_live_update_add_fd(ctx, out, hiod_legacy_container_get_fd(lc), error);
 		if (idx < 0)
 			goto fail;
 		json_builder_begin_object(b);
@@ -391,6 +425,65 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 		json_builder_end_object(b);
 	}
 #endif
+#if HIOD_HAVE_IOMMUFD
+	for (guint c = 0; c < self->containers->len; c++) {
+		HiodContainer *container = g_ptr_array_index(self->containers, c);
+		HiodIommufdContainer *ic;
+		g_autoptr(GArray) hwpts = NULL;
+		g_autoptr(GPtrArray) devices = NULL;
+		gint idx;
+		if (!HIOD_IS_IOMMUFD_CONTAINER(container))
+			continue;
+		ic = HIOD_IOMMUFD_CONTAINER(container);
+		hwpts = hiod_iommufd_container_get_hwpt_ids(ic);
+		devices = hiod_container_get_devices(container);
+		idx = hiod_live_update_add_fd(ctx, out, hiod_iommufd_backend_get_fd(hiod_iommufd_container_get_backend(ic)),
+					      error);
+		if (idx < 0)
+			goto fail;
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "backend");
+		json_builder_add_string_value(b, "iommufd");
+		json_builder_set_member_name(b, "fd");
+		json_builder_add_int_value(b, idx);
+		json_builder_set_member_name(b, "ioas");
+		json_builder_add_int_value(b, hiod_iommufd_container_get_ioas_id(ic));
+		json_builder_set_member_name(b, "hwpts");
+		json_builder_begin_array(b);
+		for (guint h = 0; h < hwpts->len; h++) {
+			guint32 id = g_array_index(hwpts, guint32, h);
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "id");
+			json_builder_add_int_value(b, id);
+			json_builder_set_member_name(b, "flags");
+			json_builder_add_int_value(b, hiod_iommufd_container_get_hwpt_flags(ic, id));
+			json_builder_set_member_name(b, "autodomain");
+			json_builder_add_boolean_value(b, hiod_iommufd_container_get_hwpt_autodomain(ic, id));
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "devices");
+		json_builder_begin_array(b);
+		for (guint d = 0; d < devices->len; d++) {
+			HiodVfioDevice *dev = g_ptr_array_index(devices, d);
+			idx = hiod_live_update_add_fd(ctx, out, hiod_vfio_device_get_fd(dev), error);
+			if (idx < 0)
+				goto fail;
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "address");
+			json_builder_add_string_value(b, hiod_vfio_device_get_name(dev));
+			json_builder_set_member_name(b, "fd");
+			json_builder_add_int_value(b, idx);
+			json_builder_set_member_name(b, "devid");
+			json_builder_add_int_value(b, hiod_vfio_device_get_devid(dev));
+			json_builder_set_member_name(b, "hwpt");
+			json_builder_add_int_value(b, hiod_vfio_device_get_hwpt_id(dev));
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+#endif
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "sections");
 	json_builder_begin_array(b);
@@ -415,8 +508,18 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 		g_prefix_error(error, "taking the old host addresses away: ");
 		goto fail;
 	}
-	for (guint c = 0; c < self->containers->len; c++)
-		hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), TRUE);
+	for (guint c = 0; c < self->containers->len; c++) {
+		if (G_OBJECT_TYPE(g_ptr_array_index(self->containers, c)) == HIOD_TYPE_LEGACY_CONTAINER)
+			hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), TRUE);
+	}
+#endif
+#if HIOD_HAVE_IOMMUFD
+	/* iommufd: nothing to take away (the kernel pins the files); the old
+	 * process only stops changing the objects the new one will own */
+	for (guint c = 0; c < self->containers->len; c++) {
+		if (HIOD_IS_IOMMUFD_CONTAINER(g_ptr_array_index(self->containers, c)))
+			hiod_iommufd_container_set_handoff(g_ptr_array_index(self->containers, c), TRUE);
+	}
 #endif
 	root = json_builder_get_root(b);
 	json_generator_set_root(gen, root);
@@ -454,13 +557,33 @@ hiod_live_update_cancel(HiodLiveUpdate *self, GError **error)
 							      : "nothing was saved: nothing to cancel");
 		return FALSE;
 	}
+#if HIOD_HAVE_IOMMUFD
+	/* the pinned-memory counts back to this process, in case the new one took them */
+	for (guint c = 0; c < self->containers->len; c++) {
+		HiodContainer *container = g_ptr_array_index(self->containers, c);
+		if (HIOD_IS_IOMMUFD_CONTAINER(container) &&
+		    !hiod_iommufd_backend_change_process(
+			hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(container)), error)) {
+			g_prefix_error(error, "taking the iommufd mappings back: ");
+			return FALSE;
+		}
+	}
+#endif
 #if HIOD_HAVE_LEGACY_VFIO
 	if (!hiod_live_update_set_vaddrs(self, TRUE, error)) {
 		g_prefix_error(error, "giving the old host addresses back (has the new process adopted?): ");
 		return FALSE;
 	}
-	for (guint c = 0; c < self->containers->len; c++)
-		hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), FALSE);
+	for (guint c = 0; c < self->containers->len; c++) {
+		if (G_OBJECT_TYPE(g_ptr_array_index(self->containers, c)) == HIOD_TYPE_LEGACY_CONTAINER)
+			hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), FALSE);
+	}
+#endif
+#if HIOD_HAVE_IOMMUFD
+	for (guint c = 0; c < self->containers->len; c++) {
+		if (HIOD_IS_IOMMUFD_CONTAINER(g_ptr_array_index(self->containers, c)))
+			hiod_iommufd_container_set_handoff(g_ptr_array_index(self->containers, c), FALSE);
+	}
 #endif
 	self->state = STATE_READY;
 	return TRUE;
@@ -544,6 +667,153 @@ hiod_live_find_memory(const HiodMemoryRegion *regions, guint n_regions, guint64 
 	}
 	return NULL;
 }
+
+#if HIOD_HAVE_LEGACY_VFIO
+/* a type1 container of the document and its devices (added to @devs), or NULL */
+static HiodContainer *
+hiod_live_adopt_legacy(HiodContext *ctx, JsonObject *c, const gint *fds, guint n_fds, GPtrArray *devs,
+		       GError **error)
+{
+	g_autoptr(HiodContainer) container = NULL;
+	JsonArray *groups, *cdevs;
+	guint fdi;
+	gint fd;
+	JsonNode *type = json_object_get_member(c, "iommu_type");
+
+	if (!hiod_live_get_index(c, "fd", n_fds, &fdi, error) || type == NULL ||
+	    json_node_get_value_type(type) != G_TYPE_INT64 ||
+	    (groups = hiod_live_get_array(c, "groups", error)) == NULL ||
+	    (cdevs = hiod_live_get_array(c, "devices", error)) == NULL) {
+		if (error != NULL && *error == NULL)
+			g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+					    "live-update document: a container without iommu_type");
+		return NULL;
+	}
+	container = hiod_legacy_container_new(ctx);
+	fd = hiod_kernel_dup(ctx, fds[fdi], error);
+	if (fd < 0)
+		return NULL;
+	hiod_legacy_container_set_incoming(HIOD_LEGACY_CONTAINER(container), (guint32)json_node_get_int(type), fd);
+	for (guint g = 0; g < json_array_get_length(groups); g++) {
+		JsonObject *go = json_array_get_object_element(groups, g);
+		g_autofree gchar *key = NULL;
+		guint gi;
+		if (go == NULL || !hiod_live_get_index(go, "fd", n_fds, &gi, error))
+			return NULL;
+		key = g_strdup_printf("group:%" G_GINT64_FORMAT, json_object_get_int_member_with_default(go, "id", -1));
+		if ((fd = hiod_kernel_dup(ctx, fds[gi], error)) < 0)
+			return NULL;
+		hiod_legacy_container_add_incoming(HIOD_LEGACY_CONTAINER(container), key, fd);
+	}
+	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
+		JsonObject *dobj = json_array_get_object_element(cdevs, d);
+		const gchar *address = dobj != NULL ? json_object_get_string_member_with_default(dobj, "address", NULL) : NULL;
+		g_autofree gchar *key = NULL;
+		guint di;
+		if (address == NULL || !hiod_live_get_index(dobj, "fd", n_fds, &di, error)) {
+			if (error != NULL && *error == NULL)
+				g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+						    "live-update document: a device without address");
+			return NULL;
+		}
+		key = g_strdup_printf("device:%s", address);
+		if ((fd = hiod_kernel_dup(ctx, fds[di], error)) < 0)
+			return NULL;
+		hiod_legacy_container_add_incoming(HIOD_LEGACY_CONTAINER(container), key, fd);
+	}
+	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
+		const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
+		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
+		if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
+			g_prefix_error(error, "adopting %s: ", address);
+			return NULL;
+		}
+		g_ptr_array_add(devs, g_steal_pointer(&dev));
+	}
+	return g_steal_pointer(&container);
+}
+#endif
+
+#if HIOD_HAVE_IOMMUFD
+/* an iommufd container of the document and its devices (added to @devs), or NULL */
+static HiodContainer *
+hiod_live_adopt_iommufd(HiodContext *ctx, JsonObject *c, const gint *fds, guint n_fds, GPtrArray *devs,
+			GError **error)
+{
+	g_autoptr(HiodIommufdBackend) backend = NULL;
+	g_autoptr(HiodContainer) container = NULL;
+	g_autoptr(GArray) hwpts = g_array_new(FALSE, FALSE, sizeof(HiodIommufdHwptState));
+	JsonArray *hw, *cdevs;
+	gint64 ioas = json_object_get_int_member_with_default(c, "ioas", 0);
+	guint fdi;
+	gint fd;
+
+	if (!hiod_live_get_index(c, "fd", n_fds, &fdi, error) ||
+	    (hw = hiod_live_get_array(c, "hwpts", error)) == NULL ||
+	    (cdevs = hiod_live_get_array(c, "devices", error)) == NULL)
+		return NULL;
+	if (ioas <= 0 || ioas > G_MAXUINT32) {
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "live-update document: an iommufd container without its IOAS id");
+		return NULL;
+	}
+	for (guint h = 0; h < json_array_get_length(hw); h++) {
+		JsonObject *ho = json_array_get_object_element(hw, h);
+		HiodIommufdHwptState st = {0};
+		gint64 id = ho != NULL ? json_object_get_int_member_with_default(ho, "id", 0) : 0;
+		if (id <= 0 || id > G_MAXUINT32) {
+			g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+					    "live-update document: a HWPT without its id");
+			return NULL;
+		}
+		st.id = (guint32)id;
+		st.flags = (guint32)json_object_get_int_member_with_default(ho, "flags", 0);
+		st.autodomain = json_object_get_boolean_member_with_default(ho, "autodomain", FALSE);
+		g_array_append_val(hwpts, st);
+	}
+	if ((fd = hiod_kernel_dup(ctx, fds[fdi], error)) < 0)
+		return NULL;
+	backend = hiod_iommufd_backend_new_taking_fd(ctx, fd, error);
+	if (backend == NULL) {
+		hiod_kernel_close(ctx, fd);
+		return NULL;
+	}
+	container = hiod_iommufd_container_new(ctx, backend, error);
+	if (container == NULL ||
+	    !hiod_iommufd_container_set_incoming(HIOD_IOMMUFD_CONTAINER(container), (guint32)ioas,
+						 (HiodIommufdHwptState *)hwpts->data, hwpts->len, error))
+		return NULL;
+	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
+		JsonObject *dobj = json_array_get_object_element(cdevs, d);
+		const gchar *address = dobj != NULL ? json_object_get_string_member_with_default(dobj, "address", NULL) : NULL;
+		gint64 devid = dobj != NULL ? json_object_get_int_member_with_default(dobj, "devid", 0) : 0;
+		gint64 hwpt = dobj != NULL ? json_object_get_int_member_with_default(dobj, "hwpt", 0) : 0;
+		guint di;
+		if (address == NULL || devid <= 0 || devid > G_MAXUINT32 || hwpt <= 0 || hwpt > G_MAXUINT32 ||
+		    !hiod_live_get_index(dobj, "fd", n_fds, &di, error)) {
+			if (error != NULL && *error == NULL)
+				g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+						    "live-update document: an iommufd device without address, "
+						    "devid or hwpt");
+			return NULL;
+		}
+		if ((fd = hiod_kernel_dup(ctx, fds[di], error)) < 0)
+			return NULL;
+		hiod_iommufd_container_add_incoming(HIOD_IOMMUFD_CONTAINER(container), address, fd,
+						    (guint32)devid, (guint32)hwpt);
+	}
+	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
+		const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
+		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
+		if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
+			g_prefix_error(error, "adopting %s: ", address);
+			return NULL;
+		}
+		g_ptr_array_add(devs, g_steal_pointer(&dev));
+	}
+	return g_steal_pointer(&container);
+}
+#endif
 
 /**
  * hiod_live_update_adopt:
@@ -640,84 +910,40 @@ hiod_live_update_adopt(HiodContext *ctx, const gchar *document, const gint *fds,
 		g_array_append_val(addrs, at);
 	}
 
-#if HIOD_HAVE_LEGACY_VFIO
 	/* 2. the containers and devices, from the fds */
 	for (guint i = 0; i < json_array_get_length(cs); i++) {
 		JsonObject *c = json_array_get_object_element(cs, i);
-		g_autoptr(HiodContainer) container = NULL;
-		JsonArray *groups, *cdevs;
-		guint fdi;
-		gint fd;
-		JsonNode *type;
-
-		if (c == NULL || g_strcmp0(json_object_get_string_member_with_default(c, "backend", ""), "legacy") != 0) {
-			g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-					    "live-update document: only legacy (type1) containers can be adopted");
-			return NULL;
-		}
-		type = json_object_get_member(c, "iommu_type");
-		if (!hiod_live_get_index(c, "fd", n_fds, &fdi, error) || type == NULL ||
-		    json_node_get_value_type(type) != G_TYPE_INT64 ||
-		    (groups = hiod_live_get_array(c, "groups", error)) == NULL ||
-		    (cdevs = hiod_live_get_array(c, "devices", error)) == NULL) {
-			if (error != NULL && *error == NULL)
-				g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-						    "live-update document: a container without iommu_type");
-			return NULL;
-		}
-		container = hiod_legacy_container_new(ctx);
-		fd = hiod_kernel_dup(ctx, fds[fdi], error);
-		if (fd < 0)
-			return NULL;
-		hiod_legacy_container_set_incoming(HIOD_LEGACY_CONTAINER(container), (guint32)json_node_get_int(type), fd);
-		for (guint g = 0; g < json_array_get_length(groups); g++) {
-			JsonObject *go = json_array_get_object_element(groups, g);
-			g_autofree gchar *key = NULL;
-			guint gi;
-			if (go == NULL || !hiod_live_get_index(go, "fd", n_fds, &gi, error))
-				return NULL;
-			key = g_strdup_printf("group:%" G_GINT64_FORMAT, json_object_get_int_member_with_default(go, "id", -1));
-			if ((fd = hiod_kernel_dup(ctx, fds[gi], error)) < 0)
-				return NULL;
-			hiod_legacy_container_add_incoming(HIOD_LEGACY_CONTAINER(container), key, fd);
-		}
-		for (guint d = 0; d < json_array_get_length(cdevs); d++) {
-			JsonObject *dobj = json_array_get_object_element(cdevs, d);
-			const gchar *address = dobj != NULL ? json_object_get_string_member_with_default(dobj, "address", NULL) : NULL;
-			g_autofree gchar *key = NULL;
-			guint di;
-			if (address == NULL || !hiod_live_get_index(dobj, "fd", n_fds, &di, error)) {
-				if (error != NULL && *error == NULL)
-					g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-							    "live-update document: a device without address");
-				return NULL;
-			}
-			key = g_strdup_printf("device:%s", address);
-			if ((fd = hiod_kernel_dup(ctx, fds[di], error)) < 0)
-				return NULL;
-			hiod_legacy_container_add_incoming(HIOD_LEGACY_CONTAINER(container), key, fd);
-		}
-		for (guint d = 0; d < json_array_get_length(cdevs); d++) {
-			const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
-			g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
-			if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
-				g_prefix_error(error, "adopting %s: ", address);
-				return NULL;
-			}
-			g_ptr_array_add(devs, g_steal_pointer(&dev));
-		}
-		g_ptr_array_add(containers, g_steal_pointer(&container));
-	}
-#else
-	if (json_array_get_length(cs) > 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
-				    "this build of hiod has no legacy VFIO backend to adopt type1 containers");
-		return NULL;
-	}
+		const gchar *backend = c != NULL ? json_object_get_string_member_with_default(c, "backend", "") : "";
+		HiodContainer *container = NULL;
+#if HIOD_HAVE_LEGACY_VFIO
+		if (g_strcmp0(backend, "legacy") == 0)
+			container = hiod_live_adopt_legacy(ctx, c, fds, n_fds, devs, error);
+		else
 #endif
+#if HIOD_HAVE_IOMMUFD
+		if (g_strcmp0(backend, "iommufd") == 0)
+			container = hiod_live_adopt_iommufd(ctx, c, fds, n_fds, devs, error);
+		else
+#endif
+		{
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
+				    "live-update document: a container of backend '%s', which this build "
+				    "of hiod cannot adopt",
+				    backend);
+			goto fail;
+		}
+		if (container == NULL)
+			goto fail;
+		g_ptr_array_add(containers, container);
+	}
 
 	/* 3. the sections with their new addresses; joining gives each mapping its address */
 	space = hiod_address_space_new(ctx);
+	for (guint i = 0; i < n_regions; i++) {
+		/* later sections of this memory map from the file too */
+		if (!hiod_address_space_add_memory(space, &regions[i], error))
+			goto fail;
+	}
 	for (guint i = 0; i < json_array_get_length(sections); i++) {
 		JsonObject *s = json_array_get_object_element(sections, i);
 		guint64 iova = 0, size = 0;
@@ -734,20 +960,37 @@ hiod_live_update_adopt(HiodContext *ctx, const gchar *document, const gint *fds,
 			goto fail;
 		}
 	}
-#if HIOD_HAVE_LEGACY_VFIO
+#if HIOD_HAVE_IOMMUFD
+	/* the kernel moves the pinned-memory counts here: the last step that can fail */
 	for (guint i = 0; i < containers->len; i++) {
-		guint left = hiod_legacy_container_finish_incoming(g_ptr_array_index(containers, i));
+		HiodContainer *c = g_ptr_array_index(containers, i);
+		if (HIOD_IS_IOMMUFD_CONTAINER(c) &&
+		    !hiod_iommufd_backend_change_process(hiod_iommufd_container_get_backend(HIOD_IOMMUFD_CONTAINER(c)),
+							 error))
+			goto fail;
+	}
+#endif
+	for (guint i = 0; i < containers->len; i++) {
+		HiodContainer *c = g_ptr_array_index(containers, i);
+		guint left = 0;
+#if HIOD_HAVE_LEGACY_VFIO
+		if (G_OBJECT_TYPE(c) == HIOD_TYPE_LEGACY_CONTAINER)
+			left = hiod_legacy_container_finish_incoming(HIOD_LEGACY_CONTAINER(c));
+#endif
+#if HIOD_HAVE_IOMMUFD
+		if (HIOD_IS_IOMMUFD_CONTAINER(c))
+			left = hiod_iommufd_container_finish_incoming(HIOD_IOMMUFD_CONTAINER(c));
+#endif
 		if (left > 0)
 			g_debug("live update: %u fds handed over were not needed", left);
 	}
-#endif
 	if (devices != NULL)
 		*devices = g_steal_pointer(&devs);
 	return g_steal_pointer(&space);
 
 fail:
 	/* the containers are still in hand-off mode: dropping them only takes the new addresses away */
-	for (guint i = 0; i < containers->len; i++)
+	for (guint i = 0; space != NULL && i < containers->len; i++)
 		hiod_address_space_remove_container(space, g_ptr_array_index(containers, i));
 	return NULL;
 }

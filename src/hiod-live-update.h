@@ -12,26 +12,6 @@
 
 G_BEGIN_DECLS
 
-/**
- * HiodMemoryRegion:
- * @vaddr: where the process mapped it
- * @size: bytes mapped
- * @fd: the file (a memfd) the mapping shows, owned by the caller
- * @offset: the file offset at @vaddr
- *
- * Guest memory a process mapped from a file, for a live update: the old
- * process says which file backs its sections, the new one where it mapped
- * the same file.
- *
- * Since: 0.1
- */
-typedef struct {
-	gpointer vaddr;
-	guint64 size;
-	gint fd;
-	guint64 offset;
-} HiodMemoryRegion;
-
 #define HIOD_TYPE_LIVE_UPDATE (hiod_live_update_get_type())
 HIOD_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE(HiodLiveUpdate, hiod_live_update, HIOD, LIVE_UPDATE, GObject)

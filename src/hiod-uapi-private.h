@@ -427,7 +427,7 @@ struct hiod_vfio_iommu_spapr_tce_remove {
 #define HIOD_IOMMU_HWPT_GET_DIRTY_BITMAP _IO(HIOD_IOMMUFD_TYPE, 0x8c)
 #define HIOD_IOMMU_HWPT_INVALIDATE _IO(HIOD_IOMMUFD_TYPE, 0x8d)
 #define HIOD_IOMMU_FAULT_QUEUE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x8e) /* [6.11] */
-/* not in 6.12 (IOAS_MAP_FILE is not sent by hiod; IOAS_CHANGE_PROCESS only as a probe) */
+/* not in 6.12 (IOAS_MAP_FILE for file-backed sections, falling back to IOAS_MAP; IOAS_CHANGE_PROCESS for a live update) */
 #define HIOD_IOMMU_IOAS_MAP_FILE _IO(HIOD_IOMMUFD_TYPE, 0x8f)	 /* [6.13] */
 #define HIOD_IOMMU_VIOMMU_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x90)	 /* [6.13] */
 #define HIOD_IOMMU_VDEVICE_ALLOC _IO(HIOD_IOMMUFD_TYPE, 0x91)	 /* [6.13] */
