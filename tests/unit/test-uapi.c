@@ -282,6 +282,9 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
 	/* the live update's (issue 16) */
 	EXACT_SIZE(hiod_iommu_ioas_map_file, iommu_ioas_map_file);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, size);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, flags);
+	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, ioas_id);
 	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, fd);
 	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, start);
 	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, length);
