@@ -21,11 +21,16 @@
  * modes), the PASID width and the vendor's raw registers; for Intel VT-d the
  * registers are decoded (hiod_host_iommu_device_iommufd_vfio_get_vtd_caps()),
  * and for AMD-Vi (Linux 7.3 with CONFIG_AMD_IOMMU_IOMMUFD) the EFR/EFR2
- * registers (hiod_host_iommu_device_iommufd_vfio_get_amd_caps()).
+ * registers (hiod_host_iommu_device_iommufd_vfio_get_amd_caps()), and for ARM
+ * SMMUv3 (Linux 6.13) the IDR0-5/IIDR/AIDR registers
+ * (hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps()).
  * The PASID width of the device itself (hw_info's out_max_pasid_log2: Linux
  * 6.15, and 6.12.117) is in the caps (hiod_host_iommu_caps_get_max_pasid_log2()),
  * 0 on a kernel or device without it.
- * The address width comes from the container's usable IOVA ranges.
+ * The address width comes from the container's usable IOVA ranges, as in
+ * QEMU 11 (whose caps no longer carry aw_bits): on SMMUv3 they follow the
+ * attached domain's input size (48 or 52 bits at stage 1, the SMMU's IAS at
+ * stage 2), not the registers' OAS.
  *
  * Threads: as #HiodHostIommuDeviceIommufd.
  *
@@ -37,6 +42,7 @@ struct _HiodHostIommuDeviceIommufdVfio {
 	HiodVfioDevice *device; /* weak: the device owns us */
 	HiodVtdCaps *vtd;
 	HiodAmdCaps *amd;
+	HiodSmmuv3Caps *smmuv3;
 };
 
 G_DEFINE_FINAL_TYPE(HiodHostIommuDeviceIommufdVfio, hiod_host_iommu_device_iommufd_vfio,
@@ -76,6 +82,24 @@ hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HiodHostIommuDeviceIommufdVfio 
 {
 	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(self), NULL);
 	return self->amd;
+}
+
+/**
+ * hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps:
+ * @self: a realized #HiodHostIommuDeviceIommufdVfio
+ *
+ * Gets the decoded ARM SMMUv3 identification registers, when the kernel
+ * reported them (IOMMU_HW_INFO_TYPE_ARM_SMMUV3).
+ *
+ * Returns: (transfer none) (nullable): the decoded SMMUv3 registers
+ *
+ * Since: 0.1
+ */
+HiodSmmuv3Caps *
+hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps(HiodHostIommuDeviceIommufdVfio *self)
+{
+	g_return_val_if_fail(HIOD_IS_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(self), NULL);
+	return self->smmuv3;
 }
 
 static HiodIommuType
@@ -148,6 +172,8 @@ hiod_host_iommu_device_iommufd_vfio_realize(HiodHostIommuDevice *device, HiodAss
 	self->vtd = hiod_vtd_caps_new_from_host_caps(caps);
 	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
 	self->amd = hiod_amd_caps_new_from_host_caps(caps);
+	g_clear_pointer(&self->smmuv3, hiod_smmuv3_caps_unref);
+	self->smmuv3 = hiod_smmuv3_caps_new_from_host_caps(caps);
 	hiod_host_iommu_device_iommufd_set_ids(HIOD_HOST_IOMMU_DEVICE_IOMMUFD(self), backend, devid,
 					       hiod_vfio_device_get_hwpt_id(self->device));
 	return TRUE;
@@ -164,6 +190,7 @@ hiod_host_iommu_device_iommufd_vfio_unrealize(HiodHostIommuDevice *device)
 	HIOD_HOST_IOMMU_DEVICE_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->unrealize(device);
 	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
 	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
+	g_clear_pointer(&self->smmuv3, hiod_smmuv3_caps_unref);
 	g_clear_weak_pointer(&self->device);
 }
 
@@ -328,6 +355,10 @@ hiod_host_iommu_device_iommufd_vfio_add_json(HiodHostIommuDevice *device, JsonBu
 		json_builder_set_member_name(builder, "amd");
 		hiod_amd_caps_to_json(self->amd, builder);
 	}
+	if (self->smmuv3 != NULL) {
+		json_builder_set_member_name(builder, "smmuv3");
+		hiod_smmuv3_caps_to_json(self->smmuv3, builder);
+	}
 }
 
 static void
@@ -341,6 +372,7 @@ hiod_host_iommu_device_iommufd_vfio_finalize(GObject *object)
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(object);
 	g_clear_pointer(&self->vtd, hiod_vtd_caps_unref);
 	g_clear_pointer(&self->amd, hiod_amd_caps_unref);
+	g_clear_pointer(&self->smmuv3, hiod_smmuv3_caps_unref);
 	g_clear_weak_pointer(&self->device);
 	G_OBJECT_CLASS(hiod_host_iommu_device_iommufd_vfio_parent_class)->finalize(object);
 }

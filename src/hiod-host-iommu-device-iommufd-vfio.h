@@ -10,6 +10,7 @@
 #include "hiod-version.h"
 #include "hiod-vtd-caps.h"
 #include "hiod-amd-caps.h"
+#include "hiod-smmuv3-caps.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +23,7 @@ HIOD_AVAILABLE_IN_0_1
 HiodVtdCaps *hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HiodHostIommuDeviceIommufdVfio *self);
 HIOD_AVAILABLE_IN_0_1
 HiodAmdCaps *hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HiodHostIommuDeviceIommufdVfio *self);
+HIOD_AVAILABLE_IN_0_1
+HiodSmmuv3Caps *hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps(HiodHostIommuDeviceIommufdVfio *self);
 
 G_END_DECLS

@@ -607,6 +607,16 @@ struct hiod_iommu_hw_info_vtd {
 	HIOD_ALIGNED_U64 cap_reg;
 	HIOD_ALIGNED_U64 ecap_reg;
 };
+/* [6.13] HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3: the raw SMMU_IDR0-5, IIDR and
+ * AIDR registers; flags bit 0 (7.x): ERRATA_REPEAT_TLBI_CFGI */
+#define HIOD_IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI (1u << 0)
+struct hiod_iommu_hw_info_arm_smmuv3 {
+	uint32_t flags;
+	uint32_t __reserved;
+	uint32_t idr[6];
+	uint32_t iidr;
+	uint32_t aidr;
+};
 /* [7.3] HIOD_IOMMU_HW_INFO_TYPE_AMD: the raw AMD IOMMU Extended Feature
  * registers (MMIO 0x0030 EFR, 0x01a0 EFR2) */
 struct hiod_iommu_hw_info_amd {

@@ -51,6 +51,7 @@
 #include "hiod-iommufd-hw-queue.h"
 #include "hiod-vtd-caps.h"
 #include "hiod-amd-caps.h"
+#include "hiod-smmuv3-caps.h"
 #endif
 
 #if HIOD_FEATURE_SPAPR

@@ -54,8 +54,9 @@ typedef struct {
 	guint destroys;
 	guint64 hw_caps;
 	guint64 cap, ecap;
-	guint32 hw_type; /* IOMMU_HW_INFO_TYPE_*: VT-d (the default) or AMD */
+	guint32 hw_type; /* IOMMU_HW_INFO_TYPE_*: VT-d (the default), AMD or ARM SMMUv3 */
 	guint64 efr, efr2;
+	struct hiod_iommu_hw_info_arm_smmuv3 smmu;
 	guint8 max_pasid_log2;
 	gboolean nest_ok;
 	gboolean incompatible; /* every HWPT refuses a second device (EINVAL) */
@@ -454,6 +455,10 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			memcpy((gpointer)(guintptr)h->data_uptr, &amd, MIN(h->data_len, sizeof(amd)));
 			h->data_len = sizeof(amd);
 			h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_AMD;
+		} else if (f->hw_type == HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+			memcpy((gpointer)(guintptr)h->data_uptr, &f->smmu, MIN(h->data_len, sizeof(f->smmu)));
+			h->data_len = sizeof(f->smmu);
+			h->out_data_type = HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
 		} else {
 			memcpy((gpointer)(guintptr)h->data_uptr, &vtd, MIN(h->data_len, sizeof(vtd)));
 			h->data_len = sizeof(vtd);
@@ -1403,6 +1408,143 @@ test_hiod_realize_amd(Fixture *fx, gconstpointer data)
 	hiod_vfio_device_detach(d0);
 }
 
+/* ARM SMMUv3 (Linux 6.13): hw_info type 2 with the IDR registers; decoded,
+ * and in the JSON; the address width still comes from the IOVA ranges. */
+static void
+test_hiod_realize_smmuv3(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *json = NULL;
+	HiodHostIommuDevice *hiod;
+	HiodHostIommuCaps *caps;
+	HiodSmmuv3Caps *smmu;
+
+	fx->fake->hw_type = HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	/* S1P, S2P, TTF AArch64, COHACC, ASID16, VMID16, TTENDIAN LE, ST_LEVEL 2-level */
+	fx->fake->smmu.idr[0] = 0x3 | (2u << 2) | (1u << 4) | (1u << 12) | (1u << 18) | (2u << 21) | (1u << 27);
+	fx->fake->smmu.idr[1] = 16 | (20u << 6); /* SIDSIZE 16, SSIDSIZE 20 */
+	fx->fake->smmu.idr[3] = (1u << 10) | (2u << 11); /* RIL, BBML2 */
+	fx->fake->smmu.idr[5] = 4 | (1u << 4) | (1u << 6); /* OAS 44 bits, 4K and 64K */
+	fx->fake->smmu.aidr = 1;
+	fx->fake->smmu.flags = 1;
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	hiod = hiod_vfio_device_get_host_iommu_device(d0);
+	caps = hiod_host_iommu_device_get_caps(hiod);
+	g_assert_true(hiod_host_iommu_caps_get_iommu_type(caps) == HIOD_IOMMU_TYPE_ARM_SMMUV3);
+	g_assert_cmphex(hiod_host_iommu_caps_get_hw_info_type(caps), ==, 2);
+	g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod)));
+	g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_amd_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod)));
+	smmu = hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps(HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod));
+	g_assert_nonnull(smmu);
+	g_assert_cmphex(hiod_smmuv3_caps_get_idr(smmu, 0), ==, fx->fake->smmu.idr[0]);
+	g_assert_cmphex(hiod_smmuv3_caps_get_idr(smmu, 5), ==, fx->fake->smmu.idr[5]);
+	g_assert_cmphex(hiod_smmuv3_caps_get_aidr(smmu), ==, 1);
+	g_assert_cmphex(hiod_smmuv3_caps_get_flags(smmu), ==, 1);
+	g_assert_true(hiod_smmuv3_caps_get_nesting(smmu));
+	g_assert_cmpuint(hiod_smmuv3_caps_get_ssid_bits(smmu), ==, 20);
+	g_assert_cmpuint(hiod_smmuv3_caps_get_oas_bits(smmu), ==, 44);
+	hiod_vfio_device_to_json(d0, b);
+	root = json_builder_get_root(b);
+	json = json_to_string(root, FALSE);
+	g_assert_nonnull(strstr(json, "\"iommu_type\":\"arm-smmuv3\""));
+	g_assert_nonnull(strstr(json, "\"smmuv3\":{\"idr0\":\"0x844101b\",\"idr1\":\"0x510\""));
+	g_assert_nonnull(strstr(json, "\"errata_repeat_tlbi_cfgi\":true"));
+	g_assert_nonnull(strstr(json, "\"version\":\"3.1\""));
+	g_assert_nonnull(strstr(json, "\"ttf\":\"aarch64\""));
+	g_assert_nonnull(strstr(json, "\"oas_bits\":44"));
+	g_assert_nonnull(strstr(json, "\"granules\":\"0x11000\""));
+	g_assert_null(strstr(json, "\"vtd\""));
+	g_assert_null(strstr(json, "\"amd\""));
+	hiod_vfio_device_detach(d0);
+}
+
+typedef struct {
+	guint32 idr[6];
+	guint32 aidr;
+	gboolean s1, s2, aarch64, aarch32, coherent, btm, ats, pri, msi, sev, le, ril, fwb, ds;
+	guint httu, asid_bits, vmid_bits, sid_bits, ssid_bits, bbml, oas_bits, va_bits, minor;
+	guint64 granules;
+} Smmuv3Case;
+
+static void
+test_smmuv3_decode(void)
+{
+	const Smmuv3Case cases[] = {
+	    /* nothing set: AArch32-less, mixed endian, 8-bit IDs, OAS 32, VA 48 */
+	    {{0}, 0, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, FALSE,
+	     FALSE, 0, 8, 8, 0, 0, 0, 32, 48, 0, 0},
+	    /* stage 1 only, both table formats, big-endian only, BTM, HTTU A+D, OAS 48, 16K, VAX 52, v3.2 */
+	    {{0x2 | (3u << 2) | (1u << 5) | (2u << 6) | (3u << 21), 0, 0, 0, 0, 5 | (1u << 5) | (1u << 10)},
+	     2, TRUE, FALSE, TRUE, TRUE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, 2,
+	     8, 8, 0, 0, 0, 48, 52, 2, 0x4000},
+	    /* stage 2 only, AArch32 only, COHACC, ATS, PRI, MSI, SEV, ASID16, VMID16, LE, SIDSIZE 32,
+	     * SSIDSIZE 20, FWB, RIL, BBML 1, OAS 52, DS, all granules */
+	    {{0x1 | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 16) |
+		  (1u << 18) | (2u << 21),
+	      32 | (20u << 6), 0, (1u << 8) | (1u << 10) | (1u << 11), 0, 6 | (7u << 4) | (1u << 7)},
+	     1, FALSE, TRUE, FALSE, TRUE, TRUE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, 0, 16, 16,
+	     32, 20, 1, 52, 48, 1, 0x15000},
+	    /* a reserved OAS encoding reads 0; a reserved TTENDIAN is not little-endian */
+	    {{1u << 21, 0, 0, 0, 0, 7}, 0, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
+	     FALSE, FALSE, FALSE, FALSE, 0, 8, 8, 0, 0, 0, 0, 48, 0, 0},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const Smmuv3Case *k = &cases[i];
+		g_autoptr(HiodSmmuv3Caps) s = hiod_smmuv3_caps_new(k->idr, G_N_ELEMENTS(k->idr), 0, k->aidr, 0);
+		g_test_message("case %u", i);
+		g_assert_cmpint(hiod_smmuv3_caps_get_stage1(s), ==, k->s1);
+		g_assert_cmpint(hiod_smmuv3_caps_get_stage2(s), ==, k->s2);
+		g_assert_cmpint(hiod_smmuv3_caps_get_nesting(s), ==, k->s1 && k->s2);
+		g_assert_cmpint(hiod_smmuv3_caps_get_aarch64_tables(s), ==, k->aarch64);
+		g_assert_cmpint(hiod_smmuv3_caps_get_aarch32_tables(s), ==, k->aarch32);
+		g_assert_cmpint(hiod_smmuv3_caps_get_coherent(s), ==, k->coherent);
+		g_assert_cmpint(hiod_smmuv3_caps_get_btm(s), ==, k->btm);
+		g_assert_cmpint(hiod_smmuv3_caps_get_ats(s), ==, k->ats);
+		g_assert_cmpint(hiod_smmuv3_caps_get_pri(s), ==, k->pri);
+		g_assert_cmpint(hiod_smmuv3_caps_get_msi(s), ==, k->msi);
+		g_assert_cmpint(hiod_smmuv3_caps_get_sev(s), ==, k->sev);
+		g_assert_cmpint(hiod_smmuv3_caps_get_little_endian_tables(s), ==, k->le);
+		g_assert_cmpint(hiod_smmuv3_caps_get_ril(s), ==, k->ril);
+		g_assert_cmpint(hiod_smmuv3_caps_get_fwb(s), ==, k->fwb);
+		g_assert_cmpint(hiod_smmuv3_caps_get_ds(s), ==, k->ds);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_httu(s), ==, k->httu);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_asid_bits(s), ==, k->asid_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_vmid_bits(s), ==, k->vmid_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_sid_bits(s), ==, k->sid_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_ssid_bits(s), ==, k->ssid_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_bbml(s), ==, k->bbml);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_oas_bits(s), ==, k->oas_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_va_bits(s), ==, k->va_bits);
+		g_assert_cmpuint(hiod_smmuv3_caps_get_arch_minor(s), ==, k->minor);
+		g_assert_cmphex(hiod_smmuv3_caps_get_granules(s), ==, k->granules);
+	}
+	{
+		/* fewer registers read 0; not SMMUv3, or too short: no decode */
+		const guint32 idr0 = 0x3;
+		g_autoptr(HiodSmmuv3Caps) one = hiod_smmuv3_caps_new(&idr0, 1, 0x43b, 0, 0);
+		guint8 raw[40] = {0};
+		g_autoptr(GBytes) bytes = g_bytes_new(raw, sizeof(raw));
+		g_autoptr(GBytes) short_bytes = g_bytes_new(raw, 36);
+		g_autoptr(HiodHostIommuCaps) vtd = hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_INTEL_VTD, 1, 39, 0, 0, bytes);
+		g_autoptr(HiodHostIommuCaps) smmu_short =
+		    hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_ARM_SMMUV3, 2, 48, 0, 0, short_bytes);
+		g_autoptr(HiodHostIommuCaps) smmu_ok =
+		    hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_ARM_SMMUV3, 2, 48, 0, 0, bytes);
+		g_autoptr(HiodSmmuv3Caps) decoded = hiod_smmuv3_caps_new_from_host_caps(smmu_ok);
+		g_assert_true(hiod_smmuv3_caps_get_nesting(one));
+		g_assert_cmphex(hiod_smmuv3_caps_get_idr(one, 5), ==, 0);
+		g_assert_cmphex(hiod_smmuv3_caps_get_iidr(one), ==, 0x43b);
+		g_assert_null(hiod_smmuv3_caps_new_from_host_caps(vtd));
+		g_assert_null(hiod_smmuv3_caps_new_from_host_caps(smmu_short));
+		g_assert_nonnull(decoded);
+	}
+}
+
 typedef struct {
 	guint64 efr, efr2;
 	gboolean ppr, x2apic, nx, gt, ga, hd, snp;
@@ -1741,8 +1883,10 @@ main(int argc, char **argv)
 	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);
 	ADD("unmap-enoent", test_unmap_enoent, NULL);
 	ADD("hiod-realize-amd", test_hiod_realize_amd, NULL);
+	ADD("hiod-realize-smmuv3", test_hiod_realize_smmuv3, NULL);
 	ADD("eperm-unsafe-interrupts", test_eperm_unsafe_interrupts, NULL);
 	g_test_add_func("/hiod/vtd-caps/decode", test_vtd_decode);
 	g_test_add_func("/hiod/amd-caps/decode", test_amd_decode);
+	g_test_add_func("/hiod/smmuv3-caps/decode", test_smmuv3_decode);
 	return g_test_run();
 }

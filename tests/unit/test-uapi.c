@@ -92,6 +92,9 @@ test_fixed(void)
 	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info, out_capabilities), ==, 32);
 	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_amd), ==, 16);
 	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_vtd), ==, 24);
+	g_assert_cmpuint(sizeof(struct hiod_iommu_hw_info_arm_smmuv3), ==, 40);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info_arm_smmuv3, idr), ==, 8);
+	g_assert_cmpuint(offsetof(struct hiod_iommu_hw_info_arm_smmuv3, aidr), ==, 36);
 	g_assert_cmphex(HIOD_IOMMU_HW_INFO_TYPE_AMD, ==, 4);
 	g_assert_cmphex(HIOD_IOMMU_HW_QUEUE_ALLOC, ==, 0x3b94);
 	/* the vIOMMU objects (7.3's layouts) */
@@ -280,6 +283,11 @@ test_against_kernel_headers(void)
 	SAME_NUM(HIOD_IOMMU_IOAS_MAP_FILE, IOMMU_IOAS_MAP_FILE);
 	SAME_NUM(HIOD_IOMMU_IOAS_CHANGE_PROCESS, IOMMU_IOAS_CHANGE_PROCESS);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	/* the SMMUv3 registers hw_info returns (HiodSmmuv3Caps decodes them) */
+	EXACT_SIZE(hiod_iommu_hw_info_arm_smmuv3, iommu_hw_info_arm_smmuv3);
+	EXACT_OFF(hiod_iommu_hw_info_arm_smmuv3, iommu_hw_info_arm_smmuv3, idr);
+	EXACT_OFF(hiod_iommu_hw_info_arm_smmuv3, iommu_hw_info_arm_smmuv3, iidr);
+	EXACT_OFF(hiod_iommu_hw_info_arm_smmuv3, iommu_hw_info_arm_smmuv3, aidr);
 	/* the live update's (issue 16) */
 	EXACT_SIZE(hiod_iommu_ioas_map_file, iommu_ioas_map_file);
 	EXACT_OFF(hiod_iommu_ioas_map_file, iommu_ioas_map_file, size);
@@ -351,6 +359,8 @@ test_against_kernel_headers(void)
 	SAME_OFF(hiod_iommu_hw_info_amd, iommu_hw_info_amd, efr2);
 	SAME_NUM(HIOD_IOMMU_HW_INFO_TYPE_AMD, IOMMU_HW_INFO_TYPE_AMD);
 	SAME_NUM(HIOD_IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED);
+	SAME_NUM(HIOD_IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI,
+		 IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI);
 	newer = TRUE;
 #endif
 #endif
