@@ -9,6 +9,7 @@
 
 #include "hiod-error.h"
 #include "hiod-viommu.h"
+#include "hiod-smmuv3-viommu.h"
 #include "hiod-virtio-viommu.h"
 #include "hiod-vtd-viommu.h"
 
@@ -20,6 +21,7 @@ static const struct {
     {"intel-iommu", hiod_vtd_viommu_get_type},
     {"virtio-iommu", hiod_virtio_viommu_get_type},
     {"virtio-iommu-pci", hiod_virtio_viommu_get_type},
+    {"arm-smmuv3", hiod_smmuv3_viommu_get_type},
 };
 
 static GType
@@ -43,6 +45,21 @@ hiod_viommu_parse_value(GParamSpec *pspec, const gchar *text, GValue *value, GEr
 			g_value_set_boolean(value, FALSE);
 		else
 			goto bad;
+		return TRUE;
+	}
+	if (G_TYPE_IS_ENUM(t)) {
+		g_autoptr(GEnumClass) klass = g_type_class_ref(t);
+		GEnumValue *ev = g_enum_get_value_by_nick(klass, text);
+		if (ev == NULL) {
+			g_autoptr(GString) nicks = g_string_new(NULL);
+			for (guint i = 0; i < klass->n_values; i++)
+				g_string_append_printf(nicks, "%s%s", i ? ", " : "", klass->values[i].value_nick);
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "bad value '%s' for %s (one of %s)", text, g_param_spec_get_name(pspec),
+				    nicks->str);
+			return FALSE;
+		}
+		g_value_set_enum(value, ev->value);
 		return TRUE;
 	}
 	if (t == G_TYPE_UINT || t == G_TYPE_UINT64) {
@@ -96,8 +113,9 @@ bad:
  * @error: return location for a #GError
  *
  * Makes one of the reference vIOMMU policies (#HiodVtdViommu for
- * "intel-iommu", #HiodVirtioViommu for "virtio-iommu") with the properties
- * that @spec sets. Booleans take on/off, numbers decimal or 0x hex.
+ * "intel-iommu", #HiodVirtioViommu for "virtio-iommu", #HiodSmmuv3Viommu
+ * for "arm-smmuv3") with the properties that @spec sets. Booleans take
+ * on/off, numbers decimal or 0x hex, enumerations their nicks (auto, on, off).
  *
  * Returns: (transfer full) (nullable): the vIOMMU, or %NULL with
  *   %HIOD_ERROR_INVALID_ARGUMENT
@@ -116,7 +134,7 @@ hiod_viommu_new_from_spec(const gchar *spec, GError **error)
 	type = hiod_viommu_model_type(parts[0]);
 	if (type == G_TYPE_INVALID) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "unknown vIOMMU model '%s' (known: intel-iommu, virtio-iommu)",
+			    "unknown vIOMMU model '%s' (known: intel-iommu, virtio-iommu, arm-smmuv3)",
 			    parts[0] != NULL ? parts[0] : "");
 		return NULL;
 	}

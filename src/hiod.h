@@ -24,6 +24,7 @@
 #include "hiod-viommu.h"
 #include "hiod-vtd-viommu.h"
 #include "hiod-virtio-viommu.h"
+#include "hiod-smmuv3-viommu.h"
 #include "hiod-pci-topology.h"
 #include "hiod-launch-plan.h"
 #include "hiod-live-update.h"

@@ -201,6 +201,132 @@ test_viommu_flags(void)
 	}
 }
 
+/* SMMUv3: registers x settings -> verdict ------------------------------------- */
+
+/* a nesting-capable SMMUv3: S1P, S2P, TTF AArch64, COHACC, 2-level stream
+ * tables, TTENDIAN little-endian, SIDSIZE 16, SSIDSIZE 16, RIL, OAS 48, all
+ * granules (what the vSMMU's checks want) */
+#define SMMU_IDR0_OK (0x3u | (2u << 2) | (1u << 4) | (2u << 21) | (1u << 27))
+#define SMMU_IDR1_OK (16u | (16u << 6))
+#define SMMU_IDR3_OK (1u << 10)
+#define SMMU_IDR5_OK (5u | (7u << 4))
+
+static HiodHostIommuCaps *
+smmu_caps(guint32 idr0, guint32 idr1, guint32 idr3, guint32 idr5)
+{
+	guint32 data[10] = {0, 0, idr0, idr1, 0, idr3, 0, idr5, 0, 1};
+	g_autoptr(GBytes) bytes = g_bytes_new(data, sizeof(data));
+	return hiod_host_iommu_caps_new(HIOD_IOMMU_TYPE_ARM_SMMUV3, 2, 48, 0, 0, bytes);
+}
+
+typedef struct {
+	const gchar *name;
+	const gchar *spec;
+	guint32 idr0, idr1, idr3, idr5;
+	HiodIommuType host_type; /* UNKNOWN: no registers */
+	HiodBackendKind backend;
+	gboolean compatible;
+	const gchar *reason;
+	const gchar *setting;
+	const gchar *suggested;
+} SmmuCase;
+
+static const SmmuCase smmu_cases[] = {
+    {"emulated", "arm-smmuv3", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "MAP notifier", "accel", "on"},
+    {"accel-ok", "arm-smmuv3,accel=on", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, TRUE, NULL, NULL, NULL},
+    {"accel-all-on", "arm-smmuv3,accel=on,ril=on,ssidsize=16,oas=48", SMMU_IDR0_OK, SMMU_IDR1_OK,
+     SMMU_IDR3_OK, SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, TRUE, NULL, NULL,
+     NULL},
+    {"accel-legacy", "arm-smmuv3,accel=on", 0, 0, 0, 0, HIOD_IOMMU_TYPE_UNKNOWN, HIOD_BACKEND_KIND_LEGACY,
+     FALSE, "without an iommufd backend", "backend", "iommufd"},
+    {"accel-vtd-host", "arm-smmuv3,accel=on", 0, 0, 0, 0, HIOD_IOMMU_TYPE_INTEL_VTD,
+     HIOD_BACKEND_KIND_IOMMUFD, FALSE, "needs an ARM SMMUv3 host", "accel", "off"},
+    {"accel-no-regs", "arm-smmuv3,accel=on", 0, 0, 0, 0, HIOD_IOMMU_TYPE_ARM_SMMUV3,
+     HIOD_BACKEND_KIND_IOMMUFD, FALSE, "no SMMUv3 ID registers", NULL, NULL},
+    /* the machine's own emulated SMMUv3 (iommu=smmuv3): stage 1 only */
+    {"accel-stage1-host", "arm-smmuv3,accel=on", SMMU_IDR0_OK & ~1u, SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "cannot nest (S1P 1, S2P 0",
+     NULL, NULL},
+    {"accel-linear-st", "arm-smmuv3,accel=on", SMMU_IDR0_OK & ~(3u << 27), SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE,
+     "Stream Table format mismatch (host STLEVEL=0, vSMMU STLEVEL=1)", NULL, NULL},
+    {"accel-big-endian", "arm-smmuv3,accel=on", SMMU_IDR0_OK | (3u << 21), SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "little-endian", NULL,
+     NULL},
+    {"accel-aarch32", "arm-smmuv3,accel=on", (SMMU_IDR0_OK & ~(3u << 2)) | (1u << 2), SMMU_IDR1_OK,
+     SMMU_IDR3_OK, SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE,
+     "AArch64 translation table format (TTF 1)", NULL, NULL},
+    {"accel-sid8", "arm-smmuv3,accel=on", SMMU_IDR0_OK, 8u | (16u << 6), SMMU_IDR3_OK, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "SIDSIZE not compatible (host=8, vSMMU=16)",
+     NULL, NULL},
+    {"accel-ssid20", "arm-smmuv3,accel=on,ssidsize=20", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE,
+     "SSIDSIZE not compatible (host=16, vSMMU=20)", "ssidsize", "16"},
+    {"accel-ril-on-none", "arm-smmuv3,accel=on,ril=on", SMMU_IDR0_OK, SMMU_IDR1_OK, 0, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "Range Invalidation", "ril", "auto"},
+    {"accel-ril-auto-none", "arm-smmuv3,accel=on,ril=auto", SMMU_IDR0_OK, SMMU_IDR1_OK, 0, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, TRUE, NULL, NULL, NULL},
+    {"accel-ats-on-none", "arm-smmuv3,accel=on,ats=on", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "ATS (ats=on)", "ats",
+     "auto"},
+    {"accel-oas48-host44", "arm-smmuv3,accel=on,oas=48", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK,
+     (SMMU_IDR5_OK & ~7u) | 4u, HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE,
+     "supports only 44-bit IPA, but the vSMMU OAS implies 48-bit IPA", "oas", "44"},
+    {"accel-oas46", "arm-smmuv3,accel=on,oas=46", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK, SMMU_IDR5_OK,
+     HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE, "oas 46 is not one", NULL, NULL},
+    {"accel-no-16k", "arm-smmuv3,accel=on", SMMU_IDR0_OK, SMMU_IDR1_OK, SMMU_IDR3_OK,
+     SMMU_IDR5_OK & ~(1u << 5), HIOD_IOMMU_TYPE_ARM_SMMUV3, HIOD_BACKEND_KIND_IOMMUFD, FALSE,
+     "doesn't support 16K translation granule", NULL, NULL},
+};
+
+static void
+test_viommu_smmuv3_table(void)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(smmu_cases); i++) {
+		const SmmuCase *c = &smmu_cases[i];
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodViommu) viommu = hiod_viommu_new_from_spec(c->spec, &error);
+		g_autoptr(HiodHostIommuCaps) caps = NULL;
+		g_autoptr(HiodViommuVerdict) v = NULL;
+		g_autofree gchar *text = NULL;
+
+		g_assert_no_error(error);
+		g_assert_true(HIOD_IS_SMMUV3_VIOMMU(viommu));
+		if (c->host_type == HIOD_IOMMU_TYPE_ARM_SMMUV3 && c->idr0 != 0)
+			caps = smmu_caps(c->idr0, c->idr1, c->idr3, c->idr5);
+		else
+			caps = hiod_host_iommu_caps_new(c->host_type, 0, 48, 0, 0, NULL);
+		v = hiod_smmuv3_viommu_check_caps(HIOD_SMMUV3_VIOMMU(viommu), caps, c->backend);
+		text = hiod_viommu_verdict_get_reasons_text(v);
+		g_test_message("%s: %s", c->name, text);
+		g_assert_cmpint(hiod_viommu_verdict_is_compatible(v), ==, c->compatible);
+		if (c->reason != NULL)
+			g_assert_true(hiod_viommu_verdict_has_reason(v, c->reason));
+		if (c->setting != NULL)
+			g_assert_cmpstr(hiod_viommu_verdict_get_suggestion(v, c->setting), ==, c->suggested);
+		/* accel asks for a nesting parent; the emulated SMMUv3 asks nothing */
+		g_assert_cmphex(hiod_viommu_get_viommu_flags(viommu), ==,
+				hiod_smmuv3_viommu_get_accel(HIOD_SMMUV3_VIOMMU(viommu))
+				    ? HIOD_VIOMMU_FLAG_WANT_NESTING_PARENT
+				    : 0);
+		g_assert_cmpstr(hiod_viommu_get_name(viommu), ==, "arm-smmuv3");
+	}
+	{
+		/* enumerations by nick; anything else is refused and names the nicks */
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodViommu) bad = hiod_viommu_new_from_spec("arm-smmuv3,ats=maybe", &error);
+		g_assert_null(bad);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+		g_assert_nonnull(strstr(error->message, "one of auto, on, off"));
+		g_clear_error(&error);
+		bad = hiod_viommu_new_from_spec("arm-smmuv3,ssidsize=21", &error);
+		g_assert_null(bad);
+		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	}
+}
+
 static void
 test_viommu_spec(void)
 {
@@ -854,6 +980,7 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/viommu/flags", test_viommu_flags);
 	g_test_add_func("/hiod/viommu/vtd-pasid-bits", test_viommu_vtd_pasid);
 	g_test_add_func("/hiod/viommu/spec", test_viommu_spec);
+	g_test_add_func("/hiod/viommu/smmuv3-table", test_viommu_smmuv3_table);
 	g_test_add_func("/hiod/viommu/spec-numbers-full-width", test_viommu_spec_numbers);
 	g_test_add_func("/hiod/viommu/virtio-reserved", test_viommu_virtio_reserved);
 	g_test_add_func("/hiod/viommu/virtio-page-size", test_viommu_virtio_page_size);
