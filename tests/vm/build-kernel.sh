@@ -73,33 +73,37 @@ if [ "$arch" = headers ]; then
   cd /; rm -rf "$work"
   echo "$out/include"; exit 0
 fi
+# The fragments' options, one "y NAME" or "n NAME" a line (comments and blank
+# lines dropped; anything else is an error).
+options() {
+  local what name
+  while read -r what name; do
+    case "$what" in
+      y | n) echo "$what $name" ;;
+      "#"* | "") ;;
+      *) log "bad fragment line: $what $name"; return 1 ;;
+    esac
+  done < <(cat "${frags[@]}")
+}
+options > "$work/options" || exit 1
 # Start from nothing: every option the guest needs is in the fragments, given
 # to allnoconfig as its KCONFIG_ALLCONFIG (so defaults that depend on them,
-# e.g. ppc64's FRAME_WARN, are those of the configured machine); the loop below
-# applies them once more and olddefconfig settles what they select.
+# e.g. ppc64's FRAME_WARN, are those of the configured machine); they are
+# applied once more and olddefconfig settles what they select.
 while read -r what name; do
-  case "$what" in
-    y) echo "CONFIG_$name=y" ;;
-    n) echo "# CONFIG_$name is not set" ;;
-  esac
-done < <(cat "${frags[@]}") > "$work/fragment.config"
+  if [ "$what" = y ]; then echo "CONFIG_$name=y"; else echo "# CONFIG_$name is not set"; fi
+done < "$work/options" > "$work/fragment.config"
 make "${make_args[@]}" KCONFIG_ALLCONFIG="$work/fragment.config" allnoconfig >/dev/null
 while read -r what name; do
-  case "$what" in
-    y) scripts/config --enable "$name" ;;
-    n) scripts/config --disable "$name" ;;
-    "#"*|"") ;;
-    *) log "bad fragment line: $what $name"; exit 1 ;;
-  esac
-done < <(cat "${frags[@]}")
+  if [ "$what" = y ]; then scripts/config --enable "$name"; else scripts/config --disable "$name"; fi
+done < "$work/options"
 make "${make_args[@]}" olddefconfig >/dev/null
 # Check that every requested option survived olddefconfig.
 missing=0
 while read -r what name; do
-  case "$what" in
-    y) grep -q "^CONFIG_$name=y" .config || { log "CONFIG_$name did not stay enabled"; missing=1; } ;;
-  esac
-done < <(cat "${frags[@]}")
+  [ "$what" = y ] || continue
+  grep -q "^CONFIG_$name=y" .config || { log "CONFIG_$name did not stay enabled"; missing=1; }
+done < "$work/options"
 [ $missing = 0 ] || { log "config fragment not satisfiable"; exit 1; }
 log "building $target (this takes several minutes the first time)"
 make "${make_args[@]}" -j"$(( $(nproc) + 1 ))" "$target" > "$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
