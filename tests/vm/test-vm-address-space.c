@@ -12,6 +12,7 @@
 #include "hiod.h"
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
+#include "vm-fixture.h"
 
 #define EDU0 "0000:00:04.0"
 #define EDU1 "0000:00:05.0"
@@ -23,7 +24,7 @@
 #define TIMEOUT_MS 5000
 
 typedef struct {
-	HiodContext *ctx;
+	VmFixture vm; /* the context; no fd left at teardown */
 	HiodAddressSpace *as;
 	HiodVfioDevice *dev[2];
 	guint8 *buf; /* BUF_SIZE bytes, page aligned */
@@ -33,15 +34,13 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	f->ctx = hiod_context_new();
-	f->as = hiod_address_space_new(f->ctx);
-	f->dev[0] = hiod_vfio_device_new(f->ctx, EDU0, &error);
+	vm_fixture_setup(&f->vm, data);
+	f->as = hiod_address_space_new(f->vm.ctx);
+	f->dev[0] = hiod_vfio_device_new(f->vm.ctx, EDU0, &error);
 	g_assert_no_error(error);
-	f->dev[1] = hiod_vfio_device_new(f->ctx, EDU1, &error);
+	f->dev[1] = hiod_vfio_device_new(f->vm.ctx, EDU1, &error);
 	g_assert_no_error(error);
-	f->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g_assert_true(f->buf != MAP_FAILED);
-	memset(f->buf, 0, BUF_SIZE);
+	f->buf = vm_buffer_new(BUF_SIZE, 0);
 }
 
 static void
@@ -57,8 +56,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_clear_pointer(&members, g_ptr_array_unref);
 	g_object_unref(f->as);
 	/* nothing left open: no device, group or container fd */
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_object_unref(f->ctx);
+	vm_fixture_teardown(&f->vm, data);
 	munmap(f->buf, BUF_SIZE);
 }
 
@@ -160,7 +158,7 @@ test_two_containers(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(hiod_container_get_n_mappings(first), ==, 1);
 
 	/* a container of its own for the second device, joined by hand */
-	second = hiod_container_new(f->ctx, HIOD_BACKEND_KIND_LEGACY, f->dev[1], &error);
+	second = hiod_container_new(f->vm.ctx, HIOD_BACKEND_KIND_LEGACY, f->dev[1], &error);
 	g_assert_no_error(error);
 	g_assert_true(hiod_vfio_device_attach(f->dev[1], second, 0, &error));
 	g_assert_no_error(error);
@@ -261,11 +259,11 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 	for (nth = 1; nth < 200; nth++) {
 		g_autoptr(GPtrArray) members = NULL;
 		gboolean fired;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
+		hiod_context_inject_fault_nth(f->vm.ctx, nth, EIO);
 		c = hiod_address_space_attach_device(f->as, f->dev[0], HIOD_BACKEND_KIND_LEGACY, 0,
 						     &error);
-		fired = hiod_context_fault_fired(f->ctx);
-		hiod_context_clear_faults(f->ctx);
+		fired = hiod_context_fault_fired(f->vm.ctx);
+		hiod_context_clear_faults(f->vm.ctx);
 		if (c != NULL && !fired)
 			break;
 		if (c != NULL) { /* the fault hit a call whose failure is not fatal */
@@ -277,7 +275,7 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 		members = hiod_address_space_get_containers(f->as);
 		g_assert_cmpuint(members->len, ==, 0);
 		g_assert_null(hiod_vfio_device_get_container(f->dev[0]));
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, 0);
 		g_assert_cmpuint(hiod_address_space_get_n_sections(f->as), ==, 2);
 	}
 	g_test_message("attach with replay succeeded at the %u-th try", nth);
@@ -288,14 +286,14 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 	edu_copy(f->dev[0], IOVA_A, IOVA_A + 4 * PAGE);
 	g_assert_cmpmem(f->buf + 4 * PAGE, DMA_LEN, f->buf, DMA_LEN);
 
-	fds_one = hiod_context_get_open_fd_count(f->ctx);
+	fds_one = hiod_context_get_open_fd_count(f->vm.ctx);
 	for (nth = 1; nth < 200; nth++) {
 		gboolean fired;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
+		hiod_context_inject_fault_nth(f->vm.ctx, nth, EIO);
 		c1 = hiod_address_space_attach_device(f->as, f->dev[1], HIOD_BACKEND_KIND_LEGACY, 0,
 						      &error);
-		fired = hiod_context_fault_fired(f->ctx);
-		hiod_context_clear_faults(f->ctx);
+		fired = hiod_context_fault_fired(f->vm.ctx);
+		hiod_context_clear_faults(f->vm.ctx);
 		if (c1 != NULL && !fired)
 			break;
 		if (c1 != NULL) {
@@ -304,7 +302,7 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 		}
 		g_clear_error(&error);
 		g_assert_null(hiod_vfio_device_get_container(f->dev[1]));
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds_one);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds_one);
 		g_assert_true(hiod_address_space_has_container(f->as, c));
 		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 	}

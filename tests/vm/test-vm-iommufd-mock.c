@@ -27,6 +27,7 @@
 
 #include "hiod-backend-private.h"
 #include "hiod-kernel-private.h"
+#include "vm-fixture.h"
 #include "hiod-uapi-private.h"
 #include "hiod.h"
 
@@ -241,7 +242,7 @@ hiod_test_mock_hiod_class_init(HiodTestMockHiodClass *klass)
 /* fixture -------------------------------------------------------------------- */
 
 typedef struct {
-	HiodContext *ctx;
+	VmFixture vm; /* the context; no fd left at teardown */
 	HiodIommufdBackend *be;
 	guint32 ioas;
 	TestMockAgent *agent;
@@ -252,8 +253,8 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	f->ctx = hiod_context_new();
-	f->be = hiod_iommufd_backend_new(f->ctx, &error);
+	vm_fixture_setup(&f->vm, data);
+	f->be = hiod_iommufd_backend_new(f->vm.ctx, &error);
 	g_assert_no_error(error);
 	g_assert_true(hiod_iommufd_backend_connect(f->be, &error));
 	g_assert_true(hiod_iommufd_backend_alloc_ioas(f->be, &f->ioas, &error));
@@ -272,8 +273,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_iommufd_backend_destroy(f->be, f->ioas, NULL));
 	hiod_iommufd_backend_disconnect(f->be);
 	g_clear_object(&f->be);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_clear_object(&f->ctx);
+	vm_fixture_teardown(&f->vm, data);
 }
 
 static HiodHostIommuDeviceIommufd *
@@ -669,7 +669,7 @@ test_viommu_refused(Fixture *f, gconstpointer data)
 	}
 	parent = alloc_parent(f);
 	first = probe_id(f->be);
-	fds = hiod_context_get_open_fd_count(f->ctx);
+	fds = hiod_context_get_open_fd_count(f->vm.ctx);
 	v = hiod_host_iommu_device_iommufd_alloc_viommu(fx_hiod(f), HIOD_IOMMUFD_VIOMMU_TYPE_SELFTEST,
 							parent, NULL, &error);
 	g_assert_null(v);
@@ -689,7 +689,7 @@ test_viommu_refused(Fixture *f, gconstpointer data)
 		g_assert_nonnull(strstr(error->message, "Linux 6.13"));
 		g_clear_error(&error);
 	}
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 	assert_ids_free(f->be, first);
 	/* the parent is not held by anything */
 	destroy_ok(f->be, parent);
@@ -719,7 +719,7 @@ test_viommu_objects(Fixture *f, gconstpointer data)
 		return;
 	}
 	first = probe_id(f->be);
-	fds = hiod_context_get_open_fd_count(f->ctx);
+	fds = hiod_context_get_open_fd_count(f->vm.ctx);
 	parent = alloc_parent(f);
 
 	/* refusals: no HWPT, not a nesting parent, a type the driver lacks */
@@ -855,7 +855,7 @@ test_viommu_objects(Fixture *f, gconstpointer data)
 		}
 	}
 	destroy_ok(f->be, parent);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 	assert_ids_free(f->be, first);
 }
 
@@ -1025,7 +1025,7 @@ test_veventq(Fixture *f, gconstpointer data)
 		return;
 	}
 	first = probe_id(f->be);
-	fds = hiod_context_get_open_fd_count(f->ctx);
+	fds = hiod_context_get_open_fd_count(f->vm.ctx);
 	parent = alloc_parent(f);
 	{
 		g_autoptr(HiodIommufdViommu) v = alloc_viommu(f, parent);
@@ -1047,13 +1047,13 @@ test_veventq(Fixture *f, gconstpointer data)
 		g_assert_null(hiod_iommufd_viommu_alloc_veventq(v, 0x1234, 2, &error));
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
 		g_clear_error(&error);
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 
 		q = hiod_iommufd_viommu_alloc_veventq(v, HIOD_IOMMUFD_VEVENTQ_TYPE_SELFTEST, 2, &error);
 		g_assert_no_error(error);
 		g_assert_cmpint(hiod_iommufd_veventq_get_fd(q), >=, 0);
 		g_assert_cmpuint(hiod_iommufd_veventq_get_depth(q), ==, 2);
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds + 1);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds + 1);
 		/* one per type */
 		dup = hiod_iommufd_viommu_alloc_veventq(v, HIOD_IOMMUFD_VEVENTQ_TYPE_SELFTEST, 2, &error);
 		g_assert_null(dup);
@@ -1129,7 +1129,7 @@ test_veventq(Fixture *f, gconstpointer data)
 		g_assert_null(hiod_iommufd_veventq_read(q, &error));
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
 		g_clear_error(&error);
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 		/* a new queue of the type may be made again, and is dropped by its last unref */
 		g_clear_object(&q);
 		q = hiod_iommufd_viommu_alloc_veventq(v, HIOD_IOMMUFD_VEVENTQ_TYPE_SELFTEST, 1 << 19, &error);
@@ -1138,7 +1138,7 @@ test_veventq(Fixture *f, gconstpointer data)
 		g_clear_error(&error);
 	}
 	destroy_ok(f->be, parent);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 	assert_ids_free(f->be, first);
 }
 
@@ -1448,21 +1448,21 @@ test_viommu_faults(Fixture *f, gconstpointer data)
 	s.buf = mmap(NULL, s.pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	g_assert_true(s.buf != MAP_FAILED);
 	first = probe_id(f->be);
-	fds = hiod_context_get_open_fd_count(f->ctx);
+	fds = hiod_context_get_open_fd_count(f->vm.ctx);
 	for (n = 1; n <= 64; n++) {
 		g_autoptr(GError) error = NULL;
 		gboolean ok, hit;
-		hiod_context_inject_fault_nth(f->ctx, n, EIO);
+		hiod_context_inject_fault_nth(f->vm.ctx, n, EIO);
 		ok = stack_build(f, &s, &error);
-		hit = hiod_context_fault_fired(f->ctx);
-		hiod_context_clear_faults(f->ctx);
+		hit = hiod_context_fault_fired(f->vm.ctx);
+		hiod_context_clear_faults(f->vm.ctx);
 		if (!ok) {
 			g_assert_true(hit);
 			g_assert_nonnull(error);
 			g_test_message("fault %u: %s", n, error->message);
 		}
 		stack_teardown(f, &s);
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 		assert_ids_free(f->be, first);
 		if (ok && !hit)
 			break;
@@ -1527,7 +1527,7 @@ test_viommu_kernel_faults(Fixture *f, gconstpointer data)
 	fail_knob("verbose", "0");
 	fail_knob("task-filter", "Y");
 	first = probe_id(f->be);
-	fds = hiod_context_get_open_fd_count(f->ctx);
+	fds = hiod_context_get_open_fd_count(f->vm.ctx);
 	for (n = 1; n <= 200; n++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *space = g_strdup_printf("%u", n);
@@ -1541,7 +1541,7 @@ test_viommu_kernel_faults(Fixture *f, gconstpointer data)
 			g_test_message("kernel fault %u: %s", n, error->message);
 		}
 		stack_teardown(f, &s);
-		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds);
+		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 		assert_ids_free(f->be, first);
 		if (ok && !hit)
 			break;

@@ -20,13 +20,14 @@
 #include "hiod-kernel-private.h"
 #include "hiod.h"
 #include "vm-proc-counts.h"
+#include "vm-fixture.h"
 
 #define EDU_A "0000:00:04.0"
 #define WAIT_MS 2000
 #define QUIET_MS 200
 
 typedef struct {
-	HiodContext *ctx;
+	VmFixture vm; /* the context; no fd left at teardown */
 	HiodBackendKind kind;
 	HiodContainer *container;
 	HiodVfioDevice *dev;
@@ -41,17 +42,15 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 
 	f->kind = GPOINTER_TO_INT(data);
-	if (!g_file_test("/sys/bus/pci/devices/" EDU_A, G_FILE_TEST_EXISTS)) {
-		g_test_skip("no edu at " EDU_A);
+	if (!vm_have_device(EDU_A))
 		return;
-	}
 	f->proc_fds = vm_count_proc_fds();
 	f->eventfds = vm_count_eventfds();
 	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
-	f->ctx = hiod_context_new();
-	f->dev = hiod_vfio_device_new(f->ctx, EDU_A, &error);
+	vm_fixture_setup(&f->vm, data);
+	f->dev = hiod_vfio_device_new(f->vm.ctx, EDU_A, &error);
 	g_assert_no_error(error);
-	f->container = hiod_container_new(f->ctx, f->kind, f->dev, &error);
+	f->container = hiod_container_new(f->vm.ctx, f->kind, f->dev, &error);
 	g_assert_no_error(error);
 	g_assert_true(hiod_vfio_device_attach(f->dev, f->container, 0, &error));
 	g_assert_no_error(error);
@@ -63,14 +62,13 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	if (f->dev != NULL)
 		hiod_edu_ack_irq(&f->edu, 0xffffffff);
 	g_clear_object(&f->dev);
 	g_clear_object(&f->container);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_clear_object(&f->ctx);
+	vm_fixture_teardown(&f->vm, data);
 	/* nothing left: no eventfd or device fd, no kernel interrupt, no BAR mapping */
 	g_assert_cmpuint(vm_count_proc_fds(), ==, f->proc_fds);
 	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
@@ -106,7 +104,7 @@ test_info(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	HiodVfioIrqInfo info;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	g_assert_cmpuint(hiod_vfio_device_get_num_irqs(f->dev), ==, 5);
 	for (guint i = 0; i < 5; i++) {
@@ -153,7 +151,7 @@ test_intx(Fixture *f, gconstpointer data)
 	guint64 one = 1;
 	gint resample;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, I, 1, &error));
 	g_assert_no_error(error);
@@ -212,7 +210,7 @@ test_msi(Fixture *f, gconstpointer data)
 	const guint M = HIOD_VFIO_IRQ_INDEX_MSI;
 	guint fds;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	fds = vm_count_proc_fds();
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, M, 1, &error));
@@ -296,7 +294,7 @@ test_dma_irq(Fixture *f, gconstpointer data)
 	const guint64 src = 0x200000, dst = 0x300000;
 	guint8 *a = g_aligned_alloc0(1, len, len), *b = g_aligned_alloc0(1, len, len);
 
-	if (f->ctx == NULL) {
+	if (f->vm.ctx == NULL) {
 		g_aligned_free(a);
 		g_aligned_free(b);
 		return;
@@ -383,7 +381,7 @@ test_watch(Fixture *f, gconstpointer data)
 	Watch w = {.f = f};
 	guint timeout;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	w.loop = g_main_loop_new(NULL, FALSE);
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
@@ -412,7 +410,7 @@ test_release(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	HiodVfioIrqInfo info;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
 	g_assert_no_error(error);
@@ -441,16 +439,16 @@ test_faults(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	guint fds;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	fds = vm_count_proc_fds();
-	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EINVAL, 1);
+	hiod_context_inject_fault_match(f->vm.ctx, "VFIO_DEVICE_SET_IRQS", EINVAL, 1);
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
 	g_assert_cmpuint(vm_count_proc_fds(), ==, fds);
 	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
-	hiod_context_inject_fault_match(f->ctx, "eventfd", EMFILE, 1);
+	hiod_context_inject_fault_match(f->vm.ctx, "eventfd", EMFILE, 1);
 	g_assert_false(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, &error));
 	g_assert_nonnull(strstr(error->message, "eventfd"));
 	g_clear_error(&error);
@@ -458,14 +456,14 @@ test_faults(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(vm_count_vfio_irqs(EDU_A, NULL), ==, 0);
 	/* a failed change keeps the vector working */
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 1, &error));
-	hiod_context_inject_fault_match(f->ctx, "VFIO_DEVICE_SET_IRQS", EIO, 1);
+	hiod_context_inject_fault_match(f->vm.ctx, "VFIO_DEVICE_SET_IRQS", EIO, 1);
 	g_assert_false(hiod_vfio_device_set_irq_vector(f->dev, HIOD_VFIO_IRQ_INDEX_MSI, 0, TRUE, &error));
 	g_clear_error(&error);
 	g_assert_cmpuint(vm_count_proc_fds(), ==, fds + 1);
 	hiod_edu_raise_irq(&f->edu, 1);
 	expect_irq(f, HIOD_VFIO_IRQ_INDEX_MSI, 0, "MSI after a failed change");
 	hiod_edu_ack_irq(&f->edu, 1);
-	hiod_context_clear_faults(f->ctx);
+	hiod_context_clear_faults(f->vm.ctx);
 }
 
 int

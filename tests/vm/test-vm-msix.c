@@ -21,6 +21,7 @@
 
 #include "hiod.h"
 #include "vm-proc-counts.h"
+#include "vm-fixture.h"
 
 #define WAIT_MS 5000
 #define QUIET_MS 200
@@ -37,7 +38,7 @@ typedef struct {
 
 typedef struct {
 	gchar *bdf;
-	HiodContext *ctx;
+	VmFixture vm; /* the context; no fd left at teardown */
 	HiodContainer *container;
 	HiodVfioDevice *dev;
 	volatile guint8 *bar;
@@ -193,18 +194,17 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->proc_fds = vm_count_proc_fds();
 	f->eventfds = vm_count_eventfds();
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
-	f->ctx = hiod_context_new();
-	f->dev = hiod_vfio_device_new(f->ctx, f->bdf, &error);
+	vm_fixture_setup(&f->vm, data);
+	f->dev = hiod_vfio_device_new(f->vm.ctx, f->bdf, &error);
 	g_assert_no_error(error);
-	f->container = hiod_container_new(f->ctx, kind, f->dev, &error);
+	f->container = hiod_container_new(f->vm.ctx, kind, f->dev, &error);
 	g_assert_no_error(error);
 	g_assert_true(hiod_vfio_device_attach(f->dev, f->container, 0, &error));
 	g_assert_no_error(error);
 	f->bar = hiod_vfio_device_map_region(f->dev, 0, &size, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(size, >=, 0x2000);
-	f->mem = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g_assert_true(f->mem != MAP_FAILED);
+	f->mem = vm_buffer_new(PAGES * PG, 0);
 	g_assert_true(hiod_container_dma_map(f->container, IOVA, PAGES * PG, f->mem, HIOD_DMA_FLAGS_NONE,
 					     &error));
 	g_assert_no_error(error);
@@ -249,7 +249,7 @@ start_controller(Fixture *f)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	if (f->ctx == NULL) {
+	if (f->vm.ctx == NULL) {
 		g_free(f->bdf);
 		return;
 	}
@@ -260,8 +260,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	munmap(f->mem, PAGES * PG);
 	g_clear_object(&f->dev);
 	g_clear_object(&f->container);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_clear_object(&f->ctx);
+	vm_fixture_teardown(&f->vm, data);
 	g_assert_cmpuint(vm_count_proc_fds(), ==, f->proc_fds);
 	g_assert_cmpuint(vm_count_eventfds(), ==, f->eventfds);
 	g_assert_cmpuint(count_msix_irqs(f, -1), ==, 0);
@@ -277,7 +276,7 @@ test_vectors(Fixture *f, gconstpointer data)
 	HiodVfioIrqInfo info;
 	gint fd1;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	g_assert_true(hiod_vfio_device_get_irq_info(f->dev, X, &info, &error));
 	g_assert_no_error(error);
@@ -353,7 +352,7 @@ test_release(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (f->ctx == NULL)
+	if (f->vm.ctx == NULL)
 		return;
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 4, &error));
 	g_assert_no_error(error);

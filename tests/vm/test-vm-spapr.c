@@ -17,6 +17,7 @@
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
 #include "hiod-uapi-private.h"
+#include "vm-fixture.h"
 
 #define EDU "0000:00:00.0"
 #define HI G_GUINT64_CONSTANT(0x800000000000000)
@@ -25,7 +26,7 @@
 #define TIMEOUT_MS 5000
 
 typedef struct {
-	HiodContext *ctx;
+	VmFixture vm; /* the context; no fd left at teardown */
 	HiodAddressSpace *as;
 	HiodVfioDevice *dev;
 	HiodContainer *c; /* not owned */
@@ -42,7 +43,7 @@ attach(Fixture *f, guint tce_version)
 		f->c = hiod_address_space_attach_device(f->as, f->dev, HIOD_BACKEND_KIND_AUTO, 0, &error);
 		g_assert_no_error(error);
 	} else {
-		g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->ctx, tce_version);
+		g_autoptr(HiodContainer) c = hiod_spapr_container_new(f->vm.ctx, tce_version);
 		g_assert_true(hiod_vfio_device_attach(f->dev, c, 0, &error));
 		g_assert_no_error(error);
 		g_assert_true(hiod_address_space_add_container(f->as, c, &error));
@@ -58,15 +59,13 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	f->ctx = hiod_context_new();
-	f->as = hiod_address_space_new(f->ctx);
-	f->dev = hiod_vfio_device_new(f->ctx, EDU, &error);
+	vm_fixture_setup(&f->vm, data);
+	f->as = hiod_address_space_new(f->vm.ctx);
+	f->dev = hiod_vfio_device_new(f->vm.ctx, EDU, &error);
 	g_assert_no_error(error);
 	f->page = (gsize)sysconf(_SC_PAGESIZE);
 	for (guint i = 0; i < G_N_ELEMENTS(f->buf); i++) {
-		f->buf[i] = mmap(NULL, f->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		g_assert_true(f->buf[i] != MAP_FAILED);
-		memset(f->buf[i], 0, f->page);
+		f->buf[i] = vm_buffer_new(f->page, 0);
 	}
 	attach(f, GPOINTER_TO_UINT(data));
 }
@@ -77,8 +76,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	hiod_address_space_detach_device(f->as, f->dev);
 	g_object_unref(f->dev);
 	g_object_unref(f->as);
-	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_object_unref(f->ctx);
+	vm_fixture_teardown(&f->vm, data);
 	for (guint i = 0; i < G_N_ELEMENTS(f->buf); i++)
 		munmap(f->buf[i], f->page);
 }
@@ -270,7 +268,7 @@ test_outside(Fixture *f, gconstpointer data)
 	{
 		struct hiod_vfio_iommu_spapr_register_memory r = {.vaddr = GPOINTER_TO_SIZE(f->buf[2]), .size = f->page};
 		gint fd = hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(f->c));
-		g_assert_cmpint(hiod_kernel_ioctl(f->ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY), &r,
+		g_assert_cmpint(hiod_kernel_ioctl(f->vm.ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY), &r,
 						  sizeof(r), &error), <, 0);
 		g_test_message("unregistering the refused page: %s", error->message);
 		g_clear_error(&error);
@@ -325,7 +323,7 @@ test_release(Fixture *f, gconstpointer data)
 	/* no registration: unregistering either buffer fails */
 	for (guint i = 0; i < 2; i++) {
 		struct hiod_vfio_iommu_spapr_register_memory r = {.vaddr = GPOINTER_TO_SIZE(f->buf[i]), .size = f->page};
-		g_assert_cmpint(hiod_kernel_ioctl(f->ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY), &r,
+		g_assert_cmpint(hiod_kernel_ioctl(f->vm.ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY), &r,
 						  sizeof(r), &error), <, 0);
 		g_test_message("unregistering buffer %u after release: %s", i, error->message);
 		g_clear_error(&error);
@@ -334,7 +332,7 @@ test_release(Fixture *f, gconstpointer data)
 	for (guint i = 0; i < 2; i++) {
 		/* the default shape (which only slot 0 takes), then a 64K-page one */
 		struct hiod_vfio_iommu_spapr_tce_create c = {.page_shift = i ? 16 : 12, .window_size = G1, .levels = 1};
-		g_assert_cmpint(hiod_kernel_ioctl(f->ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_CREATE), &c, sizeof(c),
+		g_assert_cmpint(hiod_kernel_ioctl(f->vm.ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_CREATE), &c, sizeof(c),
 						  &error), ==, 0);
 		g_assert_no_error(error);
 		starts[i] = c.start_addr;
@@ -343,7 +341,7 @@ test_release(Fixture *f, gconstpointer data)
 	g_assert_cmphex(starts[1], ==, HI);
 	for (guint i = 0; i < 2; i++) {
 		struct hiod_vfio_iommu_spapr_tce_remove r = {.start_addr = starts[i]};
-		g_assert_cmpint(hiod_kernel_ioctl(f->ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_REMOVE), &r, sizeof(r),
+		g_assert_cmpint(hiod_kernel_ioctl(f->vm.ctx, fd, HIOD_IOC(VFIO_IOMMU_SPAPR_TCE_REMOVE), &r, sizeof(r),
 						  &error), ==, 0);
 	}
 }
