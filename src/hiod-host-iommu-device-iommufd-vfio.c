@@ -214,19 +214,36 @@ hiod_host_iommu_device_iommufd_vfio_get_page_size_mask(HiodHostIommuDevice *devi
 	return TRUE;
 }
 
+/* An ioctl on the device's own fd (the VFIO cdev); refused with
+ * INVALID_STATE when the device is not open. errno is the kernel's on -1. */
+static gboolean
+hiod_iommufd_vfio_check_open(HiodHostIommuDeviceIommufdVfio *self, GError **error)
+{
+	if (self->device != NULL && hiod_vfio_device_get_fd(self->device) >= 0)
+		return TRUE;
+	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+	return FALSE;
+}
+
+static gint
+hiod_iommufd_vfio_device_ioctl(HiodHostIommuDeviceIommufdVfio *self, const gchar *name,
+			       gulong request, gpointer arg, gsize size, GError **error)
+{
+	if (!hiod_iommufd_vfio_check_open(self, error)) {
+		errno = EBADF;
+		return -1;
+	}
+	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
+				 hiod_vfio_device_get_fd(self->device), name, request, arg, size, error);
+}
+
 static gboolean
 hiod_host_iommu_device_iommufd_vfio_attach_hwpt(HiodHostIommuDeviceIommufd *device, guint32 hwpt_id,
 						GError **error)
 {
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
 	struct hiod_vfio_device_attach_iommufd_pt arg = {.pt_id = hwpt_id};
-	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
-		return FALSE;
-	}
-	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
-				 hiod_vfio_device_get_fd(self->device),
-				 HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+	return hiod_iommufd_vfio_device_ioctl(self, HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
 }
 
 static gboolean
@@ -234,13 +251,8 @@ hiod_host_iommu_device_iommufd_vfio_detach_hwpt(HiodHostIommuDeviceIommufd *devi
 {
 	HiodHostIommuDeviceIommufdVfio *self = HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(device);
 	struct hiod_vfio_device_detach_iommufd_pt arg = {0};
-	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
-		return FALSE;
-	}
-	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
-				 hiod_vfio_device_get_fd(self->device),
-				 HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+	return hiod_iommufd_vfio_device_ioctl(self, HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg),
+					      error) == 0;
 }
 
 /* VFIO_DEVICE_DETACH_IOMMUFD_PT with the PASID flag for a PASID that is not
@@ -255,11 +267,10 @@ hiod_iommufd_vfio_probe_pasid(HiodHostIommuDeviceIommufdVfio *self, guint32 unat
 	    .pasid = unattached_pasid,
 	};
 	g_autoptr(GError) error_local = NULL;
-	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0)
+	if (!hiod_iommufd_vfio_check_open(self, NULL))
 		return -1;
-	if (hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
-			      hiod_vfio_device_get_fd(self->device), HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT),
-			      &arg, sizeof(arg), &error_local) == 0)
+	if (hiod_iommufd_vfio_device_ioctl(self, HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg),
+					   &error_local) == 0)
 		return 1;
 	if (errno == EOPNOTSUPP)
 		return 1;
@@ -277,14 +288,11 @@ hiod_host_iommu_device_iommufd_vfio_attach_pasid(HiodHostIommuDeviceIommufd *dev
 	    .pasid = pasid,
 	};
 	g_autoptr(GError) error_local = NULL;
-	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
+	if (!hiod_iommufd_vfio_check_open(self, error))
 		return FALSE;
-	}
 	/* attaching an attached PASID replaces its HWPT (vfio's pasid_attach_ioas) */
-	if (hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
-			      hiod_vfio_device_get_fd(self->device), HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT),
-			      &arg, sizeof(arg), &error_local) == 0)
+	if (hiod_iommufd_vfio_device_ioctl(self, HIOD_IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT), &arg, sizeof(arg),
+					   &error_local) == 0)
 		return TRUE;
 	if (errno == EINVAL && !replace && hiod_iommufd_vfio_probe_pasid(self, pasid) == 0) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED,
@@ -309,13 +317,8 @@ hiod_host_iommu_device_iommufd_vfio_detach_pasid(HiodHostIommuDeviceIommufd *dev
 	    .flags = HIOD_VFIO_DEVICE_DETACH_PASID,
 	    .pasid = pasid,
 	};
-	if (self->device == NULL || hiod_vfio_device_get_fd(self->device) < 0) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE, "the device is not open");
-		return FALSE;
-	}
-	return hiod_kernel_ioctl(hiod_vfio_device_get_context(self->device),
-				 hiod_vfio_device_get_fd(self->device),
-				 HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg), error) == 0;
+	return hiod_iommufd_vfio_device_ioctl(self, HIOD_IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT), &arg, sizeof(arg),
+					      error) == 0;
 }
 
 static void
