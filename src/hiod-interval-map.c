@@ -129,6 +129,30 @@ hiod_descend(const HiodIntervalMap *map, guint64 addr)
 	return (HiodLeaf *)h;
 }
 
+/* The inner nodes a descent passed and the slot it took in each, for the
+ * updates that go back up (a split, an emptied leaf). */
+typedef struct {
+	HiodInner *in[MAX_DEPTH];
+	guint slot[MAX_DEPTH];
+	guint depth;
+} HiodPath;
+
+HIOD_HOT static inline HiodLeaf *
+hiod_descend_path(const HiodIntervalMap *map, guint64 addr, HiodPath *p)
+{
+	HiodNodeHeader *h = map->root;
+	p->depth = 0;
+	while (!h->leaf) {
+		HiodInner *in = (HiodInner *)h;
+		g_assert(p->depth < MAX_DEPTH);
+		p->in[p->depth] = in;
+		p->slot[p->depth] = hiod_inner_slot(in, addr);
+		h = in->child[p->slot[p->depth]];
+		p->depth++;
+	}
+	return (HiodLeaf *)h;
+}
+
 /* A position: the entry @i of @leaf (NULL leaf: none). */
 typedef struct {
 	HiodLeaf *leaf;
@@ -224,23 +248,15 @@ HIOD_HOT gboolean
 hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
 			      guint flags)
 {
-	HiodInner *path[MAX_DEPTH];
-	guint slot[MAX_DEPTH], depth = 0;
-	HiodNodeHeader *h = map->root, *right = NULL;
+	HiodPath path;
+	HiodNodeHeader *right = NULL;
 	guint64 right_key = 0;
 	HiodLeaf *l;
-	guint k;
+	guint k, depth;
 
 	g_return_val_if_fail(start <= last, FALSE);
-	while (!h->leaf) {
-		HiodInner *in = (HiodInner *)h;
-		g_assert(depth < MAX_DEPTH);
-		path[depth] = in;
-		slot[depth] = hiod_inner_slot(in, start);
-		h = in->child[slot[depth]];
-		depth++;
-	}
-	l = (HiodLeaf *)h;
+	l = hiod_descend_path(map, start, &path);
+	depth = path.depth;
 	k = hiod_leaf_upper(l, start);
 	/* the neighbours are here or at the ends of the leaves beside: no second descent */
 	if (k > 0 ? l->e[k - 1].last >= start : l->prev != NULL && l->prev->e[l->prev->h.n - 1].last >= start)
@@ -297,8 +313,8 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 			break;
 		}
 		depth--;
-		in = path[depth];
-		at = slot[depth] + 1;
+		in = path.in[depth];
+		at = path.slot[depth] + 1;
 		if (in->h.n < INNER_MAX) {
 			hiod_inner_put(in, at, right_key, right);
 			break;
@@ -350,21 +366,11 @@ HIOD_HOT static gboolean
 hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guint64 last,
 		       HiodInterval *out)
 {
-	HiodInner *path[MAX_DEPTH];
-	guint slot[MAX_DEPTH], depth = 0;
-	HiodNodeHeader *h = map->root;
-	HiodLeaf *l;
-	guint k;
+	HiodPath path;
+	HiodNodeHeader *h;
+	HiodLeaf *l = hiod_descend_path(map, start, &path);
+	guint k = hiod_leaf_upper(l, start), depth = path.depth;
 
-	while (!h->leaf) {
-		HiodInner *in = (HiodInner *)h;
-		path[depth] = in;
-		slot[depth] = hiod_inner_slot(in, start);
-		h = in->child[slot[depth]];
-		depth++;
-	}
-	l = (HiodLeaf *)h;
-	k = hiod_leaf_upper(l, start);
 	if (k == 0 || l->key[k - 1] != start || (exact && l->e[k - 1].last != last))
 		return FALSE;
 	k--;
@@ -385,8 +391,8 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		l->next->prev = l->prev;
 	h = &l->h;
 	while (depth > 0) {
-		HiodInner *in = path[--depth];
-		guint at = slot[depth];
+		HiodInner *in = path.in[--depth];
+		guint at = path.slot[depth];
 		g_free(h);
 		memmove(&in->key[at], &in->key[at + 1], (in->h.n - at - 1) * sizeof(in->key[0]));
 		memmove(&in->child[at], &in->child[at + 1], (in->h.n - at - 1) * sizeof(in->child[0]));
