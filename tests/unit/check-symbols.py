@@ -6,9 +6,14 @@ build option is on. Exits 1 and names each symbol that was added or removed.
 --pretend-added/--pretend-removed change the expected list in memory, so the
 suite can prove that the check fails on either difference."""
 import argparse
+import os
 import re
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hiodtap import check, finish  # noqa: E402
 
 
 def exported(nm, lib):
@@ -58,18 +63,16 @@ def main():
     have = exported(args.nm, args.lib)
     added = sorted(have - want)
     removed = sorted(want - have)
-    print(f"1..1")
-    if not added and not removed:
-        print(f"ok 1 {len(have)} exported symbols match {args.symbols}")
-        return 0
     for s in added:
         print(f"# exported but not in {args.symbols}: {s} (new public API? add its line; "
               f"else keep it out of the public headers or without HIOD_AVAILABLE_IN_*)")
     for s in removed:
         print(f"# in {args.symbols} but not exported: {s} (an ABI break: removed or hidden)")
-    print(f"not ok 1 {len(added)} added, {len(removed)} removed")
-    return 1
+    check(not added and not removed,
+          f"{len(have)} exported symbols match {args.symbols}" if not added and not removed
+          else f"{len(added)} added, {len(removed)} removed")
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
