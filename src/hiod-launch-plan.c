@@ -12,6 +12,7 @@
 #include "hiod-error.h"
 #include "hiod-json-private.h"
 #include "hiod-kernel-private.h"
+#include "hiod-sysfs-private.h"
 #include "hiod-launch-plan.h"
 #include "hiod-pci-device-info.h"
 #include "hiod-pci-topology.h"
@@ -202,6 +203,56 @@ hiod_launch_plan_open_iommufd(HiodLaunchPlan *self, GError **error)
 	return TRUE;
 }
 
+/* Whether a driver of another device in the group leaves it usable by a VMM:
+ * none, vfio-pci or a VFIO variant driver (..._vfio_pci), pci-stub (VFIO
+ * allows it), pcieport (it leaves DMA ownership to the group's user). */
+static gboolean
+hiod_launch_driver_shares_group(const gchar *driver)
+{
+	return driver == NULL || g_strcmp0(driver, "vfio-pci") == 0 || g_str_has_suffix(driver, "vfio_pci") ||
+	       g_str_has_suffix(driver, "vfio-pci") || g_strcmp0(driver, "pci-stub") == 0 ||
+	       g_strcmp0(driver, "pcieport") == 0;
+}
+
+/* The group of @name is viable: every other device in it is bound to
+ * vfio-pci or to no driver. Else why, naming the group, the device and what
+ * to do (the kernel would only say EBUSY at the iommufd bind). */
+static gboolean
+hiod_launch_plan_check_group(HiodContext *ctx, const gchar *name, gint group_id, GError **error)
+{
+	g_autofree gchar *dir = g_strdup_printf("kernel/iommu_groups/%d/devices", group_id);
+	g_autoptr(GPtrArray) members = NULL;
+	g_autoptr(GError) local = NULL;
+
+	if (group_id < 0)
+		return TRUE;
+	members = hiod_sysfs_list(ctx, dir, &local);
+	if (members == NULL) {
+		/* the attach check that follows asks the kernel itself */
+		g_debug("%s: listing IOMMU group %d: %s", name, group_id, local->message);
+		return TRUE;
+	}
+	for (guint i = 0; i < members->len; i++) {
+		const gchar *other = g_ptr_array_index(members, i);
+		g_autofree gchar *link = NULL;
+		g_autofree gchar *driver = NULL;
+		if (g_strcmp0(other, name) == 0)
+			continue;
+		link = g_build_filename("bus", "pci", "devices", other, "driver", NULL);
+		driver = hiod_sysfs_read_link_name(ctx, link, NULL);
+		if (hiod_launch_driver_shares_group(driver))
+			continue;
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s cannot be handed over: its IOMMU group %d is not viable, since it also "
+			    "holds %s, which is bound to %s (a host driver doing DMA through the group): "
+			    "bind %s to vfio-pci too (hiodctl bind %s) and hand it over as well or leave it "
+			    "unused, or unbind it from %s; nothing was opened",
+			    name, group_id, other, driver, other, other, driver);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * hiod_launch_plan_new:
  * @ctx: a #HiodContext
@@ -266,6 +317,9 @@ hiod_launch_plan_new(HiodContext *ctx, const gchar *const *devices, HiodBackendK
 				    hiod_vfio_device_get_name(device));
 			return NULL;
 		}
+		if (!hiod_launch_plan_check_group(ctx, hiod_vfio_device_get_name(device),
+						  hiod_vfio_device_get_group_id(device), error))
+			return NULL;
 		d.name = g_strdup(hiod_vfio_device_get_name(device));
 		d.group_id = hiod_vfio_device_get_group_id(device);
 		d.cdev = g_strdup(hiod_vfio_device_get_cdev_path(device));

@@ -202,13 +202,16 @@ hiod_live_update_collect_map(HiodIntervalMap *map, gpointer data)
 /**
  * hiod_live_update_new:
  * @space: the #HiodAddressSpace to hand over
- * @regions: (array length=n_regions): the file-backed memory its sections live in
+ * @regions: (array length=n_regions) (nullable): the file-backed memory its sections
+ *   live in; %NULL: the space's own (hiod_address_space_add_memory())
  * @n_regions: how many
  * @error: return location for a #GError
  *
  * Checks that @space can be handed to another process: every container can
- * (type1 with VFIO_UPDATE_VADDR), every section lies in one of @regions.
- * Nothing changes yet.
+ * (type1 with VFIO_UPDATE_VADDR; iommufd on a kernel with
+ * IOMMU_IOAS_CHANGE_PROCESS, every mapping made from its file), every
+ * section lies in one of @regions (none given: the memory the space was
+ * told of, hiod_address_space_add_memory()). Nothing changes yet.
  *
  * Returns: (transfer full): a new #HiodLiveUpdate, or %NULL
  *

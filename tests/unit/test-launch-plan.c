@@ -239,6 +239,51 @@ test_memory(void)
 	}
 }
 
+/* A group another device shares: refused before anything is opened, naming
+ * the group, the other device, its driver and what to do; a partner bound to
+ * vfio-pci, to no driver or to pcieport keeps the group viable. */
+static void
+test_group_not_viable(Fixture *f, gconstpointer data)
+{
+	const struct {
+		const gchar *driver;
+		gboolean viable;
+	} cases[] = {{"e1000e", FALSE}, {NULL, TRUE}, {"vfio-pci", TRUE}, {"pcieport", TRUE}};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HiodTestTree) tree = hiod_test_tree_new();
+		g_autoptr(HiodContext) ctx = NULL;
+		g_autoptr(HiodTestKernel) k = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(HiodLaunchPlan) plan = NULL;
+		guint64 calls;
+
+		hiod_test_tree_add_fake_kernel_devices(tree);
+		hiod_test_tree_touch_dev(tree, "vfio/3");
+		/* 0000:00:04.1 in group 3 beside the edu */
+		hiod_test_tree_add_pci(tree, "0000:00:04.1", 0x8086, 0x10d3, 0x020000, cases[i].driver, 3, NULL);
+		hiod_test_tree_write(tree, "kernel/iommu_groups/3/devices/0000:00:04.1", "");
+		ctx = hiod_test_tree_context(tree);
+		k = hiod_test_kernel_new(ctx);
+		calls = k->n_ioctls;
+		plan = hiod_launch_plan_new(ctx, one, HIOD_BACKEND_KIND_LEGACY, NULL, &error);
+		if (cases[i].viable) {
+			g_assert_no_error(error);
+			g_assert_nonnull(plan);
+			g_clear_object(&plan);
+		} else {
+			g_assert_null(plan);
+			g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE);
+			g_test_message("%s", error->message);
+			g_assert_nonnull(strstr(error->message, "IOMMU group 3 is not viable"));
+			g_assert_nonnull(strstr(error->message, "0000:00:04.1, which is bound to e1000e"));
+			g_assert_nonnull(strstr(error->message, "hiodctl bind 0000:00:04.1"));
+			g_assert_cmpuint(k->n_ioctls, ==, calls); /* refused before the kernel was asked */
+		}
+		g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+		g_assert_cmpuint(k->open_fds, ==, 0);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -253,6 +298,9 @@ main(int argc, char **argv)
 	ADD("faults-legacy", test_faults, GINT_TO_POINTER(HIOD_BACKEND_KIND_LEGACY));
 #endif
 	ADD("refusals", test_refusals, NULL);
+#if HIOD_HAVE_LEGACY_VFIO
+	ADD("group-not-viable", test_group_not_viable, NULL);
+#endif
 	g_test_add_func("/hiod/launch-plan/qemu-memory", test_memory);
 	return g_test_run();
 }

@@ -61,6 +61,12 @@ X86_TOPOLOGIES = {
                 "-device", "pcie-pci-bridge,id=br1,addr=07.0",
                 "-device", EDU + ",bus=br1,addr=01.0",
                 "-device", EDU + ",bus=br1,addr=02.0"],
+    # one IOMMU group a VMM cannot have: behind a conventional PCI bridge an edu
+    # (vfio-pci) and a virtio-rng that the guest's virtio-pci drives
+    "shared-group": ["-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=39",
+                     "-device", "pcie-pci-bridge,id=br1,addr=07.0",
+                     "-device", EDU + ",bus=br1,addr=01.0",
+                     "-device", "virtio-rng-pci,bus=br1,addr=02.0"],
     # no emulated IOMMU: the iommufd selftest mock is the only IOMMU driver. In 6.12
     # a device without firmware IOMMU data is probed by the first IOMMU registered
     # without a fwnode, which is VT-d when there is one: mock devices then fail to
