@@ -142,29 +142,96 @@ tk_fail(int errnum)
 	return -1;
 }
 
+static HiodTestFd *
+tk_insert(HiodTestKernel *k, gint fd, HiodTestFdKind kind, const gchar *path, gboolean real)
+{
+	HiodTestFd *f = g_new0(HiodTestFd, 1);
+	g_assert_false(g_hash_table_contains(k->fds, GINT_TO_POINTER(fd)));
+	f->fd = fd;
+	f->kind = kind;
+	f->path = g_strdup(path);
+	f->real = real;
+	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), f);
+	k->open_fds++;
+	return f;
+}
+
+HiodTestFd *
+hiod_test_kernel_add_fd(HiodTestKernel *k, HiodTestFdKind kind)
+{
+	return tk_insert(k, k->next_fd++, kind, NULL, FALSE);
+}
+
+HiodTestFd *
+hiod_test_kernel_adopt_fd(HiodTestKernel *k, gint fd, HiodTestFdKind kind)
+{
+	return tk_insert(k, fd, kind, NULL, TRUE);
+}
+
+HiodTestFd *
+hiod_test_kernel_lookup_fd(HiodTestKernel *k, gint fd)
+{
+	return g_hash_table_lookup(k->fds, GINT_TO_POINTER(fd));
+}
+
+HiodTestFd *
+hiod_test_kernel_current_fd(HiodTestKernel *k)
+{
+	g_assert_nonnull(k->current);
+	return k->current;
+}
+
+guint
+hiod_test_kernel_count_fds(HiodTestKernel *k, HiodTestFdKind kind)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint n = 0;
+	g_hash_table_iter_init(&it, k->fds);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((HiodTestFd *)v)->kind == kind;
+	return n;
+}
+
+static void
+tk_fd_free(gpointer data)
+{
+	HiodTestFd *f = data;
+	g_free(f->path);
+	g_free(f);
+}
+
 static int
 tk_open(gpointer data, const char *path, int flags)
 {
 	HiodTestKernel *k = data;
 	g_autofree gchar *base = g_path_get_basename(path);
-	HiodTestFdKind kind;
-	gint fd;
+	gint kind = 0;
+	gint fd = -1;
 
-	if (g_strcmp0(base, "vfio") == 0)
-		kind = HIOD_TEST_FD_CONTAINER;
-	else if (g_strcmp0(base, "iommu") == 0)
-		kind = HIOD_TEST_FD_IOMMUFD;
-	else if (g_str_has_prefix(base, "vhost-vdpa"))
-		kind = HIOD_TEST_FD_VDPA;
-	else if (strstr(path, "/vfio/devices/") != NULL)
-		kind = HIOD_TEST_FD_DEVICE;
-	else if (g_ascii_isdigit(base[0]))
-		kind = HIOD_TEST_FD_GROUP;
-	else
-		return tk_fail(ENOENT);
-	fd = k->next_fd++;
-	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(kind));
-	k->open_fds++;
+	g_mutex_lock(&k->lock);
+	if (k->open_hook != NULL)
+		kind = k->open_hook(k->reply_data, path, flags);
+	if (kind == 0) {
+		if (g_strcmp0(base, "vfio") == 0)
+			kind = HIOD_TEST_FD_CONTAINER;
+		else if (g_strcmp0(base, "iommu") == 0)
+			kind = HIOD_TEST_FD_IOMMUFD;
+		else if (g_str_has_prefix(base, "vhost-vdpa"))
+			kind = HIOD_TEST_FD_VDPA;
+		else if (strstr(path, "/vfio/devices/") != NULL)
+			kind = HIOD_TEST_FD_DEVICE;
+		else if (g_ascii_isdigit(base[0]))
+			kind = HIOD_TEST_FD_GROUP;
+		else
+			kind = tk_fail(ENOENT);
+	}
+	if (kind > 0) {
+		fd = k->next_fd++;
+		tk_insert(k, fd, kind, path, FALSE);
+		k->n_opens++;
+	}
+	g_mutex_unlock(&k->lock);
 	return fd;
 }
 
@@ -174,16 +241,25 @@ static int
 tk_close(gpointer data, int fd)
 {
 	HiodTestKernel *k = data;
-	gpointer v;
-	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v))
+	HiodTestFd *f;
+	g_mutex_lock(&k->lock);
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f == NULL) {
+		g_mutex_unlock(&k->lock);
 		return tk_fail(EBADF);
-	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
-	if (GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD)
+	}
+	if (k->close_hook != NULL)
+		k->close_hook(k->reply_data, f);
+	if (f->real)
 		close(fd);
 	/* closing the device fd frees its interrupts, as vfio-pci does */
-	if (GPOINTER_TO_INT(v) == HIOD_TEST_FD_DEVICE)
+	if (f->kind == HIOD_TEST_FD_DEVICE)
 		tk_irq_reset(k);
+	if (f->data != NULL && k->fd_data_free != NULL)
+		k->fd_data_free(f->data);
+	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
 	k->open_fds--;
+	g_mutex_unlock(&k->lock);
 	return 0;
 }
 
@@ -194,9 +270,9 @@ tk_eventfd(gpointer data, unsigned int initval, int flags)
 	gint fd = eventfd(initval, flags);
 	if (fd < 0)
 		return -1;
-	g_assert_false(g_hash_table_contains(k->fds, GINT_TO_POINTER(fd)));
-	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(HIOD_TEST_FD_EVENTFD));
-	k->open_fds++;
+	g_mutex_lock(&k->lock);
+	tk_insert(k, fd, HIOD_TEST_FD_EVENTFD, NULL, TRUE);
+	g_mutex_unlock(&k->lock);
 	return fd;
 }
 
@@ -220,9 +296,8 @@ tk_irq_count(HiodTestKernel *k, guint index)
 static gboolean
 tk_is_eventfd(HiodTestKernel *k, gint fd)
 {
-	gpointer v;
-	return g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v) &&
-	       GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD;
+	HiodTestFd *f = hiod_test_kernel_lookup_fd(k, fd);
+	return f != NULL && f->kind == HIOD_TEST_FD_EVENTFD;
 }
 
 static void
@@ -427,7 +502,6 @@ tk_container(HiodTestKernel *k, gulong request, gpointer arg)
 static int
 tk_group(HiodTestKernel *k, gulong request, gpointer arg)
 {
-	gint fd;
 	switch (request) {
 	case HIOD_VFIO_GROUP_GET_STATUS:
 		((struct hiod_vfio_group_status *)arg)->flags = HIOD_VFIO_GROUP_FLAGS_VIABLE;
@@ -436,10 +510,7 @@ tk_group(HiodTestKernel *k, gulong request, gpointer arg)
 	case HIOD_VFIO_GROUP_UNSET_CONTAINER:
 		return 0;
 	case HIOD_VFIO_GROUP_GET_DEVICE_FD:
-		fd = k->next_fd++;
-		g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(HIOD_TEST_FD_DEVICE));
-		k->open_fds++;
-		return fd;
+		return hiod_test_kernel_add_fd(k, HIOD_TEST_FD_DEVICE)->fd;
 	}
 	return tk_fail(ENOTTY);
 }
@@ -584,8 +655,10 @@ hiod_test_kernel_default_ioctl(HiodTestKernel *k, HiodTestFdKind kind, gulong re
 		return tk_device(k, request, arg);
 	case HIOD_TEST_FD_IOMMUFD:
 		return tk_iommufd(k, request, arg);
-	default:
+	case HIOD_TEST_FD_VDPA:
 		return tk_vdpa(k, request, arg);
+	default:
+		return tk_fail(ENOTTY);
 	}
 }
 
@@ -593,15 +666,25 @@ static int
 tk_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 {
 	HiodTestKernel *k = data;
-	gpointer v;
+	HiodTestFd *f;
+	int rc;
 
+	g_mutex_lock(&k->lock);
 	k->n_ioctls++;
-	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v))
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f == NULL) {
+		g_mutex_unlock(&k->lock);
 		return tk_fail(EBADF);
+	}
 	errno = 0;
+	k->current = f;
 	if (k->reply != NULL)
-		return k->reply(k->reply_data, GPOINTER_TO_INT(v), request, arg);
-	return hiod_test_kernel_default_ioctl(k, GPOINTER_TO_INT(v), request, arg);
+		rc = k->reply(k->reply_data, f->kind, request, arg);
+	else
+		rc = hiod_test_kernel_default_ioctl(k, f->kind, request, arg);
+	k->current = NULL;
+	g_mutex_unlock(&k->lock);
+	return rc;
 }
 
 static void *
@@ -638,17 +721,37 @@ tk_pwrite(gpointer data, int fd, const void *buf, size_t len, off_t offset)
 static ssize_t
 tk_read(gpointer data, int fd, void *buf, size_t len)
 {
-	if (tk_is_eventfd(data, fd))
-		return read(fd, buf, len);
-	return tk_fail(EAGAIN);
+	HiodTestKernel *k = data;
+	HiodTestFd *f;
+	ssize_t n;
+	g_mutex_lock(&k->lock);
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f != NULL && k->read_hook != NULL)
+		n = k->read_hook(k->reply_data, f, buf, len);
+	else if (f != NULL && f->real)
+		n = read(fd, buf, len);
+	else
+		n = tk_fail(EAGAIN);
+	g_mutex_unlock(&k->lock);
+	return n;
 }
 
 static ssize_t
 tk_write(gpointer data, int fd, const void *buf, size_t len)
 {
-	if (tk_is_eventfd(data, fd))
-		return write(fd, buf, len);
-	return (ssize_t)len;
+	HiodTestKernel *k = data;
+	HiodTestFd *f;
+	ssize_t n;
+	g_mutex_lock(&k->lock);
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f != NULL && k->write_hook != NULL)
+		n = k->write_hook(k->reply_data, f, buf, len);
+	else if (f != NULL && f->real)
+		n = write(fd, buf, len);
+	else
+		n = (ssize_t)len;
+	g_mutex_unlock(&k->lock);
+	return n;
 }
 
 /* a duplicate of a fake fd is another fake fd of the same kind */
@@ -656,14 +759,15 @@ static int
 tk_dup(gpointer data, int fd, int min_fd, int cloexec)
 {
 	HiodTestKernel *k = data;
-	gpointer v;
-	gint dup_fd;
-	if (!g_hash_table_lookup_extended(k->fds, GINT_TO_POINTER(fd), NULL, &v) ||
-	    GPOINTER_TO_INT(v) == HIOD_TEST_FD_EVENTFD)
-		return tk_fail(EBADF);
-	dup_fd = k->next_fd++;
-	g_hash_table_insert(k->fds, GINT_TO_POINTER(dup_fd), v);
-	k->open_fds++;
+	HiodTestFd *f;
+	gint dup_fd = -1;
+	g_mutex_lock(&k->lock);
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f == NULL || f->real)
+		tk_fail(EBADF);
+	else
+		dup_fd = tk_insert(k, k->next_fd++, f->kind, f->path, FALSE)->fd;
+	g_mutex_unlock(&k->lock);
 	return dup_fd;
 }
 
@@ -696,7 +800,8 @@ HiodTestKernel *
 hiod_test_kernel_new(HiodContext *ctx)
 {
 	HiodTestKernel *k = g_new0(HiodTestKernel, 1);
-	k->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+	k->fds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, tk_fd_free);
+	g_mutex_init(&k->lock);
 	k->next_fd = 100;
 	k->next_id = 1;
 	k->msix_count = 4;
@@ -710,7 +815,16 @@ hiod_test_kernel_new(HiodContext *ctx)
 void
 hiod_test_kernel_free(HiodTestKernel *k)
 {
+	if (k->fd_data_free != NULL) {
+		GHashTableIter it;
+		gpointer v;
+		g_hash_table_iter_init(&it, k->fds);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			if (((HiodTestFd *)v)->data != NULL)
+				k->fd_data_free(((HiodTestFd *)v)->data);
+	}
 	g_hash_table_unref(k->fds);
+	g_mutex_clear(&k->lock);
 	g_free(k);
 }
 

@@ -48,18 +48,47 @@ typedef enum {
 	HIOD_TEST_FD_IOMMUFD,
 	HIOD_TEST_FD_VDPA,
 	HIOD_TEST_FD_EVENTFD, /* a real eventfd the test can signal */
+	HIOD_TEST_FD_OTHER,   /* any other node (an open hook's): ENOTTY to every ioctl */
 } HiodTestFdKind;
 
-/* Returns the ioctl's result (-1 with errno set to fail). */
+/* One fd of the fake kernel. */
+typedef struct {
+	gint fd;
+	HiodTestFdKind kind;
+	gchar *path;	/* the node opened; NULL for an fd an ioctl or the test made */
+	gboolean real;	/* a real fd (an eventfd, an adopted one): read, written and closed for real */
+	gpointer data;	/* the test's own state for the fd, freed with the kernel's fd_data_free */
+} HiodTestFd;
+
+/* The hooks a test sets to play its own kernel; all get the kernel's
+ * reply_data and run with the kernel's lock held (a hook must not call
+ * through the chokepoint). */
+/* Returns the ioctl's result (-1 with errno set to fail). The fd it is made
+ * on: hiod_test_kernel_current_fd(). */
 typedef int (*HiodTestReplyFunc)(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg);
+/* Classifies an open of @path: the kind of the new fd, 0 for the default
+ * (by the node's name), or -1 with errno set to refuse it. */
+typedef int (*HiodTestOpenFunc)(gpointer data, const gchar *path, gint flags);
+/* Called just before @fd is closed (the fd is still in the table). */
+typedef void (*HiodTestCloseFunc)(gpointer data, HiodTestFd *fd);
+/* read(2) and write(2) on a fd (-1 with errno set to fail). */
+typedef gssize (*HiodTestReadFunc)(gpointer data, HiodTestFd *fd, gpointer buf, gsize len);
+typedef gssize (*HiodTestWriteFunc)(gpointer data, HiodTestFd *fd, gconstpointer buf, gsize len);
 
 typedef struct {
 	gboolean spapr;	     /* the container offers sPAPR TCE v2/v1 instead of type1 */
 	HiodTestReplyFunc reply;
-	gpointer reply_data;
+	gpointer reply_data; /* every hook's data */
+	HiodTestOpenFunc open_hook;
+	HiodTestCloseFunc close_hook;
+	HiodTestReadFunc read_hook;   /* NULL: real fds read for real, others EAGAIN */
+	HiodTestWriteFunc write_hook; /* NULL: real fds written for real, others take it all */
+	GDestroyNotify fd_data_free;  /* frees a HiodTestFd's data on close */
 	/* read back by tests */
 	guint open_fds;
 	guint n_ioctls;
+	guint n_opens;	 /* opens that made an fd */
+	GHashTable *fds; /* fd -> HiodTestFd (take the lock if other threads run) */
 	/* the device's interrupts, as vfio-pci keeps them: INTx (1 vector,
 	 * maskable, automasked), MSI (1, noresize), MSI-X (msix_count, 4 by
 	 * default), ERR and REQ (1 each); one of INTx/MSI/MSI-X at a time */
@@ -72,7 +101,8 @@ typedef struct {
 	gint intx_unmask_fd;	/* -1: none */
 	guint n_triggers;	/* eventfds the kernel holds now (read by tests) */
 	/* private */
-	GHashTable *fds; /* fd -> HiodTestFdKind */
+	GMutex lock; /* every call through the ops: the fake kernel is thread-safe */
+	HiodTestFd *current;
 	gint next_fd;
 	guint32 next_id;
 	guint n_windows;
@@ -83,6 +113,17 @@ HiodTestKernel *hiod_test_kernel_new(HiodContext *ctx);
 void hiod_test_kernel_free(HiodTestKernel *k);
 /* The healthy host's answer (-1 with errno set to fail). */
 int hiod_test_kernel_default_ioctl(HiodTestKernel *k, HiodTestFdKind kind, gulong request, gpointer arg);
+/* In a reply hook: the fd the ioctl is made on. */
+HiodTestFd *hiod_test_kernel_current_fd(HiodTestKernel *k);
+/* The fd @fd, or NULL. */
+HiodTestFd *hiod_test_kernel_lookup_fd(HiodTestKernel *k, gint fd);
+/* A new fake fd of @kind, as an ioctl hands out (VFIO_GROUP_GET_DEVICE_FD):
+ * counted in open_fds; from a hook, or while no other thread runs. */
+HiodTestFd *hiod_test_kernel_add_fd(HiodTestKernel *k, HiodTestFdKind kind);
+/* The same for a real fd (a pipe end, say), closed for real with it. */
+HiodTestFd *hiod_test_kernel_adopt_fd(HiodTestKernel *k, gint fd, HiodTestFdKind kind);
+/* The fds of @kind open now. */
+guint hiod_test_kernel_count_fds(HiodTestKernel *k, HiodTestFdKind kind);
 /* The sysfs/dev tree the fake kernel's devices need: 0000:00:04.0 (vfio-pci,
  * group 3, cdev vfio0), /dev/iommu, /dev/vfio/vfio, vdpa0 (vhost-vdpa-0). */
 void hiod_test_tree_add_fake_kernel_devices(HiodTestTree *t);

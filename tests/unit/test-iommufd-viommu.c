@@ -19,11 +19,11 @@
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 
-#define FAKE_IOMMUFD 100
-
-/* the fake iommufd --------------------------------------------------------- */
+/* the fake iommufd: the base kernel's, with the vIOMMU objects -------------- */
 
 typedef struct {
+	HiodTestKernel *k;
+	gint iommufd;	  /* the base's iommufd the backend is made from */
 	guint kernel; /* 612, 613, 615, 617 */
 	GHashTable *objs; /* id -> parent id (0: none) */
 	guint32 next_id;
@@ -60,11 +60,11 @@ fake_new_obj(Fake *f, guint32 parent)
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	Fake *f = data;
-	if (fd != FAKE_IOMMUFD)
-		return fail(EBADF);
+	if (kind != HIOD_TEST_FD_IOMMUFD)
+		return fail(ENOTTY);
 	switch (request) {
 	case HIOD_IOMMU_DESTROY: {
 		struct hiod_iommu_destroy *d = arg;
@@ -119,6 +119,7 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 		g_assert_false(f->pipe_open);
 		g_assert_cmpint(pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC), ==, 0);
 		f->pipe_open = TRUE;
+		hiod_test_kernel_adopt_fd(f->k, f->pipe[0], HIOD_TEST_FD_OTHER);
 		a->out_veventq_id = fake_new_obj(f, a->viommu_id);
 		a->out_veventq_fd = f->pipe[0];
 		return 0;
@@ -146,32 +147,26 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	return fail(ENOTTY);
 }
 
-static ssize_t
-fake_read(gpointer data, int fd, void *buf, size_t len)
+/* the vEVENTQ: the pipe's read end, read for real */
+static gssize
+fake_read(gpointer data, HiodTestFd *fd, gpointer buf, gsize len)
 {
-	ssize_t n = read(fd, buf, len);
+	ssize_t n = read(fd->fd, buf, len);
 	if (n < 0 && errno == EAGAIN)
 		return 0; /* an empty vEVENTQ reads 0 */
 	return n;
 }
 
-static int
-fake_close(gpointer data, int fd)
+/* the base closes the read end */
+static void
+fake_close(gpointer data, HiodTestFd *fd)
 {
 	Fake *f = data;
-	if (f->pipe_open && fd == f->pipe[0]) {
-		close(f->pipe[0]);
+	if (f->pipe_open && fd->fd == f->pipe[0]) {
 		close(f->pipe[1]);
 		f->pipe_open = FALSE;
 	}
-	return 0;
 }
-
-static const HiodKernelOps fake_ops = {
-    .ioctl = fake_ioctl,
-    .read = fake_read,
-    .close = fake_close,
-};
 
 /* a host IOMMU device of the fake: devid 1 on HWPT 2 -------------------------- */
 
@@ -263,8 +258,13 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->fake.kernel = GPOINTER_TO_UINT(data);
 	fx->fake.objs = g_hash_table_new(NULL, NULL);
 	fx->fake.next_id = 3; /* 1 the device, 2 its HWPT */
-	hiod_context_set_kernel_ops(fx->ctx, &fake_ops, &fx->fake);
-	fx->be = hiod_iommufd_backend_new_from_fd(fx->ctx, FAKE_IOMMUFD, &error);
+	fx->fake.k = hiod_test_kernel_new(fx->ctx);
+	fx->fake.k->reply = fake_reply;
+	fx->fake.k->read_hook = fake_read;
+	fx->fake.k->close_hook = fake_close;
+	fx->fake.k->reply_data = &fx->fake;
+	fx->fake.iommufd = hiod_test_kernel_add_fd(fx->fake.k, HIOD_TEST_FD_IOMMUFD)->fd;
+	fx->be = hiod_iommufd_backend_new_from_fd(fx->ctx, fx->fake.iommufd, &error);
 	g_assert_no_error(error);
 	g_assert_true(hiod_iommufd_backend_connect(fx->be, &error));
 	fx->agent = g_object_new(TEST_TYPE_AGENT, NULL);
@@ -284,7 +284,10 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_clear_object(&fx->be);
 	g_assert_false(fx->fake.pipe_open);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	/* only the iommufd the backend was given (not its to close) */
+	g_assert_cmpuint(fx->fake.k->open_fds, ==, 1);
 	g_clear_object(&fx->ctx);
+	hiod_test_kernel_free(fx->fake.k);
 	g_hash_table_unref(fx->fake.objs);
 }
 
@@ -529,8 +532,8 @@ static void
 test_faults(Fixture *fx, gconstpointer data)
 {
 	guint32 parent = parent_new(fx);
-	guint n, hits = 0;
-	for (n = 1; n < 32; n++) {
+	HiodTestFaultWalk w;
+	for (hiod_test_fault_walk_init(&w, fx->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(HiodIommufdViommu) v = NULL;
 		g_autoptr(HiodIommufdVdevice) vd = NULL;
@@ -538,9 +541,8 @@ test_faults(Fixture *fx, gconstpointer data)
 		g_autoptr(HiodIommufdHwQueue) hq = NULL;
 		g_autoptr(GPtrArray) ev = NULL;
 		guint32 nested = 0, cnt = 1, entry[3] = {0};
-		gboolean ok, hit;
+		gboolean ok, done;
 
-		hiod_context_inject_fault_nth(fx->ctx, n, EIO);
 		ok = (v = hiod_host_iommu_device_iommufd_alloc_viommu(fx_dev(fx), HIOD_IOMMUFD_VIOMMU_TYPE_SELFTEST,
 								      parent, NULL, &error)) != NULL &&
 		     (vd = hiod_iommufd_viommu_alloc_vdevice(v, fx_dev(fx), 0x99, &error)) != NULL &&
@@ -550,12 +552,9 @@ test_faults(Fixture *fx, gconstpointer data)
 							      4096, &error)) != NULL &&
 		     hiod_iommufd_viommu_invalidate(v, 0xdeadbeef, sizeof(entry), &cnt, entry, &error) &&
 		     (ev = hiod_iommufd_veventq_read(q, &error)) != NULL;
-		hit = hiod_context_fault_fired(fx->ctx);
-		hiod_context_clear_faults(fx->ctx);
-		if (!ok) {
-			g_assert_true(hit);
+		done = hiod_test_fault_walk_done(&w, ok);
+		if (!ok)
 			g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
-		}
 		g_clear_object(&hq);
 		g_clear_object(&q);
 		if (nested != 0)
@@ -564,12 +563,12 @@ test_faults(Fixture *fx, gconstpointer data)
 		g_clear_object(&v);
 		g_assert_cmpuint(g_hash_table_size(fx->fake.objs), ==, 1); /* the parent */
 		g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+		g_assert_cmpuint(fx->fake.k->open_fds, ==, 1); /* the backend's iommufd */
 		g_assert_cmpuint(hiod_iommufd_backend_get_users(fx->be), ==, 1);
-		if (ok && !hit)
+		if (done)
 			break;
-		hits++;
 	}
-	g_assert_cmpuint(hits, ==, 7);
+	g_assert_cmpuint(w.faults, ==, 7);
 	destroy(fx, parent);
 }
 

@@ -25,7 +25,8 @@
 #define MAP_ROUNDS 400		/* map + unmap per slot round, per mapper */
 #define ATTACH_ROUNDS 60	/* attach + detach of the extra devices */
 
-/* the fake kernel -------------------------------------------------------------- */
+/* the fake kernel: the base (thread-safe: its lock is held around every call
+ * and so around the hook) with the IOAS, HWPT and device objects ------------- */
 
 enum { OBJ_IOAS = 1, OBJ_HWPT, OBJ_DEVICE };
 
@@ -34,43 +35,19 @@ typedef struct {
 	guint32 ioas; /* HWPT: its IOAS */
 } FakeObj;
 
+/* a device fd's state (its HiodTestFd's data) */
 typedef struct {
-	gboolean iommufd;
-	gchar *path;
 	guint32 devid;
 	guint32 hwpt;
-} FakeFd;
+} FakeDev;
 
 typedef struct {
-	GMutex lock; /* everything below */
+	HiodTestKernel *k;
 	GHashTable *objs; /* id -> FakeObj */
-	GHashTable *fds;  /* fd -> FakeFd */
 	guint32 next_id;
-	gint next_fd;
 	gint64 n_maps;
 	guint range_reads;
 } Fake;
-
-static Fake *
-fake_new(void)
-{
-	Fake *f = g_new0(Fake, 1);
-	g_mutex_init(&f->lock);
-	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	f->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
-	f->next_id = 1;
-	f->next_fd = 100;
-	return f;
-}
-
-static void
-fake_free(Fake *f)
-{
-	g_hash_table_unref(f->objs);
-	g_hash_table_unref(f->fds);
-	g_mutex_clear(&f->lock);
-	g_free(f);
-}
 
 static guint32
 fake_add(Fake *f, gint kind, guint32 ioas)
@@ -97,10 +74,10 @@ fake_devices_in(Fake *f, guint32 ioas)
 	GHashTableIter it;
 	gpointer v;
 	guint n = 0;
-	g_hash_table_iter_init(&it, f->fds);
+	g_hash_table_iter_init(&it, f->k->fds);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		FakeFd *ffd = v;
-		FakeObj *h = ffd->hwpt != 0 ? fake_obj(f, ffd->hwpt, OBJ_HWPT) : NULL;
+		FakeDev *d = ((HiodTestFd *)v)->data;
+		FakeObj *h = d != NULL && d->hwpt != 0 ? fake_obj(f, d->hwpt, OBJ_HWPT) : NULL;
 		n += h != NULL && h->ioas == ioas;
 	}
 	return n;
@@ -113,57 +90,38 @@ fake_fail(int errnum)
 	return -1;
 }
 
-static int
-fake_open(gpointer data, const char *path, int flags)
+static void
+fake_close(gpointer data, HiodTestFd *fd)
 {
 	Fake *f = data;
-	FakeFd *ffd = g_new0(FakeFd, 1);
-	gint fd;
-	ffd->iommufd = g_str_has_suffix(path, "/iommu");
-	ffd->path = g_strdup(path);
-	g_mutex_lock(&f->lock);
-	fd = f->next_fd++;
-	g_hash_table_insert(f->fds, GINT_TO_POINTER(fd), ffd);
-	g_mutex_unlock(&f->lock);
-	return fd;
+	FakeDev *d = fd->data;
+	if (d != NULL && d->devid != 0)
+		g_hash_table_remove(f->objs, GUINT_TO_POINTER(d->devid));
 }
 
 static int
-fake_close(gpointer data, int fd)
+fake_device_ioctl(Fake *f, HiodTestFd *fd, unsigned long request, void *arg)
 {
-	Fake *f = data;
-	FakeFd *ffd;
-	g_mutex_lock(&f->lock);
-	ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
-	g_assert_nonnull(ffd);
-	if (ffd->devid != 0)
-		g_hash_table_remove(f->objs, GUINT_TO_POINTER(ffd->devid));
-	g_hash_table_remove(f->fds, GINT_TO_POINTER(fd));
-	g_mutex_unlock(&f->lock);
-	g_free(ffd->path);
-	g_free(ffd);
-	return 0;
-}
-
-static int
-fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
-{
+	FakeDev *d;
+	if (fd->data == NULL)
+		fd->data = g_new0(FakeDev, 1);
+	d = fd->data;
 	switch (request) {
 	case HIOD_VFIO_DEVICE_BIND_IOMMUFD:
-		if (ffd->devid != 0)
+		if (d->devid != 0)
 			return fake_fail(EINVAL);
-		ffd->devid = fake_add(f, OBJ_DEVICE, 0);
-		((struct hiod_vfio_device_bind_iommufd *)arg)->out_devid = ffd->devid;
+		d->devid = fake_add(f, OBJ_DEVICE, 0);
+		((struct hiod_vfio_device_bind_iommufd *)arg)->out_devid = d->devid;
 		return 0;
 	case HIOD_VFIO_DEVICE_ATTACH_IOMMUFD_PT: {
 		struct hiod_vfio_device_attach_iommufd_pt *a = arg;
-		if (ffd->devid == 0 || fake_obj(f, a->pt_id, OBJ_HWPT) == NULL)
+		if (d->devid == 0 || fake_obj(f, a->pt_id, OBJ_HWPT) == NULL)
 			return fake_fail(EINVAL);
-		ffd->hwpt = a->pt_id;
+		d->hwpt = a->pt_id;
 		return 0;
 	}
 	case HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT:
-		ffd->hwpt = 0;
+		d->hwpt = 0;
 		return 0;
 	case HIOD_VFIO_DEVICE_GET_INFO: {
 		struct hiod_vfio_device_info *i = arg;
@@ -251,28 +209,37 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	Fake *f = data;
-	FakeFd *ffd;
-	int rc;
-	g_mutex_lock(&f->lock);
-	ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
-	if (ffd == NULL)
-		rc = fake_fail(EBADF);
-	else if (ffd->iommufd)
-		rc = fake_iommufd_ioctl(f, request, arg);
-	else
-		rc = fake_device_ioctl(f, ffd, request, arg);
-	g_mutex_unlock(&f->lock);
-	return rc;
+	if (kind == HIOD_TEST_FD_IOMMUFD)
+		return fake_iommufd_ioctl(f, request, arg);
+	if (kind == HIOD_TEST_FD_DEVICE)
+		return fake_device_ioctl(f, hiod_test_kernel_current_fd(f->k), request, arg);
+	return fake_fail(ENOTTY);
 }
 
-static const HiodKernelOps fake_ops = {
-    .open = fake_open,
-    .close = fake_close,
-    .ioctl = fake_ioctl,
-};
+static Fake *
+fake_new(HiodContext *ctx)
+{
+	Fake *f = g_new0(Fake, 1);
+	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	f->next_id = 1;
+	f->k = hiod_test_kernel_new(ctx);
+	f->k->reply = fake_reply;
+	f->k->close_hook = fake_close;
+	f->k->reply_data = f;
+	f->k->fd_data_free = g_free;
+	return f;
+}
+
+static void
+fake_free(Fake *f)
+{
+	hiod_test_kernel_free(f->k);
+	g_hash_table_unref(f->objs);
+	g_free(f);
+}
 
 /* page-aligned fake host memory (the fake never touches it), made before
  * any thread starts */
@@ -304,8 +271,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	}
 	hiod_test_tree_touch_dev(fx->tree, "iommu");
 	fx->ctx = hiod_test_tree_context(fx->tree);
-	fx->fake = fake_new();
-	hiod_context_set_kernel_ops(fx->ctx, &fake_ops, fx->fake);
+	fx->fake = fake_new(fx->ctx);
 	test_buf = g_aligned_alloc0(N_MAPPERS * SLOTS, 2 * PAGE, 2 * PAGE);
 	for (guint i = 0; i < G_N_ELEMENTS(bdfs); i++) {
 		g_autoptr(GError) error = NULL;
@@ -321,7 +287,8 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 		g_clear_object(&fx->dev[i]);
 	/* nothing left behind */
 	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
-	g_assert_cmpuint(g_hash_table_size(fx->fake->fds), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->k->fds), ==, 0);
+	g_assert_cmpuint(fx->fake->k->open_fds, ==, 0);
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 	g_clear_object(&fx->ctx);
 	fake_free(fx->fake);
