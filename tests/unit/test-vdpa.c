@@ -11,9 +11,6 @@
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 
-#define FAKE_VDPA_FD 50
-#define FAKE_NULL_FD 51
-
 typedef struct {
 	guint64 iova, last, uaddr;
 	guint8 perm;
@@ -31,36 +28,37 @@ typedef struct {
 	GString *log;	   /* one letter a message: B U I E */
 } FakeVdpa;
 
+/* the base kernel with the vhost-vdpa node's own state (hooks below): the
+ * node vhost-vdpa-0, and "null", a node that is no vDPA device */
 static int
-fake_open(gpointer data, const char *path, int flags)
+fake_open(gpointer data, const gchar *path, gint flags)
 {
 	if (g_str_has_suffix(path, "vhost-vdpa-0"))
-		return FAKE_VDPA_FD;
+		return HIOD_TEST_FD_VDPA;
 	if (g_str_has_suffix(path, "null"))
-		return FAKE_NULL_FD;
+		return HIOD_TEST_FD_OTHER;
 	errno = ENOENT;
 	return -1;
 }
 
-static int
-fake_close(gpointer data, int fd)
+static void
+fake_close(gpointer data, HiodTestFd *fd)
 {
 	FakeVdpa *k = data;
-	if (fd == FAKE_VDPA_FD) {
+	if (fd->kind == HIOD_TEST_FD_VDPA) {
 		/* the kernel drops everything with the owner */
 		g_array_set_size(k->maps, 0);
 		k->owner = FALSE;
 		k->in_batch = FALSE;
 		k->acked = 0;
 	}
-	return 0;
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	FakeVdpa *k = data;
-	if (fd != FAKE_VDPA_FD) {
+	if (kind != HIOD_TEST_FD_VDPA) {
 		errno = ENOTTY;
 		return -1;
 	}
@@ -97,15 +95,15 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	}
 }
 
-static ssize_t
-fake_write(gpointer data, int fd, const void *buf, size_t len)
+static gssize
+fake_write(gpointer data, HiodTestFd *fd, gconstpointer buf, gsize len)
 {
 	FakeVdpa *k = data;
 	const struct hiod_vhost_msg_v2 *msg = buf;
 	const struct hiod_vhost_iotlb_msg *m = &msg->iotlb;
 	guint64 last = m->iova + m->size - 1;
 
-	g_assert_cmpint(fd, ==, FAKE_VDPA_FD);
+	g_assert_cmpint(fd->kind, ==, HIOD_TEST_FD_VDPA);
 	g_assert_cmpuint(len, ==, 72);
 	g_assert_cmpuint(msg->type, ==, HIOD_VHOST_IOTLB_MSG_V2);
 	g_assert_cmpuint(msg->asid, ==, 0);
@@ -159,16 +157,10 @@ fake_write(gpointer data, int fd, const void *buf, size_t len)
 	return (ssize_t)len;
 }
 
-static const HiodKernelOps fake_ops = {
-	.open = fake_open,
-	.close = fake_close,
-	.ioctl = fake_ioctl,
-	.write = fake_write,
-};
-
 typedef struct {
 	HiodTestTree *tree;
 	HiodContext *ctx;
+	HiodTestKernel *kernel;
 	FakeVdpa k;
 	gpointer mem;
 	gsize mem_size;
@@ -197,7 +189,12 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->k.last = G_MAXUINT64;
 	f->k.maps = g_array_new(FALSE, FALSE, sizeof(FakeMap));
 	f->k.log = g_string_new(NULL);
-	hiod_context_set_kernel_ops(f->ctx, &fake_ops, &f->k);
+	f->kernel = hiod_test_kernel_new(f->ctx);
+	f->kernel->reply = fake_reply;
+	f->kernel->open_hook = fake_open;
+	f->kernel->close_hook = fake_close;
+	f->kernel->write_hook = fake_write;
+	f->kernel->reply_data = &f->k;
 	f->mem_size = 64 * 4096;
 	f->mem = mmap(NULL, f->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	g_assert_true(f->mem != MAP_FAILED);
@@ -207,7 +204,9 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_assert_cmpuint(f->kernel->open_fds, ==, 0);
 	g_object_unref(f->ctx);
+	hiod_test_kernel_free(f->kernel);
 	hiod_test_tree_free(f->tree);
 	g_array_unref(f->k.maps);
 	g_string_free(f->k.log, TRUE);
@@ -319,17 +318,15 @@ test_missing_features(Fixture *f, gconstpointer data)
 static void
 test_open_faults(Fixture *f, gconstpointer data)
 {
-	for (guint nth = 1;; nth++) {
+	HiodTestFaultWalk w;
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(HiodVdpaDevice) dev = NULL;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
-		dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
+		g_autoptr(HiodVdpaDevice) dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
+		if (hiod_test_fault_walk_done(&w, dev != NULL)) {
 			g_assert_no_error(error);
-			g_assert_cmpuint(nth, >, 4);
+			g_assert_cmpuint(w.n, >, 4);
 			break;
 		}
-		hiod_context_clear_faults(f->ctx);
 		g_assert_null(dev);
 		g_assert_nonnull(error);
 		g_assert_true(g_str_has_prefix(error->message, "opening vDPA device vdpa0: "));
@@ -345,28 +342,26 @@ test_batch_faults(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVdpaDevice) dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
 	HiodVdpaMapEntry e[4];
-	guint nth;
+	HiodTestFaultWalk w;
 
 	g_assert_no_error(error);
 	for (guint i = 0; i < G_N_ELEMENTS(e); i++)
 		e[i] = (HiodVdpaMapEntry){0x100000 + i * 0x2000, 0x1000, page(f, i), 0};
-	for (nth = 1;; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EFAULT); hiod_test_fault_walk_next(&w);) {
+		gboolean ok;
 		g_string_truncate(f->k.log, 0);
-		hiod_context_inject_fault_nth(f->ctx, nth, EFAULT);
-		if (hiod_vdpa_device_dma_map_batch(dev, e, G_N_ELEMENTS(e), &error)) {
-			g_assert_false(hiod_context_fault_fired(f->ctx));
-			hiod_context_clear_faults(f->ctx);
+		ok = hiod_vdpa_device_dma_map_batch(dev, e, G_N_ELEMENTS(e), &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(f->ctx);
+		g_assert_false(ok);
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 		g_assert_nonnull(strstr(error->message, "IOTLB"));
-		g_test_message("write %u failed: %s (kernel saw %s)", nth, error->message, f->k.log->str);
+		g_test_message("write %u failed: %s (kernel saw %s)", w.n, error->message, f->k.log->str);
 		g_clear_error(&error);
 		g_assert_cmpuint(f->k.maps->len, ==, 0);
 		g_assert_false(f->k.in_batch);
 	}
-	g_assert_cmpuint(nth, ==, 7); /* BEGIN, 4 UPDATEs, END */
+	g_assert_cmpuint(w.n, ==, 7); /* BEGIN, 4 UPDATEs, END */
 	g_assert_cmpstr(f->k.log->str, ==, "BUUUUE");
 	g_assert_cmpuint(f->k.maps->len, ==, 4);
 
@@ -470,45 +465,44 @@ test_container_faults(Fixture *f, gconstpointer data)
 	g_autoptr(HiodVdpaDevice) dev = hiod_vdpa_device_new(f->ctx, "vdpa0", &error);
 	g_autoptr(HiodContainer) c = hiod_vdpa_container_new(dev, &error);
 	g_autofree gchar *before = NULL;
-	guint nth;
+	HiodTestFaultWalk w;
 
 	g_assert_no_error(error);
 	g_assert_true(hiod_container_dma_map(c, 0x10000, 0x4000, page(f, 0), 0, &error));
 	before = fake_state(f);
-	for (nth = 1;; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EFAULT); hiod_test_fault_walk_next(&w);) {
 		g_autofree gchar *after = NULL;
-		hiod_context_inject_fault_nth(f->ctx, nth, EFAULT);
-		if (hiod_container_dma_map(c, 0x20000, 0x1000, page(f, 8), 0, &error))
+		gboolean ok = hiod_container_dma_map(c, 0x20000, 0x1000, page(f, 8), 0, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		hiod_context_clear_faults(f->ctx);
+		g_assert_false(ok);
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 		g_clear_error(&error);
 		after = fake_state(f);
 		g_assert_cmpstr(after, ==, before);
 		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
 	}
-	hiod_context_clear_faults(f->ctx);
-	g_assert_cmpuint(nth, ==, 2);
+	g_assert_cmpuint(w.n, ==, 2);
 	g_assert_true(hiod_container_dma_unmap(c, 0x20000, 0x1000, &error));
 
 	/* split unmap: INVALIDATE, UPDATE left, UPDATE right; each fails in turn */
-	for (nth = 1;; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EFAULT); hiod_test_fault_walk_next(&w);) {
 		g_autofree gchar *after = NULL;
+		gboolean ok;
 		g_string_truncate(f->k.log, 0);
-		hiod_context_inject_fault_nth(f->ctx, nth, EFAULT);
-		if (hiod_container_dma_unmap(c, 0x11000, 0x1000, &error))
+		ok = hiod_container_dma_unmap(c, 0x11000, 0x1000, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		hiod_context_clear_faults(f->ctx);
+		g_assert_false(ok);
 		g_assert_nonnull(error);
-		g_test_message("write %u failed: %s (kernel saw %s)", nth, error->message, f->k.log->str);
+		g_test_message("write %u failed: %s (kernel saw %s)", w.n, error->message, f->k.log->str);
 		g_clear_error(&error);
 		g_array_sort(f->k.maps, fakemap_cmp);
 		after = fake_state(f);
 		g_assert_cmpstr(after, ==, before);
 		g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
 	}
-	hiod_context_clear_faults(f->ctx);
-	g_assert_cmpuint(nth, ==, 4);
+	g_assert_cmpuint(w.n, ==, 4);
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 }
 
