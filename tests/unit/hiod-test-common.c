@@ -168,6 +168,17 @@ hiod_test_kernel_adopt_fd(HiodTestKernel *k, gint fd, HiodTestFdKind kind)
 	return tk_insert(k, fd, kind, NULL, TRUE);
 }
 
+void
+hiod_test_kernel_forget_fd(HiodTestKernel *k, gint fd)
+{
+	HiodTestFd *f = hiod_test_kernel_lookup_fd(k, fd);
+	g_assert_nonnull(f);
+	if (f->data != NULL && k->fd_data_free != NULL)
+		k->fd_data_free(f->data);
+	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
+	k->open_fds--;
+}
+
 HiodTestFd *
 hiod_test_kernel_lookup_fd(HiodTestKernel *k, gint fd)
 {
@@ -763,7 +774,7 @@ tk_dup(gpointer data, int fd, int min_fd, int cloexec)
 	gint dup_fd = -1;
 	g_mutex_lock(&k->lock);
 	f = hiod_test_kernel_lookup_fd(k, fd);
-	if (f == NULL || f->real)
+	if (f == NULL || f->kind == HIOD_TEST_FD_EVENTFD)
 		tk_fail(EBADF);
 	else
 		dup_fd = tk_insert(k, k->next_fd++, f->kind, f->path, FALSE)->fd;

@@ -56,7 +56,8 @@ typedef struct {
 	gint fd;
 	HiodTestFdKind kind;
 	gchar *path;	/* the node opened; NULL for an fd an ioctl or the test made */
-	gboolean real;	/* a real fd (an eventfd, an adopted one): read, written and closed for real */
+	gboolean real;	/* a real fd (an eventfd, an adopted one): read, written and closed for real;
+			 * an eventfd is not duplicated (EBADF) */
 	gpointer data;	/* the test's own state for the fd, freed with the kernel's fd_data_free */
 } HiodTestFd;
 
@@ -120,8 +121,11 @@ HiodTestFd *hiod_test_kernel_lookup_fd(HiodTestKernel *k, gint fd);
 /* A new fake fd of @kind, as an ioctl hands out (VFIO_GROUP_GET_DEVICE_FD):
  * counted in open_fds; from a hook, or while no other thread runs. */
 HiodTestFd *hiod_test_kernel_add_fd(HiodTestKernel *k, HiodTestFdKind kind);
-/* The same for a real fd (a pipe end, say), closed for real with it. */
+/* The same for a real fd (a pipe end, say), closed for real with it; a dup
+ * of it is a fake fd of its kind. */
 HiodTestFd *hiod_test_kernel_adopt_fd(HiodTestKernel *k, gint fd, HiodTestFdKind kind);
+/* Drops @fd from the table without closing it (the test closes its own fd). */
+void hiod_test_kernel_forget_fd(HiodTestKernel *k, gint fd);
 /* The fds of @kind open now. */
 guint hiod_test_kernel_count_fds(HiodTestKernel *k, HiodTestFdKind kind);
 /* The sysfs/dev tree the fake kernel's devices need: 0000:00:04.0 (vfio-pci,

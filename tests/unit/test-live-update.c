@@ -227,7 +227,7 @@ test_iommufd_map_file(gconstpointer data)
 	k->reply = map_file_reply;
 	k->reply_data = &m;
 	/* the fake kernel's dup takes only its own fds: it knows the memfd too */
-	g_hash_table_insert(k->fds, GINT_TO_POINTER(fd), GINT_TO_POINTER(HIOD_TEST_FD_VDPA));
+	hiod_test_kernel_adopt_fd(k, fd, HIOD_TEST_FD_VDPA);
 	space = hiod_address_space_new(ctx);
 	dev = hiod_vfio_device_new(ctx, "0000:00:04.0", &error);
 	g_assert_no_error(error);
@@ -294,7 +294,7 @@ test_iommufd_map_file(gconstpointer data)
 	hiod_address_space_detach_device(space, dev);
 	g_clear_object(&space);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, fds0);
-	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
+	hiod_test_kernel_forget_fd(k, fd);
 	munmap(mem, SIZE);
 	munmap(anon, SIZE);
 	close(fd);
