@@ -119,11 +119,8 @@ test_plan(gconstpointer data)
 	}
 }
 
-/* the fake kernel ------------------------------------------------------------------- */
-
-#define FD_CONTAINER 40
-#define FD_GROUP 41
-#define FD_DEVICE 42
+/* the fake kernel: the base kernel, with the sPAPR container's own state as
+ * its hooks ------------------------------------------------------------------ */
 
 typedef struct {
 	guint64 start, size;
@@ -135,6 +132,7 @@ typedef struct {
 } FakeMap;
 
 typedef struct {
+	HiodTestKernel *base;
 	gboolean v2_offered;
 	gboolean type1_offered; /* a host whose VFIO container also offers type1 */
 	gboolean any_shape_at_zero; /* PowerNV: window 0 at 0 whatever its shape; pseries: default shape only */
@@ -170,24 +168,25 @@ fake_reset(FakeSpapr *k)
 }
 
 static int
-fake_open(gpointer data, const char *path, int flags)
+fake_open(gpointer data, const gchar *path, gint flags)
 {
 	FakeSpapr *k = data;
 	if (g_str_has_suffix(path, "/vfio/vfio")) {
 		k->container_open = TRUE;
-		return FD_CONTAINER;
+		return HIOD_TEST_FD_CONTAINER;
 	}
 	if (g_str_has_suffix(path, "/vfio/0"))
-		return FD_GROUP;
+		return HIOD_TEST_FD_GROUP;
 	errno = ENOENT;
 	return -1;
 }
 
-static int
-fake_close(gpointer data, int fd)
+static void
+fake_close(gpointer data, HiodTestFd *fd)
 {
 	FakeSpapr *k = data;
-	if (fd == FD_CONTAINER && k->type != 0) {
+	gboolean container = fd->kind == HIOD_TEST_FD_CONTAINER;
+	if (container && k->type != 0) {
 		guint created = 0;
 		for (guint i = 0; i < k->windows->len; i++) {
 			FakeWindow *w = &g_array_index(k->windows, FakeWindow, i);
@@ -199,11 +198,10 @@ fake_close(gpointer data, int fd)
 		k->left_maps = k->maps->len;
 		k->left_enabled = k->enabled;
 	}
-	if (fd == FD_CONTAINER) {
+	if (container) {
 		k->container_open = FALSE;
 		fake_reset(k);
 	}
-	return 0;
 }
 
 static gint
@@ -387,12 +385,12 @@ fake_container_ioctl(FakeSpapr *k, unsigned long request, void *arg)
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	FakeSpapr *k = data;
-	if (fd == FD_CONTAINER)
+	if (kind == HIOD_TEST_FD_CONTAINER)
 		return fake_container_ioctl(k, request, arg);
-	if (fd == FD_GROUP) {
+	if (kind == HIOD_TEST_FD_GROUP) {
 		switch (request) {
 		case HIOD_VFIO_GROUP_GET_STATUS:
 			((struct hiod_vfio_group_status *)arg)->flags =
@@ -405,10 +403,10 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 			k->group_set = FALSE;
 			return 0;
 		case HIOD_VFIO_GROUP_GET_DEVICE_FD:
-			return FD_DEVICE;
+			return hiod_test_kernel_add_fd(k->base, HIOD_TEST_FD_DEVICE)->fd;
 		}
 	}
-	if (fd == FD_DEVICE && request == HIOD_VFIO_DEVICE_GET_INFO) {
+	if (kind == HIOD_TEST_FD_DEVICE && request == HIOD_VFIO_DEVICE_GET_INFO) {
 		struct hiod_vfio_device_info *info = arg;
 		info->flags = 1u << 1;
 		info->num_regions = 9;
@@ -418,12 +416,6 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	errno = ENOTTY;
 	return -1;
 }
-
-static const HiodKernelOps fake_ops = {
-    .open = fake_open,
-    .close = fake_close,
-    .ioctl = fake_ioctl,
-};
 
 typedef struct {
 	HiodTestTree *tree;
@@ -448,7 +440,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->k.create_levels = g_array_new(FALSE, TRUE, sizeof(guint));
 	f->k.host_levels = 1;
 	fake_reset(&f->k);
-	hiod_context_set_kernel_ops(f->ctx, &fake_ops, &f->k);
+	f->k.base = hiod_test_kernel_new(f->ctx);
+	f->k.base->reply = fake_reply;
+	f->k.base->open_hook = fake_open;
+	f->k.base->close_hook = fake_close;
+	f->k.base->reply_data = &f->k;
 	f->mem_size = M(4);
 	f->mem = mmap(NULL, f->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	g_assert_true(f->mem != MAP_FAILED);
@@ -458,8 +454,10 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
+	g_assert_cmpuint(f->k.base->open_fds, ==, 0);
 	munmap(f->mem, f->mem_size);
 	g_clear_object(&f->ctx);
+	hiod_test_kernel_free(f->k.base);
 	hiod_test_tree_free(f->tree);
 	g_array_unref(f->k.windows);
 	g_array_unref(f->k.regs);
