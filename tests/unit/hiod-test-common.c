@@ -824,6 +824,12 @@ hiod_test_kernel_new(HiodContext *ctx)
 }
 
 void
+hiod_test_kernel_install(HiodTestKernel *k, HiodContext *ctx)
+{
+	hiod_context_set_kernel_ops(ctx, &tk_ops, k);
+}
+
+void
 hiod_test_kernel_free(HiodTestKernel *k)
 {
 	if (k->fd_data_free != NULL) {

@@ -111,6 +111,8 @@ typedef struct {
 
 /* Installs the fake kernel behind @ctx (which must outlive it). */
 HiodTestKernel *hiod_test_kernel_new(HiodContext *ctx);
+/* Puts the same fake kernel behind another context too. */
+void hiod_test_kernel_install(HiodTestKernel *k, HiodContext *ctx);
 void hiod_test_kernel_free(HiodTestKernel *k);
 /* The healthy host's answer (-1 with errno set to fail). */
 int hiod_test_kernel_default_ioctl(HiodTestKernel *k, HiodTestFdKind kind, gulong request, gpointer arg);

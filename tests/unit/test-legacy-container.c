@@ -15,18 +15,10 @@
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 
-/* the fake kernel ---------------------------------------------------------------- */
-
-enum { FD_CONTAINER = 1, FD_GROUP, FD_DEVICE };
+/* the fake kernel: the base kernel, with type1's own state as its hooks ------------ */
 
 typedef struct {
-	gint kind;
-	gint group; /* FD_GROUP, FD_DEVICE */
-} FakeFd;
-
-typedef struct {
-	GHashTable *fds; /* fd -> FakeFd */
-	gint next_fd;
+	HiodTestKernel *base;
 	gboolean has_v2;
 	gboolean has_unmap_all;
 	guint32 iommu_type;
@@ -46,18 +38,34 @@ typedef struct {
 	guint get_info_calls;
 } FakeKernel;
 
+/* a group fd's group, from its node's name */
+static gint
+fd_group(HiodTestFd *f)
+{
+	g_autofree gchar *base = g_path_get_basename(f->path);
+	g_assert_cmpint(f->kind, ==, HIOD_TEST_FD_GROUP);
+	return atoi(base);
+}
+
+static int fake_open(gpointer data, const gchar *path, gint flags);
+static void fake_close(gpointer data, HiodTestFd *fd);
+static int fake_ioctl(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg);
+
 static FakeKernel *
-fake_new(void)
+fake_new(HiodContext *ctx)
 {
 	FakeKernel *k = g_new0(FakeKernel, 1);
-	k->fds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	k->base = hiod_test_kernel_new(ctx);
+	k->base->open_hook = fake_open;
+	k->base->close_hook = fake_close;
+	k->base->reply = fake_ioctl;
+	k->base->reply_data = k;
 	k->group_set = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->nonviable = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->maps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	k->written = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	k->report_all = TRUE;
 	k->log = g_string_new(NULL);
-	k->next_fd = 100;
 	k->has_v2 = TRUE;
 	k->has_unmap_all = TRUE;
 	k->avail = 65535;
@@ -67,7 +75,7 @@ fake_new(void)
 static void
 fake_free(FakeKernel *k)
 {
-	g_hash_table_unref(k->fds);
+	hiod_test_kernel_free(k->base);
 	g_hash_table_unref(k->group_set);
 	g_hash_table_unref(k->nonviable);
 	g_hash_table_unref(k->maps);
@@ -76,45 +84,35 @@ fake_free(FakeKernel *k)
 	g_free(k);
 }
 
-static gint
-fake_add_fd(FakeKernel *k, gint kind, gint group)
-{
-	FakeFd *f = g_new0(FakeFd, 1);
-	f->kind = kind;
-	f->group = group;
-	g_hash_table_insert(k->fds, GINT_TO_POINTER(k->next_fd), f);
-	return k->next_fd++;
-}
-
+/* the container; a group may be open once */
 static int
-fake_open(gpointer data, const char *path, int flags)
+fake_open(gpointer data, const gchar *path, gint flags)
 {
 	FakeKernel *k = data;
 	g_autofree gchar *base = g_path_get_basename(path);
 	GHashTableIter it;
-	FakeFd *f;
+	HiodTestFd *f;
 	gint group;
 
 	if (g_strcmp0(base, "vfio") == 0)
-		return fake_add_fd(k, FD_CONTAINER, -1);
+		return HIOD_TEST_FD_CONTAINER;
 	group = atoi(base);
-	g_hash_table_iter_init(&it, k->fds);
+	g_hash_table_iter_init(&it, k->base->fds);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&f)) {
-		if (f->kind == FD_GROUP && f->group == group) {
+		if (f->kind == HIOD_TEST_FD_GROUP && fd_group(f) == group) {
 			errno = EBUSY;
 			return -1;
 		}
 	}
-	return fake_add_fd(k, FD_GROUP, group);
+	return HIOD_TEST_FD_GROUP;
 }
 
-static int
-fake_close(gpointer data, int fd)
+static void
+fake_close(gpointer data, HiodTestFd *f)
 {
 	FakeKernel *k = data;
-	FakeFd *f = g_hash_table_lookup(k->fds, GINT_TO_POINTER(fd));
-	g_assert_nonnull(f);
-	if (f->kind == FD_CONTAINER) {
+	gint fd = f->fd;
+	if (f->kind == HIOD_TEST_FD_CONTAINER) {
 		GHashTableIter it;
 		gpointer cfd;
 		g_hash_table_iter_init(&it, k->group_set);
@@ -127,8 +125,6 @@ fake_close(gpointer data, int fd)
 			k->dirty = FALSE;
 		}
 	}
-	g_hash_table_remove(k->fds, GINT_TO_POINTER(fd));
-	return 0;
 }
 
 static int
@@ -254,13 +250,12 @@ fake_get_info(FakeKernel *k, void *arg)
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_ioctl(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	FakeKernel *k = data;
-	FakeFd *f = g_hash_table_lookup(k->fds, GINT_TO_POINTER(fd));
-	if (f == NULL)
-		return fake_fail(EBADF);
-	if (f->kind == FD_CONTAINER) {
+	HiodTestFd *f = hiod_test_kernel_current_fd(k->base);
+	gint fd = f->fd;
+	if (kind == HIOD_TEST_FD_CONTAINER) {
 		switch (request) {
 		case HIOD_VFIO_GET_API_VERSION:
 			return 0;
@@ -354,32 +349,32 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 		}
 		return fake_fail(ENOTTY);
 	}
-	if (f->kind == FD_GROUP) {
+	if (kind == HIOD_TEST_FD_GROUP) {
 		switch (request) {
 		case HIOD_VFIO_GROUP_GET_STATUS: {
 			struct hiod_vfio_group_status *s = arg;
-			s->flags = g_hash_table_contains(k->nonviable, GINT_TO_POINTER(f->group))
+			s->flags = g_hash_table_contains(k->nonviable, GINT_TO_POINTER(fd_group(f)))
 				       ? 0
 				       : HIOD_VFIO_GROUP_FLAGS_VIABLE;
-			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)))
+			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(fd_group(f))))
 				s->flags |= HIOD_VFIO_GROUP_FLAGS_CONTAINER_SET;
 			return 0;
 		}
 		case HIOD_VFIO_GROUP_SET_CONTAINER:
-			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)))
+			if (g_hash_table_contains(k->group_set, GINT_TO_POINTER(fd_group(f))))
 				return fake_fail(EINVAL);
-			g_hash_table_insert(k->group_set, GINT_TO_POINTER(f->group),
+			g_hash_table_insert(k->group_set, GINT_TO_POINTER(fd_group(f)),
 					    GINT_TO_POINTER(*(int *)arg));
 			return 0;
 		case HIOD_VFIO_GROUP_UNSET_CONTAINER:
-			if (!g_hash_table_remove(k->group_set, GINT_TO_POINTER(f->group)))
+			if (!g_hash_table_remove(k->group_set, GINT_TO_POINTER(fd_group(f))))
 				return fake_fail(EINVAL);
 			return 0;
 		case HIOD_VFIO_GROUP_GET_DEVICE_FD:
-			if (!g_hash_table_contains(k->group_set, GINT_TO_POINTER(f->group)) ||
+			if (!g_hash_table_contains(k->group_set, GINT_TO_POINTER(fd_group(f))) ||
 			    k->iommu_type == 0)
 				return fake_fail(EINVAL);
-			return fake_add_fd(k, FD_DEVICE, f->group);
+			return hiod_test_kernel_add_fd(k->base, HIOD_TEST_FD_DEVICE)->fd;
 		}
 		return fake_fail(ENOTTY);
 	}
@@ -394,12 +389,6 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	}
 	return fake_fail(ENOTTY);
 }
-
-static const HiodKernelOps fake_ops = {
-    .open = fake_open,
-    .close = fake_close,
-    .ioctl = fake_ioctl,
-};
 
 /* fixture -------------------------------------------------------------------------- */
 
@@ -420,15 +409,14 @@ fixture_setup(Fixture *f, gconstpointer data)
 	hiod_test_tree_write(f->tree, "kernel/iommu_groups/5/devices/0000:02:01.0", "");
 	hiod_test_tree_write(f->tree, "kernel/iommu_groups/5/devices/0000:02:02.0", "");
 	f->ctx = hiod_test_tree_context(f->tree);
-	f->k = fake_new();
-	hiod_context_set_kernel_ops(f->ctx, &fake_ops, f->k);
+	f->k = fake_new(f->ctx);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_assert_cmpuint(g_hash_table_size(f->k->fds), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->base->fds), ==, 0);
 	g_clear_object(&f->ctx);
 	fake_free(f->k);
 	hiod_test_tree_free(f->tree);
@@ -449,7 +437,7 @@ assert_empty(Fixture *f, HiodContainer *c)
 {
 	g_autoptr(GArray) groups = hiod_legacy_container_get_group_ids(HIOD_LEGACY_CONTAINER(c));
 	g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, 0);
-	g_assert_cmpuint(g_hash_table_size(f->k->fds), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->k->base->fds), ==, 0);
 	g_assert_cmpuint(g_hash_table_size(f->k->group_set), ==, 0);
 	g_assert_cmpuint(groups->len, ==, 0);
 	g_assert_cmpint(hiod_legacy_container_get_fd(HIOD_LEGACY_CONTAINER(c)), ==, -1);
@@ -970,7 +958,7 @@ test_two_contexts(Fixture *f, gconstpointer data)
 	g_autoptr(HiodContainer) c = NULL;
 	g_autoptr(HiodAddressSpace) as = NULL;
 
-	hiod_context_set_kernel_ops(ctx2, &fake_ops, f->k); /* the same fake kernel behind both */
+	hiod_test_kernel_install(f->k->base, ctx2); /* the same fake kernel behind both */
 	c = hiod_legacy_container_new(ctx2);
 	g_assert_false(hiod_vfio_device_attach(a, c, 0, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
