@@ -14,6 +14,8 @@ pkgs=(
   iproute2 cpio xz-utils kmod
   # the ppc64le pseries lane (sPAPR)
   qemu-system-ppc gcc-powerpc64le-linux-gnu busybox-static
+  # the aarch64 virt lane (SMMUv3; its QEMU 11.1 is the current platform's tree)
+  gcc-aarch64-linux-gnu
 )
 missing=()
 for p in "${pkgs[@]}"; do

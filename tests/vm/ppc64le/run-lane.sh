@@ -25,7 +25,7 @@ case "$platform" in
   *) fail "unknown platform $platform" ;;
 esac
 # both platforms' lanes may run at once: one of them builds, the other waits
-out=$(flock "$build.lock" "$here/cross-build.sh" "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
+out=$(flock "$build.lock" "$here/../cross/cross-build.sh" ppc64le "$src" "$build" tools/hiodctl tests/vm/ppc64le/test-vm-spapr 2>>"$log") ||
   fail "the ppc64le cross build failed" "$log"
 read -r sysroot xbuild <<< "$out"
 # vmrun.py builds (or reuses) the platform's kernel and finds its QEMU

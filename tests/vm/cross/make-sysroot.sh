@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Makes (or reuses) a ppc64el sysroot for the cross build of hiod and the
-# pseries guest's userland: Debian's own ppc64el packages, extracted with
-# dpkg -x, never installed system-wide (foreign-architecture installs fail on
-# version skew). apt runs with a private state and list directory, so the
-# host's apt configuration is not touched (no dpkg --add-architecture).
+# Makes (or reuses) a sysroot of a foreign Debian architecture for the cross
+# build of hiod and the guest's userland (the ppc64le pseries lane: ppc64el;
+# the aarch64 virt lane: arm64): Debian's own packages, extracted with dpkg -x,
+# never installed system-wide (foreign-architecture installs fail on version
+# skew). apt runs with a private state and list directory, so the host's apt
+# configuration is not touched (no dpkg --add-architecture).
 #
-#   make-sysroot.sh   -> prints the sysroot's path
+#   make-sysroot.sh DEBIAN_ARCH   -> prints the sysroot's path (DEBIAN_ARCH:
+#                                    ppc64el, the default, or arm64)
 #
-# Cached in $HIOD_CACHE_DIR (default /var/cache/hiod) as sysroot-ppc64el-KEY,
-# KEY from this script's contents (the package lists live here).
+# Cached in $HIOD_CACHE_DIR (default /var/cache/hiod) as
+# sysroot-DEBIAN_ARCH-KEY, KEY from the architecture, the package lists and
+# the recipe number below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HIOD_CACHE_DIR:-/var/cache/hiod}
+arch=${1:-ppc64el}
 log() { echo "make-sysroot: $*" >&2; }
+case "$arch" in
+  ppc64el|arm64) ;;
+  *) log "unknown Debian architecture $arch (ppc64el or arm64)"; exit 1 ;;
+esac
 
 # Runtime libraries, with their dependencies resolved by apt.
 runtime=(libc6 libglib2.0-0 libjson-glib-1.0-0 busybox-static)
@@ -21,11 +29,21 @@ runtime=(libc6 libglib2.0-0 libjson-glib-1.0-0 busybox-static)
 devel=(libc6-dev linux-libc-dev libglib2.0-dev libjson-glib-dev libpcre2-dev libffi-dev
        zlib1g-dev libmount-dev libblkid-dev libselinux1-dev libsepol-dev)
 
-key=$(sha256sum "$0" | cut -c1-16)
-out="$cache/sysroot-ppc64el-$key"
+# Bump when the steps below change in a way that changes the result.
+recipe=1
+lists="${runtime[*]} | ${devel[*]}"
+key=$(printf '%s\n' "$arch" "$lists" "recipe=$recipe" | sha256sum | cut -c1-16)
+# The ppc64el sysroot keeps the key it had when this script made only that
+# one (the hash of the script itself, which held these lists), so its cache
+# stays valid while its lists and recipe stay what they were then.
+if [ "$arch" = ppc64el ] && [ $recipe = 1 ] &&
+   [ "$lists" = "libc6 libglib2.0-0 libjson-glib-1.0-0 busybox-static | libc6-dev linux-libc-dev libglib2.0-dev libjson-glib-dev libpcre2-dev libffi-dev zlib1g-dev libmount-dev libblkid-dev libselinux1-dev libsepol-dev" ]; then
+  key=4456d2d3634a50e2
+fi
+out="$cache/sysroot-$arch-$key"
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 mkdir -p "$cache"
-exec 9>"$cache/.lock-sysroot-ppc64el"
+exec 9>"$cache/.lock-sysroot-$arch"
 flock 9
 if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 
@@ -39,13 +57,13 @@ for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/a
   grep -q 'debian' "$f" || continue
   cp "$f" "$work/parts/"
 done
-apt_opts=(-o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el
+apt_opts=(-o APT::Architecture="$arch" -o APT::Architectures::="$arch"
   -o Dir::State="$work/state" -o Dir::State::Lists="$work/lists" -o Dir::State::status="$work/status"
   -o Dir::Cache="$work/cache" -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/parts"
   -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts="$work/prefs"
   -o Debug::NoLocking=1 -o APT::Install-Recommends=false -o Acquire::Languages=none)
-log "fetching the ppc64el package lists"
-# A suite whose ppc64el index is missing (it happened to the security suite)
+log "fetching the $arch package lists"
+# A suite whose index for the architecture is missing (it happened to the security suite)
 # leaves the others usable.
 apt-get "${apt_opts[@]}" update -qq >"$work/update.log" 2>&1 || log "apt-get update: $(tail -3 "$work/update.log")"
 log "downloading ${runtime[*]} with dependencies"
