@@ -15,7 +15,8 @@
 #include "hiod-uapi-private.h"
 #include "hiod-vfio-device-private.h"
 
-/* the fake kernel ------------------------------------------------------------ */
+/* the fake kernel: the base kernel, with the iommufd objects and the cdevs'
+ * bindings as its hooks --------------------------------------------------------- */
 
 enum { OBJ_IOAS = 1, OBJ_HWPT, OBJ_DEVICE };
 
@@ -32,19 +33,17 @@ typedef struct {
 	guint64 start, last;
 } FakeArea;
 
+/* a cdev fd's state (its HiodTestFd's data) */
 typedef struct {
-	gchar *path;
-	gint kind; /* 0 iommufd, 1 device */
 	guint32 devid;
 	guint32 hwpt;
-} FakeFd;
+} FakeDev;
 
 typedef struct {
+	HiodTestKernel *base;
 	GHashTable *objs; /* id -> FakeObj */
-	GHashTable *fds;  /* fd -> FakeFd */
 	GHashTable *bound_paths;
 	guint32 next_id;
-	gint next_fd;
 	guint n_maps; /* live IOAS areas (all IOASes) */
 	GArray *areas; /* FakeArea, the IOAS areas as the kernel keeps them */
 	GString *log;  /* "map IOVA+LEN;" "unmap IOVA+LEN;" as asked */
@@ -66,24 +65,34 @@ typedef struct {
 			    * region of the device clashes with a mapping the IOAS holds) */
 	gboolean linux_6_6;	   /* HWPT_ALLOC takes no flags; no dirty-tracking ioctls */
 	guint hwpt_allocs;
+	gint passed_fd; /* an iommufd the test hands to the library */
 	guint closes_of_passed_fd;
 	guint32 hot_reset_flags;
 	gboolean pasid_6_12; /* VFIO refuses any attach/detach flag (EINVAL), as before 6.15 */
 	GHashTable *pasids;  /* PASID -> HWPT, of the one device that attaches PASIDs */
 } Fake;
 
+static int fake_open(gpointer data, const gchar *path, gint flags);
+static void fake_close(gpointer data, HiodTestFd *fd);
+static int fake_ioctl(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg);
+
 static Fake *
-fake_new(void)
+fake_new(HiodContext *ctx)
 {
 	Fake *f = g_new0(Fake, 1);
+	f->base = hiod_test_kernel_new(ctx);
+	f->base->open_hook = fake_open;
+	f->base->close_hook = fake_close;
+	f->base->reply = fake_ioctl;
+	f->base->reply_data = f;
+	f->base->fd_data_free = g_free;
+	f->passed_fd = -1;
 	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	f->fds = g_hash_table_new(g_direct_hash, g_direct_equal);
 	f->bound_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->areas = g_array_new(FALSE, FALSE, sizeof(FakeArea));
 	f->log = g_string_new(NULL);
 	f->no_dirty_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->next_id = 1;
-	f->next_fd = 100;
 	f->cap = G_GUINT64_CONSTANT(0x00d2008c22260286);
 	f->ecap = 0xf00f4a;
 	f->hot_reset_flags = HIOD_VFIO_PCI_HOT_RESET_FLAG_DEV_ID;
@@ -94,8 +103,8 @@ fake_new(void)
 static void
 fake_free(Fake *f)
 {
+	hiod_test_kernel_free(f->base);
 	g_hash_table_unref(f->objs);
-	g_hash_table_unref(f->fds);
 	g_hash_table_unref(f->bound_paths);
 	g_array_unref(f->areas);
 	g_string_free(f->log, TRUE);
@@ -158,22 +167,24 @@ fake_area_unmap(Fake *f, guint32 ioas, guint64 iova, guint64 len, guint64 *unmap
 	return done > 0 || all ? 0 : fake_fail(ENOENT);
 }
 
-static FakeFd *
+static HiodTestFd *
 fake_fd_of_devid(Fake *f, guint32 devid)
 {
 	GHashTableIter it;
 	gpointer v;
-	g_hash_table_iter_init(&it, f->fds);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((FakeFd *)v)->devid == devid)
+	g_hash_table_iter_init(&it, f->base->fds);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		FakeDev *d = ((HiodTestFd *)v)->data;
+		if (d != NULL && d->devid == devid)
 			return v;
+	}
 	return NULL;
 }
 
 static guint64
 fake_caps_of(Fake *f, guint32 devid)
 {
-	FakeFd *ffd = fake_fd_of_devid(f, devid);
+	HiodTestFd *ffd = fake_fd_of_devid(f, devid);
 	if (ffd != NULL && g_hash_table_contains(f->no_dirty_paths, ffd->path))
 		return f->hw_caps & ~(guint64)HIOD_IOMMU_HW_CAP_DIRTY_TRACKING;
 	return f->hw_caps;
@@ -214,9 +225,11 @@ fake_devices_on(Fake *f, guint32 hwpt)
 	GHashTableIter it;
 	gpointer v;
 	guint n = 0;
-	g_hash_table_iter_init(&it, f->fds);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		n += ((FakeFd *)v)->hwpt == hwpt;
+	g_hash_table_iter_init(&it, f->base->fds);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		FakeDev *d = ((HiodTestFd *)v)->data;
+		n += d != NULL && d->hwpt == hwpt;
+	}
 	return n;
 }
 
@@ -249,36 +262,28 @@ fake_autodomain(Fake *f, guint32 ioas)
 	return id;
 }
 
+/* /dev/iommu, or a cdev (any other node) */
 static int
-fake_open(gpointer data, const char *path, int flags)
+fake_open(gpointer data, const gchar *path, gint flags)
 {
-	Fake *f = data;
-	FakeFd *ffd = g_new0(FakeFd, 1);
-	gint fd = f->next_fd++;
-	ffd->path = g_strdup(path);
-	ffd->kind = g_str_has_suffix(path, "/iommu") ? 0 : 1;
-	g_hash_table_insert(f->fds, GINT_TO_POINTER(fd), ffd);
-	return fd;
+	return g_str_has_suffix(path, "/iommu") ? HIOD_TEST_FD_IOMMUFD : HIOD_TEST_FD_DEVICE;
 }
 
-static int
-fake_close(gpointer data, int fd)
+static void
+fake_close(gpointer data, HiodTestFd *fd)
 {
 	Fake *f = data;
-	FakeFd *ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
-	if (fd == 77)
+	FakeDev *d = fd->data;
+	if (fd->fd == f->passed_fd)
 		f->closes_of_passed_fd++;
-	if (ffd == NULL)
-		return 0;
-	if (ffd->devid != 0) {
-		g_hash_table_remove(f->objs, GUINT_TO_POINTER(ffd->devid));
-		g_hash_table_remove(f->bound_paths, ffd->path);
+	if (d == NULL)
+		return;
+	if (d->devid != 0) {
+		g_hash_table_remove(f->objs, GUINT_TO_POINTER(d->devid));
+		g_hash_table_remove(f->bound_paths, fd->path);
 	}
-	g_hash_table_remove(f->fds, GINT_TO_POINTER(fd));
-	g_free(ffd->path);
-	g_free(ffd);
+	d->hwpt = 0; /* the fd is still in the table */
 	fake_gc_autodomains(f);
-	return 0;
 }
 
 static int
@@ -289,14 +294,18 @@ fake_fail(int errnum)
 }
 
 static int
-fake_device_ioctl(Fake *f, FakeFd *ffd, unsigned long request, void *arg)
+fake_device_ioctl(Fake *f, HiodTestFd *fd, unsigned long request, void *arg)
 {
+	FakeDev *ffd;
+	if (fd->data == NULL)
+		fd->data = g_new0(FakeDev, 1);
+	ffd = fd->data;
 	if (request == HIOD_VFIO_DEVICE_BIND_IOMMUFD) {
 		struct hiod_vfio_device_bind_iommufd *b = arg;
-		if (ffd->devid != 0 || g_hash_table_contains(f->bound_paths, ffd->path))
+		if (ffd->devid != 0 || g_hash_table_contains(f->bound_paths, fd->path))
 			return fake_fail(EINVAL);
 		ffd->devid = fake_add(f, OBJ_DEVICE);
-		g_hash_table_add(f->bound_paths, g_strdup(ffd->path));
+		g_hash_table_add(f->bound_paths, g_strdup(fd->path));
 		b->out_devid = ffd->devid;
 		return 0;
 	}
@@ -524,22 +533,13 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 }
 
 static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_ioctl(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	Fake *f = data;
-	FakeFd *ffd = g_hash_table_lookup(f->fds, GINT_TO_POINTER(fd));
-	if (fd == 77) /* an iommufd passed in by the caller */
+	if (kind == HIOD_TEST_FD_IOMMUFD)
 		return fake_iommufd_ioctl(f, request, arg);
-	if (ffd == NULL)
-		return fake_fail(EBADF);
-	return ffd->kind == 0 ? fake_iommufd_ioctl(f, request, arg) : fake_device_ioctl(f, ffd, request, arg);
+	return fake_device_ioctl(f, hiod_test_kernel_current_fd(f->base), request, arg);
 }
-
-static const HiodKernelOps fake_ops = {
-    .open = fake_open,
-    .close = fake_close,
-    .ioctl = fake_ioctl,
-};
 
 /* fixture -------------------------------------------------------------------- */
 
@@ -559,14 +559,14 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	if (data == NULL)
 		hiod_test_tree_touch_dev(fx->tree, "iommu");
 	fx->ctx = hiod_test_tree_context(fx->tree);
-	fx->fake = fake_new();
-	hiod_context_set_kernel_ops(fx->ctx, &fake_ops, fx->fake);
+	fx->fake = fake_new(fx->ctx);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	g_assert_cmpuint(fx->fake->base->open_fds, ==, 0);
 	g_clear_object(&fx->ctx);
 	fake_free(fx->fake);
 	hiod_test_tree_free(fx->tree);
@@ -972,21 +972,25 @@ test_fd_passing(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
-	g_autoptr(HiodIommufdBackend) be = hiod_iommufd_backend_new_from_fd(fx->ctx, 77, &error);
+	g_autoptr(HiodIommufdBackend) be = NULL;
 	g_autoptr(HiodContainer) c = NULL;
 
+	/* an iommufd the caller opened: the library must not close it */
+	fx->fake->passed_fd = hiod_test_kernel_add_fd(fx->fake->base, HIOD_TEST_FD_IOMMUFD)->fd;
+	be = hiod_iommufd_backend_new_from_fd(fx->ctx, fx->fake->passed_fd, &error);
 	g_assert_no_error(error);
 	g_assert_false(hiod_iommufd_backend_is_owned(be));
 	c = container_new(fx, be);
 	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
 	g_assert_no_error(error);
-	g_assert_cmpint(hiod_iommufd_backend_get_fd(be), ==, 77);
+	g_assert_cmpint(hiod_iommufd_backend_get_fd(be), ==, fx->fake->passed_fd);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 1); /* the cdev only */
 	hiod_vfio_device_detach(d0);
 	g_clear_object(&c);
 	g_clear_object(&be);
 	g_assert_cmpuint(fx->fake->closes_of_passed_fd, ==, 0);
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+	hiod_test_kernel_forget_fd(fx->fake->base, fx->fake->passed_fd);
 }
 
 static void
