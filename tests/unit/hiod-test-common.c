@@ -719,8 +719,17 @@ tk_munmap(gpointer data, void *addr, size_t len)
 static ssize_t
 tk_pread(gpointer data, int fd, void *buf, size_t len, off_t offset)
 {
-	memset(buf, 0, len);
-	return (ssize_t)len;
+	HiodTestKernel *k = data;
+	HiodTestFd *f;
+	ssize_t n = (ssize_t)len;
+	g_mutex_lock(&k->lock);
+	f = hiod_test_kernel_lookup_fd(k, fd);
+	if (f != NULL && k->pread_hook != NULL)
+		n = k->pread_hook(k->reply_data, f, buf, len, offset);
+	else
+		memset(buf, 0, len);
+	g_mutex_unlock(&k->lock);
+	return n;
 }
 
 static ssize_t

@@ -75,6 +75,8 @@ typedef void (*HiodTestCloseFunc)(gpointer data, HiodTestFd *fd);
 /* read(2) and write(2) on a fd (-1 with errno set to fail). */
 typedef gssize (*HiodTestReadFunc)(gpointer data, HiodTestFd *fd, gpointer buf, gsize len);
 typedef gssize (*HiodTestWriteFunc)(gpointer data, HiodTestFd *fd, gconstpointer buf, gsize len);
+/* pread(2) on a fd (-1 with errno set to fail). */
+typedef gssize (*HiodTestPreadFunc)(gpointer data, HiodTestFd *fd, gpointer buf, gsize len, goffset offset);
 
 typedef struct {
 	gboolean spapr;	     /* the container offers sPAPR TCE v2/v1 instead of type1 */
@@ -84,6 +86,7 @@ typedef struct {
 	HiodTestCloseFunc close_hook;
 	HiodTestReadFunc read_hook;   /* NULL: real fds read for real, others EAGAIN */
 	HiodTestWriteFunc write_hook; /* NULL: real fds written for real, others take it all */
+	HiodTestPreadFunc pread_hook; /* NULL: zeros, all that was asked */
 	GDestroyNotify fd_data_free;  /* frees a HiodTestFd's data on close */
 	/* read back by tests */
 	guint open_fds;

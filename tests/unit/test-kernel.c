@@ -11,33 +11,20 @@
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
 
+/* The base fake kernel with a reply hook that records what reached it, and
+ * a pread hook that reads short at offset 0x99. Each test makes its calls on
+ * one fake iommufd fd, made in the base's table (not through the chokepoint:
+ * the context counts no call and no fd for it). */
 typedef struct {
 	guint32 last_argsz;
 	unsigned long last_request;
-	gint next_fd;
 	gint ioctl_errno;
 	gint calls;
+	gint fd;
 } FakeKernel;
 
 static int
-fake_open(gpointer data, const char *path, int flags)
-{
-	FakeKernel *k = data;
-	if (g_str_has_suffix(path, "missing")) {
-		errno = ENOENT;
-		return -1;
-	}
-	return k->next_fd++;
-}
-
-static int
-fake_close(gpointer data, int fd)
-{
-	return 0;
-}
-
-static int
-fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
+fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 {
 	FakeKernel *k = data;
 	g_atomic_int_inc(&k->calls);
@@ -53,61 +40,24 @@ fake_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 	return 0;
 }
 
-static void *
-fake_mmap(gpointer data, size_t len, int prot, int flags, int fd, off_t offset)
-{
-	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
-static int
-fake_munmap(gpointer data, void *addr, size_t len)
-{
-	return munmap(addr, len);
-}
-
-static ssize_t
-fake_pread(gpointer data, int fd, void *buf, size_t len, off_t offset)
+static gssize
+fake_pread(gpointer data, HiodTestFd *fd, gpointer buf, gsize len, goffset offset)
 {
 	memset(buf, 0xab, len);
-	return (ssize_t)(len > 2 ? len - (offset == 0x99 ? 1 : 0) : len);
+	return (gssize)(len > 2 ? len - (offset == 0x99 ? 1 : 0) : len);
 }
-
-static ssize_t
-fake_pwrite(gpointer data, int fd, const void *buf, size_t len, off_t offset)
-{
-	return (ssize_t)len;
-}
-
-static ssize_t
-fake_read(gpointer data, int fd, void *buf, size_t len)
-{
-	return 0;
-}
-
-static ssize_t
-fake_write(gpointer data, int fd, const void *buf, size_t len)
-{
-	return (ssize_t)len;
-}
-
-static const HiodKernelOps fake_ops = {
-	.open = fake_open,
-	.close = fake_close,
-	.ioctl = fake_ioctl,
-	.mmap = fake_mmap,
-	.munmap = fake_munmap,
-	.pread = fake_pread,
-	.pwrite = fake_pwrite,
-	.read = fake_read,
-	.write = fake_write,
-};
 
 static HiodContext *
 fake_context(FakeKernel *k)
 {
 	HiodContext *ctx = hiod_context_new_with_roots("/nonexistent/sys", "/nonexistent/dev");
-	k->next_fd = 100;
-	hiod_context_set_kernel_ops(ctx, &fake_ops, k);
+	HiodTestKernel *base = hiod_test_kernel_new(ctx);
+	base->reply = fake_reply;
+	base->pread_hook = fake_pread;
+	base->reply_data = k;
+	k->fd = hiod_test_kernel_add_fd(base, HIOD_TEST_FD_IOMMUFD)->fd;
+	/* the kernel goes with the context */
+	g_object_set_data_full(G_OBJECT(ctx), "hiod-test-kernel", base, (GDestroyNotify)hiod_test_kernel_free);
 	return ctx;
 }
 
@@ -120,15 +70,15 @@ test_stamp(void)
 	struct hiod_iommu_ioas_alloc alloc = {0};
 	gint rc;
 
-	rc = hiod_kernel_ioctl(ctx, 3, HIOD_IOC(VFIO_IOMMU_GET_INFO), &info, sizeof(info), NULL);
+	rc = hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(VFIO_IOMMU_GET_INFO), &info, sizeof(info), NULL);
 	g_assert_cmpint(rc, ==, 0);
 	g_assert_cmpuint(k.last_argsz, ==, sizeof(info));
 	g_assert_cmpuint(info.argsz, ==, 24);
 	g_assert_cmphex(k.last_request, ==, HIOD_VFIO_IOMMU_GET_INFO);
-	rc = hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_IOAS_ALLOC), &alloc, sizeof(alloc), NULL);
+	rc = hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_IOAS_ALLOC), &alloc, sizeof(alloc), NULL);
 	g_assert_cmpuint(alloc.size, ==, 12);
 	/* a value argument is passed as it is */
-	rc = hiod_kernel_ioctl_value(ctx, 3, HIOD_IOC(VFIO_CHECK_EXTENSION), HIOD_VFIO_TYPE1v2_IOMMU,
+	rc = hiod_kernel_ioctl_value(ctx, k.fd, HIOD_IOC(VFIO_CHECK_EXTENSION), HIOD_VFIO_TYPE1v2_IOMMU,
 				     NULL);
 	g_assert_cmpint(rc, ==, 1);
 	g_assert_cmpuint(hiod_context_get_call_count(ctx), ==, 3);
@@ -143,7 +93,7 @@ test_error_words(void)
 	struct hiod_iommu_hwpt_alloc alloc = {0};
 
 	k.ioctl_errno = EOPNOTSUPP;
-	g_assert_cmpint(hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_HWPT_ALLOC), &alloc, sizeof(alloc),
+	g_assert_cmpint(hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_HWPT_ALLOC), &alloc, sizeof(alloc),
 					  &error),
 			==, -1);
 	g_assert_cmpint(errno, ==, EOPNOTSUPP);
@@ -169,7 +119,7 @@ test_fault_nth(void)
 
 	hiod_context_inject_fault_nth(ctx, 3, EBUSY);
 	for (gint i = 1; i <= 5; i++) {
-		gint rc = hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), &error);
+		gint rc = hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), &error);
 		if (i == 3) {
 			g_assert_cmpint(rc, ==, -1);
 			g_assert_error(error, HIOD_ERROR, HIOD_ERROR_BUSY);
@@ -197,12 +147,12 @@ test_fault_match(void)
 	gint fd;
 
 	hiod_context_inject_fault_match(ctx, "IOMMU_IOAS_MAP", ENOMEM, 2);
-	g_assert_cmpint(hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), NULL), ==, 0);
-	g_assert_cmpint(hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), &error), ==, -1);
+	g_assert_cmpint(hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), NULL), ==, 0);
+	g_assert_cmpint(hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), &error), ==, -1);
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE);
 	g_clear_error(&error);
-	g_assert_cmpint(hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), NULL), ==, -1);
-	g_assert_cmpint(hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), NULL), ==, 0);
+	g_assert_cmpint(hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), NULL), ==, -1);
+	g_assert_cmpint(hiod_kernel_ioctl(ctx, k.fd, HIOD_IOC(IOMMU_IOAS_MAP), &m, sizeof(m), NULL), ==, 0);
 
 	/* opens match on "open:<path>" */
 	hiod_context_inject_fault_match(ctx, "open:*vfio*", EACCES, 0);
@@ -226,33 +176,38 @@ test_rw_mmap(void)
 	guint8 buf[8];
 	gpointer p;
 
-	g_assert_true(hiod_kernel_pread(ctx, 3, buf, sizeof(buf), 0, &error));
+	g_assert_true(hiod_kernel_pread(ctx, k.fd, buf, sizeof(buf), 0, &error));
 	g_assert_cmpuint(buf[0], ==, 0xab);
-	g_assert_false(hiod_kernel_pread(ctx, 3, buf, sizeof(buf), 0x99, &error));
+	g_assert_false(hiod_kernel_pread(ctx, k.fd, buf, sizeof(buf), 0x99, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_IO);
 	g_clear_error(&error);
-	g_assert_true(hiod_kernel_pwrite(ctx, 3, buf, sizeof(buf), 4, &error));
-	g_assert_true(hiod_kernel_write(ctx, 3, buf, sizeof(buf), &error));
+	g_assert_true(hiod_kernel_pwrite(ctx, k.fd, buf, sizeof(buf), 4, &error));
+	g_assert_true(hiod_kernel_write(ctx, k.fd, buf, sizeof(buf), &error));
 	hiod_context_inject_fault_match(ctx, "mmap", ENODEV, 1);
-	g_assert_null(hiod_kernel_mmap(ctx, 3, 4096, PROT_READ, 0, &error));
+	g_assert_null(hiod_kernel_mmap(ctx, k.fd, 4096, PROT_READ, 0, &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND);
 	g_clear_error(&error);
-	p = hiod_kernel_mmap(ctx, 3, 4096, PROT_READ, 0, &error);
+	p = hiod_kernel_mmap(ctx, k.fd, 4096, PROT_READ, 0, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(p);
 	hiod_kernel_munmap(ctx, p, 4096);
 	hiod_context_inject_fault_match(ctx, "write", EFAULT, 1);
-	g_assert_false(hiod_kernel_write(ctx, 3, buf, sizeof(buf), &error));
+	g_assert_false(hiod_kernel_write(ctx, k.fd, buf, sizeof(buf), &error));
 	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
 }
+
+typedef struct {
+	HiodContext *ctx;
+	gint fd;
+} ThreadArgs;
 
 static gpointer
 thread_calls(gpointer data)
 {
-	HiodContext *ctx = data;
+	ThreadArgs *t = data;
 	struct hiod_iommu_destroy d = {0};
 	for (gint i = 0; i < 1000; i++)
-		hiod_kernel_ioctl(ctx, 3, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), NULL);
+		g_assert_cmpint(hiod_kernel_ioctl(t->ctx, t->fd, HIOD_IOC(IOMMU_DESTROY), &d, sizeof(d), NULL), ==, 0);
 	return NULL;
 }
 
@@ -262,8 +217,9 @@ test_threads(void)
 	FakeKernel k = {0};
 	g_autoptr(HiodContext) ctx = fake_context(&k);
 	GThread *threads[4];
+	ThreadArgs args = {ctx, k.fd};
 	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
-		threads[i] = g_thread_new("calls", thread_calls, ctx);
+		threads[i] = g_thread_new("calls", thread_calls, &args);
 	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
 		g_thread_join(threads[i]);
 	g_assert_cmpuint(hiod_context_get_call_count(ctx), ==, 4000);
