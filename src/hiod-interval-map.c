@@ -32,12 +32,22 @@ typedef struct {
 	gboolean leaf;
 } HiodNodeHeader;
 
+/* A leaf's entries are key[0..n) and e[0..n), a window into its storage
+ * that can start past the storage's beginning: taking or putting an entry in
+ * the front half moves the front (the window's start moves), in the back
+ * half the back. Ascending inserts and removals from either end then move
+ * nothing, where one array would move the whole leaf each time. */
 typedef struct _HiodLeaf {
 	HiodNodeHeader h;
 	struct _HiodLeaf *prev, *next;
-	guint64 key[LEAF_MAX]; /* e[i].start: the binary search reads 512 bytes, not the entries */
-	HiodInterval e[LEAF_MAX];
+	guint64 *key;	 /* e[i].start: the binary search reads 512 bytes, not the entries */
+	HiodInterval *e; /* key and e: the same offset into ks and es */
+	guint64 ks[LEAF_MAX];
+	HiodInterval es[LEAF_MAX];
 } HiodLeaf;
+
+/* the offset of the window in the storage */
+#define LEAF_BASE(l) ((guint)((l)->key - (l)->ks))
 
 typedef struct {
 	HiodNodeHeader h;
@@ -59,6 +69,8 @@ hiod_leaf_new(void)
 	l->h.n = 0;
 	l->h.leaf = TRUE;
 	l->prev = l->next = NULL;
+	l->key = l->ks;
+	l->e = l->es;
 	return l;
 }
 
@@ -93,6 +105,8 @@ HIOD_HOT static inline guint
 hiod_inner_slot(const HiodInner *in, guint64 addr)
 {
 	guint lo = 1, hi = in->h.n; /* the first key > addr, in [1, n] */
+	if (in->key[hi - 1] <= addr) /* the last child: where ascending keys go */
+		return hi - 1;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
 		if (in->key[mid] <= addr)
@@ -108,6 +122,8 @@ HIOD_HOT static inline guint
 hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 {
 	guint lo = 0, hi = l->h.n;
+	if (hi == 0 || l->key[hi - 1] <= addr) /* after the last: ascending keys */
+		return hi;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
 		if (l->key[mid] <= addr)
@@ -269,6 +285,7 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 		 * leaves instead of leaving them half empty) */
 		HiodLeaf *r = hiod_leaf_new();
 		guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
+		g_assert(LEAF_BASE(l) == 0);
 		r->h.n = LEAF_MAX - keep;
 		memcpy(r->e, &l->e[keep], r->h.n * sizeof(HiodInterval));
 		memcpy(r->key, &l->key[keep], r->h.n * sizeof(l->key[0]));
@@ -289,8 +306,18 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 		/* the separator: the new leaf's first start, or the new entry's */
 		right_key = r->h.n > 0 ? r->e[0].start : start;
 	}
-	memmove(&l->e[k + 1], &l->e[k], (l->h.n - k) * sizeof(HiodInterval));
-	memmove(&l->key[k + 1], &l->key[k], (l->h.n - k) * sizeof(l->key[0]));
+	if (LEAF_BASE(l) > 0 && (k < l->h.n / 2 || LEAF_BASE(l) + l->h.n == LEAF_MAX)) {
+		/* the front moves one down */
+		l->e--;
+		l->key--;
+		if (k > 0) {
+			memmove(&l->e[0], &l->e[1], k * sizeof(HiodInterval));
+			memmove(&l->key[0], &l->key[1], k * sizeof(l->key[0]));
+		}
+	} else if (k < l->h.n) {
+		memmove(&l->e[k + 1], &l->e[k], (l->h.n - k) * sizeof(HiodInterval));
+		memmove(&l->key[k + 1], &l->key[k], (l->h.n - k) * sizeof(l->key[0]));
+	}
 	l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
 	l->key[k] = start;
 	l->h.n++;
@@ -375,8 +402,18 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		return FALSE;
 	k--;
 	*out = l->e[k];
-	memmove(&l->e[k], &l->e[k + 1], (l->h.n - k - 1) * sizeof(HiodInterval));
-	memmove(&l->key[k], &l->key[k + 1], (l->h.n - k - 1) * sizeof(l->key[0]));
+	if (k < l->h.n / 2 || k == 0) {
+		/* the front moves one up */
+		if (k > 0) {
+			memmove(&l->e[1], &l->e[0], k * sizeof(HiodInterval));
+			memmove(&l->key[1], &l->key[0], k * sizeof(l->key[0]));
+		}
+		l->e++;
+		l->key++;
+	} else if (k + 1 < l->h.n) {
+		memmove(&l->e[k], &l->e[k + 1], (l->h.n - k - 1) * sizeof(HiodInterval));
+		memmove(&l->key[k], &l->key[k + 1], (l->h.n - k - 1) * sizeof(l->key[0]));
+	}
 	l->h.n--;
 	map->size--;
 	if (l->h.n > 0 || depth == 0)
