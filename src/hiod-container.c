@@ -664,7 +664,13 @@ hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GEr
 HIOD_HOT static gboolean
 hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
-	return hiod_container_check_span_pgsize(hiod_container_get_min_page_size(self), iova, size, error);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	guint64 mask;
+	g_mutex_lock(&priv->info_lock);
+	mask = priv->page_size_mask;
+	g_mutex_unlock(&priv->info_lock);
+	return hiod_container_check_span_pgsize(mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE),
+						iova, size, error);
 }
 
 /* What a map checks against the host's answers, read under info_lock once:

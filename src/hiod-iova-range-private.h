@@ -20,6 +20,15 @@ hiod_iova_span_ok(guint64 iova, guint64 size)
 	return size != 0 && iova + (size - 1) >= iova;
 }
 
-gboolean hiod_iova_span_check(guint64 iova, guint64 size, const gchar *what, GError **error);
+/* The refusal of a span that is not ok: FALSE, and @error says why. */
+gboolean hiod_iova_span_refuse(guint64 iova, guint64 size, const gchar *what, GError **error);
+
+/* TRUE for a span that is ok; else the refusal (inline: every map and unmap
+ * checks its span, and the error's text is only made when it is refused) */
+static inline gboolean
+hiod_iova_span_check(guint64 iova, guint64 size, const gchar *what, GError **error)
+{
+	return G_LIKELY(hiod_iova_span_ok(iova, size)) || hiod_iova_span_refuse(iova, size, what, error);
+}
 
 G_END_DECLS

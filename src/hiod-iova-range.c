@@ -187,19 +187,15 @@ hiod_iova_ranges_get_aw_bits(GPtrArray *ranges)
 
 /* the span check (hiod-iova-range-private.h) ------------------------------------------ */
 
-HIOD_HOT gboolean
-hiod_iova_span_check(guint64 iova, guint64 size, const gchar *what, GError **error)
+gboolean
+hiod_iova_span_refuse(guint64 iova, guint64 size, const gchar *what, GError **error)
 {
-	if (G_UNLIKELY(size == 0)) {
+	if (size == 0)
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT, "zero-length %s", what);
-		return FALSE;
-	}
-	if (G_UNLIKELY(iova + (size - 1) < iova)) {
+	else
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "IOVA 0x%" G_GINT64_MODIFIER "x + size 0x%" G_GINT64_MODIFIER
 			    "x wraps around the 64-bit space",
 			    iova, size);
-		return FALSE;
-	}
-	return TRUE;
+	return FALSE;
 }
