@@ -237,7 +237,13 @@ tk_open(gpointer data, const char *path, int flags)
 		else
 			kind = tk_fail(ENOENT);
 	}
-	if (kind > 0) {
+	if (kind == HIOD_TEST_FD_FILE) {
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd >= 0) {
+			tk_insert(k, fd, kind, path, TRUE);
+			k->n_opens++;
+		}
+	} else if (kind > 0) {
 		fd = k->next_fd++;
 		tk_insert(k, fd, kind, path, FALSE);
 		k->n_opens++;

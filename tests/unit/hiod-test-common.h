@@ -49,6 +49,7 @@ typedef enum {
 	HIOD_TEST_FD_VDPA,
 	HIOD_TEST_FD_EVENTFD, /* a real eventfd the test can signal */
 	HIOD_TEST_FD_OTHER,   /* any other node (an open hook's): ENOTTY to every ioctl */
+	HIOD_TEST_FD_FILE,    /* a file of the test's tree (an open hook's): opened for real */
 } HiodTestFdKind;
 
 /* One fd of the fake kernel. */

@@ -297,49 +297,37 @@ tree_read(HiodTestTree *t, const gchar *rel)
 	return contents;
 }
 
-/* The PCI core as far as a bind goes: writes land in the tree's files, and
- * an unbind removes the device's driver link, a bind makes it, a probe binds
- * nothing (vfio-pci "does not take" the device). */
+/* The PCI core as far as a bind goes: the base kernel opens the tree's files
+ * for real, and a write lands in them; an unbind removes the device's driver
+ * link, a bind makes it, a probe binds nothing (vfio-pci "does not take" the
+ * device). */
 typedef struct {
 	HiodTestTree *t;
-	GHashTable *paths; /* fd -> path */
+	HiodTestKernel *k;
 } FakeSysfs;
 
 static int
-sysfs_open(gpointer data, const char *path, int flags)
+sysfs_open(gpointer data, const gchar *path, gint flags)
 {
-	FakeSysfs *f = data;
-	int fd = open(path, flags | O_CLOEXEC);
-	if (fd >= 0)
-		g_hash_table_insert(f->paths, GINT_TO_POINTER(fd), g_strdup(path));
-	return fd;
+	return HIOD_TEST_FD_FILE;
 }
 
-static int
-sysfs_close(gpointer data, int fd)
+static gssize
+sysfs_write(gpointer data, HiodTestFd *fd, gconstpointer buf, gsize len)
 {
 	FakeSysfs *f = data;
-	g_hash_table_remove(f->paths, GINT_TO_POINTER(fd));
-	return close(fd);
-}
-
-static ssize_t
-sysfs_write(gpointer data, int fd, const void *buf, size_t len)
-{
-	FakeSysfs *f = data;
-	const gchar *path = g_hash_table_lookup(f->paths, GINT_TO_POINTER(fd));
 	g_autofree gchar *bdf = g_strndup(buf, len);
 	g_autofree gchar *link = g_build_filename(f->t->sys, "bus/pci/devices", bdf, "driver", NULL);
 	ssize_t n;
 	/* a sysfs write replaces the value */
-	g_assert_cmpint(ftruncate(fd, 0), ==, 0);
-	n = pwrite(fd, buf, len, 0);
-	if (n < 0 || path == NULL)
+	g_assert_cmpint(ftruncate(fd->fd, 0), ==, 0);
+	n = pwrite(fd->fd, buf, len, 0);
+	if (n < 0)
 		return n;
-	if (g_str_has_suffix(path, "/unbind")) {
+	if (g_str_has_suffix(fd->path, "/unbind")) {
 		g_assert_cmpint(unlink(link), ==, 0);
-	} else if (g_str_has_suffix(path, "/bind")) {
-		g_autofree gchar *dir = g_path_get_dirname(path);
+	} else if (g_str_has_suffix(fd->path, "/bind")) {
+		g_autofree gchar *dir = g_path_get_dirname(fd->path);
 		g_autofree gchar *drv = g_path_get_basename(dir);
 		g_autofree gchar *target = g_build_filename("../../drivers", drv, NULL);
 		g_assert_cmpint(symlink(target, link), ==, 0);
@@ -347,11 +335,15 @@ sysfs_write(gpointer data, int fd, const void *buf, size_t len)
 	return n;
 }
 
-static const HiodKernelOps sysfs_ops = {
-    .open = sysfs_open,
-    .close = sysfs_close,
-    .write = sysfs_write,
-};
+static void
+sysfs_install(FakeSysfs *f, HiodTestTree *t, HiodContext *ctx)
+{
+	f->t = t;
+	f->k = hiod_test_kernel_new(ctx);
+	f->k->open_hook = sysfs_open;
+	f->k->write_hook = sysfs_write;
+	f->k->reply_data = f;
+}
 
 static gchar *
 tree_driver(HiodTestTree *t)
@@ -370,20 +362,19 @@ test_bind_failure_rolls_back(void)
 {
 	for (guint round = 0; round < 3; round++) {
 		g_autoptr(HiodTestTree) t = make_bind_tree();
+		FakeSysfs f = {0};
 		g_autoptr(HiodContext) ctx = NULL;
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *override = NULL;
 		g_autofree gchar *bound = NULL;
 		g_autofree gchar *unbound = NULL;
-		g_autoptr(GHashTable) paths = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-		FakeSysfs f = {t, paths};
 		g_autofree gchar *driver = NULL;
 
 		if (round == 2)
 			hiod_test_tree_write(t, "bus/pci/devices/0000:00:04.0/driver_override",
 					     "e1000e\n");
 		ctx = hiod_test_tree_context(t);
-		hiod_context_set_kernel_ops(ctx, &sysfs_ops, &f);
+		sysfs_install(&f, t, ctx);
 		if (round == 1)
 			hiod_context_inject_fault_match(ctx, "open:*drivers_probe", ENODEV, 1);
 		g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
@@ -399,7 +390,10 @@ test_bind_failure_rolls_back(void)
 		driver = tree_driver(t);
 		g_assert_cmpstr(driver, ==, "e1000e");
 		g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+		g_assert_cmpuint(f.k->open_fds, ==, 0);
+		g_assert_cmpuint(f.k->n_opens, >, 0);
 		g_clear_object(&ctx);
+		hiod_test_kernel_free(f.k);
 	}
 }
 
@@ -409,13 +403,12 @@ static void
 test_bind_rollback_failure_explained(void)
 {
 	g_autoptr(HiodTestTree) t = make_bind_tree();
-	g_autoptr(GHashTable) paths = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	FakeSysfs f = {t, paths};
+	FakeSysfs f = {0};
 	g_autoptr(HiodContext) ctx = hiod_test_tree_context(t);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *driver = NULL;
 
-	hiod_context_set_kernel_ops(ctx, &sysfs_ops, &f);
+	sysfs_install(&f, t, ctx);
 	hiod_context_inject_fault_match(ctx, "open:*drivers_probe", ENODEV, 1);
 	hiod_context_inject_fault_match(ctx, "open:*e1000e/bind", ENODEV, 1);
 	g_assert_false(hiod_pci_bind_vfio(ctx, "0000:00:04.0", &error));
@@ -425,6 +418,9 @@ test_bind_rollback_failure_explained(void)
 	driver = tree_driver(t);
 	g_assert_null(driver);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
+	g_assert_cmpuint(f.k->open_fds, ==, 0);
+	g_clear_object(&ctx);
+	hiod_test_kernel_free(f.k);
 }
 
 int
