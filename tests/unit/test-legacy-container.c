@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * HiodLegacyContainer against a fake type1 kernel (HiodKernelOps answering
+ * HiodLegacyContainer against a fake type1 kernel (the base kernel answering
  * the container, group and device ioctls), with fault injection at every
  * call of attach (and setup), map and unmap in turn.
  */

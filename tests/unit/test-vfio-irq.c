@@ -261,34 +261,28 @@ static void
 test_fault_injection(Fixture *f, gconstpointer data)
 {
 	guint fds0 = hiod_context_get_open_fd_count(f->ctx);
-	guint failures = 0;
+	HiodTestFaultWalk w;
 	gint before;
 
-	for (guint nth = 1;; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		gboolean ok;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
-		ok = hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 4, &error);
-		if (!hiod_context_fault_fired(f->ctx)) {
-			g_assert_true(ok);
-			hiod_context_clear_faults(f->ctx);
+		gboolean ok = hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 4, &error);
+		if (hiod_test_fault_walk_done(&w, ok))
 			break;
-		}
-		hiod_context_clear_faults(f->ctx);
 		g_assert_false(ok);
 		g_assert_nonnull(error);
-		failures++;
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds0);
 		g_assert_cmpuint(f->k->n_triggers, ==, 0);
 		g_assert_cmpuint(hiod_vfio_device_get_irq_enabled_count(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX), ==, 0);
 	}
-	g_assert_cmpuint(failures, ==, 6); /* info, 4 eventfds, set */
+	g_assert_cmpuint(w.faults, ==, 6); /* info, 4 eventfds, set */
 	before = hiod_vfio_device_get_irq_fd(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 3);
-	for (guint nth = 1; nth <= 2; nth++) {
+	/* the vector's 2 calls (eventfd, set), each failing in turn */
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); w.n < 2 && hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
-		g_assert_false(hiod_vfio_device_set_irq_vector(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 3, TRUE, &error));
-		hiod_context_clear_faults(f->ctx);
+		gboolean ok = hiod_vfio_device_set_irq_vector(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 3, TRUE, &error);
+		g_assert_false(hiod_test_fault_walk_done(&w, ok));
+		g_assert_false(ok);
 		g_assert_nonnull(error);
 		/* the vector is as it was */
 		g_assert_cmpint(hiod_vfio_device_get_irq_fd(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, 3), ==, before);
@@ -302,11 +296,11 @@ test_fault_injection(Fixture *f, gconstpointer data)
 	g_assert_true(hiod_vfio_device_disable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_MSIX, NULL));
 	/* INTx's resample eventfd */
 	g_assert_true(hiod_vfio_device_enable_irq(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, 1, NULL));
-	for (guint nth = 1; nth <= 3; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->ctx, EIO); w.n < 3 && hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		hiod_context_inject_fault_nth(f->ctx, nth, EIO);
-		g_assert_cmpint(hiod_vfio_device_enable_irq_resample(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &error), ==, -1);
-		hiod_context_clear_faults(f->ctx);
+		gint fd = hiod_vfio_device_enable_irq_resample(f->dev, HIOD_VFIO_IRQ_INDEX_INTX, &error);
+		g_assert_false(hiod_test_fault_walk_done(&w, fd >= 0));
+		g_assert_cmpint(fd, ==, -1);
 		g_assert_nonnull(error);
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->ctx), ==, fds0 + 1);
 		g_assert_cmpuint(f->k->n_triggers, ==, 1);

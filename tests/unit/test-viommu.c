@@ -818,31 +818,28 @@ test_viommu_attach_faults(void)
 {
 	g_autoptr(HiodVirtioViommu) vi = hiod_virtio_viommu_new();
 	Flow f = {0};
-	guint nth;
+	HiodTestFaultWalk w;
 
 	flow_init(&f, HIOD_VIOMMU(vi));
-	for (nth = 1; nth < 32; nth++) {
+	for (hiod_test_fault_walk_init(&w, f.ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
 		HiodContainer *got;
 		flow_add_container(&f);
-		hiod_context_inject_fault_nth(f.ctx, nth, EIO);
+		hiod_test_fault_walk_rearm(&w); /* the flow's calls, not the container's */
 		got = hiod_pci_topology_attach_device(f.topo, f.space, f.dev,
 						      HIOD_BACKEND_KIND_IOMMUFD, &error);
-		if (!hiod_context_fault_fired(f.ctx)) {
+		if (hiod_test_fault_walk_done(&w, got != NULL)) {
 			g_assert_no_error(error);
-			g_assert_nonnull(got);
-			hiod_context_clear_faults(f.ctx);
 			break;
 		}
-		hiod_context_clear_faults(f.ctx);
 		g_assert_null(got);
 		g_assert_nonnull(error);
-		g_test_message("fault %u: %s", nth, error->message);
+		g_test_message("fault %u: %s", w.n, error->message);
 		flow_assert_clean(&f);
 		g_assert_cmpuint(hiod_virtio_viommu_get_n_devices(vi), ==, 0);
 		g_assert_null(hiod_virtio_viommu_get_reserved_regions(vi, 0, 0, 0x20));
 	}
-	g_assert_cmpuint(nth, >, 1);
+	g_assert_cmpuint(w.n, >, 1);
 	g_assert_cmpuint(hiod_virtio_viommu_get_n_devices(vi), ==, 1);
 	{
 		g_autoptr(GPtrArray) res = hiod_virtio_viommu_get_reserved_regions(vi, 0, 0, 0x20);
