@@ -107,6 +107,8 @@ hiod_inner_slot(const HiodInner *in, guint64 addr)
 	guint lo = 1, hi = in->h.n; /* the first key > addr, in [1, n] */
 	if (in->key[hi - 1] <= addr) /* the last child: where ascending keys go */
 		return hi - 1;
+	if (hi == 1 || addr < in->key[1]) /* the first: where the lowest keys leave */
+		return 0;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
 		if (in->key[mid] <= addr)
@@ -124,6 +126,10 @@ hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 	guint lo = 0, hi = l->h.n;
 	if (hi == 0 || l->key[hi - 1] <= addr) /* after the last: ascending keys */
 		return hi;
+	if (addr < l->key[0])
+		return 0;
+	if (hi == 1 || addr < l->key[1]) /* after the first: the lowest key leaving */
+		return 1;
 	while (lo < hi) {
 		guint mid = (lo + hi) / 2;
 		if (l->key[mid] <= addr)
