@@ -111,6 +111,21 @@ mkdir -p "$out.tmp"
 cp "$built" "$out.tmp/$image"
 cp .config "$out.tmp/config"
 rm -rf "$out"; mv "$out.tmp" "$out"
+# The x86_64 tree also gives the UAPI headers (build-kernel.sh headers VER:
+# what they are made from is the same source, for the build machine's arch)
+# when they are not cached yet: a cold run then unpacks each source once.
+if [ "$arch" = x86_64 ]; then
+  if [ "$ver" = 6.12 ]; then htag=headers; else htag=headers-$ver; fi
+  hout="$cache/kernel-$htag-$(echo "$srcver recipe=1" | sha256sum | cut -c1-16)"
+  exec 8>"$cache/.lock-$htag"
+  flock 8
+  if [ ! -s "$hout/include/linux/vfio.h" ]; then
+    log "installing the UAPI headers into $hout"
+    make headers_install INSTALL_HDR_PATH="$hout.tmp" >> "$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
+    rm -rf "$hout"; mv "$hout.tmp" "$hout"
+  fi
+  exec 8>&-
+fi
 cd /; rm -rf "$work"
 log "cached $out/$image"
 echo "$out/$image"
