@@ -538,7 +538,7 @@ tk_device(HiodTestKernel *k, gulong request, gpointer arg)
 	switch (request) {
 	case HIOD_VFIO_DEVICE_GET_INFO: {
 		struct hiod_vfio_device_info *i = arg;
-		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI | HIOD_VFIO_DEVICE_FLAGS_RESET;
+		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI | (k->no_reset ? 0 : HIOD_VFIO_DEVICE_FLAGS_RESET);
 		i->num_regions = 9;
 		i->num_irqs = 5;
 		return 0;

@@ -81,6 +81,7 @@ typedef gssize (*HiodTestPreadFunc)(gpointer data, HiodTestFd *fd, gpointer buf,
 
 typedef struct {
 	gboolean spapr;	     /* the container offers sPAPR TCE v2/v1 instead of type1 */
+	gboolean no_reset;   /* the device's GET_INFO offers no VFIO_DEVICE_RESET */
 	HiodTestReplyFunc reply;
 	gpointer reply_data; /* every hook's data */
 	HiodTestOpenFunc open_hook;

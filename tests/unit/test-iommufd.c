@@ -86,6 +86,7 @@ fake_new(HiodContext *ctx)
 	f->base->reply = fake_ioctl;
 	f->base->reply_data = f;
 	f->base->fd_data_free = g_free;
+	f->base->no_reset = TRUE;
 	f->passed_fd = -1;
 	f->objs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	f->bound_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -364,13 +365,9 @@ fake_device_ioctl(Fake *f, HiodTestFd *fd, unsigned long request, void *arg)
 		fake_gc_autodomains(f);
 		return 0;
 	}
-	if (request == HIOD_VFIO_DEVICE_GET_INFO) {
-		struct hiod_vfio_device_info *i = arg;
-		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI;
-		i->num_regions = 9;
-		i->num_irqs = 5;
-		return 0;
-	}
+	/* the base's device, without reset */
+	if (request == HIOD_VFIO_DEVICE_GET_INFO)
+		return hiod_test_kernel_default_ioctl(f->base, HIOD_TEST_FD_DEVICE, request, arg);
 	if (request == HIOD_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO) {
 		struct hiod_vfio_pci_hot_reset_info *i = arg;
 		if (i->count < 2) {

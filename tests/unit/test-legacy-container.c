@@ -60,6 +60,7 @@ fake_new(HiodContext *ctx)
 	k->base->close_hook = fake_close;
 	k->base->reply = fake_ioctl;
 	k->base->reply_data = k;
+	k->base->no_reset = TRUE;
 	k->group_set = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->nonviable = g_hash_table_new(g_direct_hash, g_direct_equal);
 	k->maps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
@@ -379,13 +380,8 @@ fake_ioctl(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 		return fake_fail(ENOTTY);
 	}
 	switch (request) {
-	case HIOD_VFIO_DEVICE_GET_INFO: {
-		struct hiod_vfio_device_info *i = arg;
-		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI;
-		i->num_regions = 9;
-		i->num_irqs = 5;
-		return 0;
-	}
+	case HIOD_VFIO_DEVICE_GET_INFO: /* the base's device, without reset */
+		return hiod_test_kernel_default_ioctl(k->base, HIOD_TEST_FD_DEVICE, request, arg);
 	}
 	return fake_fail(ENOTTY);
 }

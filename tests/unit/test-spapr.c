@@ -406,13 +406,9 @@ fake_reply(gpointer data, HiodTestFdKind kind, gulong request, gpointer arg)
 			return hiod_test_kernel_add_fd(k->base, HIOD_TEST_FD_DEVICE)->fd;
 		}
 	}
-	if (kind == HIOD_TEST_FD_DEVICE && request == HIOD_VFIO_DEVICE_GET_INFO) {
-		struct hiod_vfio_device_info *info = arg;
-		info->flags = 1u << 1;
-		info->num_regions = 9;
-		info->num_irqs = 5;
-		return 0;
-	}
+	/* the base's device, without reset */
+	if (kind == HIOD_TEST_FD_DEVICE && request == HIOD_VFIO_DEVICE_GET_INFO)
+		return hiod_test_kernel_default_ioctl(k->base, HIOD_TEST_FD_DEVICE, request, arg);
 	errno = ENOTTY;
 	return -1;
 }
@@ -445,6 +441,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->k.base->open_hook = fake_open;
 	f->k.base->close_hook = fake_close;
 	f->k.base->reply_data = &f->k;
+	f->k.base->no_reset = TRUE;
 	f->mem_size = M(4);
 	f->mem = mmap(NULL, f->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	g_assert_true(f->mem != MAP_FAILED);

@@ -123,13 +123,8 @@ fake_device_ioctl(Fake *f, HiodTestFd *fd, unsigned long request, void *arg)
 	case HIOD_VFIO_DEVICE_DETACH_IOMMUFD_PT:
 		d->hwpt = 0;
 		return 0;
-	case HIOD_VFIO_DEVICE_GET_INFO: {
-		struct hiod_vfio_device_info *i = arg;
-		i->flags = HIOD_VFIO_DEVICE_FLAGS_PCI;
-		i->num_regions = 9;
-		i->num_irqs = 5;
-		return 0;
-	}
+	case HIOD_VFIO_DEVICE_GET_INFO: /* the base's device, without reset */
+		return hiod_test_kernel_default_ioctl(f->k, HIOD_TEST_FD_DEVICE, request, arg);
 	}
 	return fake_fail(ENOTTY);
 }
@@ -230,6 +225,7 @@ fake_new(HiodContext *ctx)
 	f->k->close_hook = fake_close;
 	f->k->reply_data = f;
 	f->k->fd_data_free = g_free;
+	f->k->no_reset = TRUE;
 	return f;
 }
 
