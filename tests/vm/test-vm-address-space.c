@@ -12,6 +12,7 @@
 #include "hiod.h"
 #include "hiod-edu.h"
 #include "hiod-kernel-private.h"
+#include "hiod-test-common.h"
 #include "vm-fixture.h"
 
 #define EDU0 "0000:00:04.0"
@@ -251,20 +252,17 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	HiodContainer *c = NULL, *c1 = NULL;
-	guint nth, fds_one;
+	HiodTestFaultWalk w;
+	guint fds_one;
 
 	g_assert_true(hiod_address_space_add_section(f->as, IOVA_A, 16 * PAGE, f->buf, 0, &error));
 	g_assert_true(hiod_address_space_add_section(f->as, IOVA_B, 16 * PAGE, f->buf + 32 * PAGE, 0,
 						     &error));
-	for (nth = 1; nth < 200; nth++) {
+	for (hiod_test_fault_walk_init(&w, f->vm.ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GPtrArray) members = NULL;
-		gboolean fired;
-		hiod_context_inject_fault_nth(f->vm.ctx, nth, EIO);
 		c = hiod_address_space_attach_device(f->as, f->dev[0], HIOD_BACKEND_KIND_LEGACY, 0,
 						     &error);
-		fired = hiod_context_fault_fired(f->vm.ctx);
-		hiod_context_clear_faults(f->vm.ctx);
-		if (c != NULL && !fired)
+		if (hiod_test_fault_walk_done(&w, c != NULL))
 			break;
 		if (c != NULL) { /* the fault hit a call whose failure is not fatal */
 			hiod_address_space_detach_device(f->as, f->dev[0]);
@@ -278,23 +276,19 @@ test_attach_rollback(Fixture *f, gconstpointer data)
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, 0);
 		g_assert_cmpuint(hiod_address_space_get_n_sections(f->as), ==, 2);
 	}
-	g_test_message("attach with replay succeeded at the %u-th try", nth);
+	g_test_message("attach with replay succeeded at the %u-th try", w.n);
 	g_assert_nonnull(c);
-	g_assert_cmpuint(nth, >, 3);
+	g_assert_cmpuint(w.n, >, 3);
 	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 2);
 	fill(f->buf, DMA_LEN, 0x88);
 	edu_copy(f->dev[0], IOVA_A, IOVA_A + 4 * PAGE);
 	g_assert_cmpmem(f->buf + 4 * PAGE, DMA_LEN, f->buf, DMA_LEN);
 
 	fds_one = hiod_context_get_open_fd_count(f->vm.ctx);
-	for (nth = 1; nth < 200; nth++) {
-		gboolean fired;
-		hiod_context_inject_fault_nth(f->vm.ctx, nth, EIO);
+	for (hiod_test_fault_walk_init(&w, f->vm.ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		c1 = hiod_address_space_attach_device(f->as, f->dev[1], HIOD_BACKEND_KIND_LEGACY, 0,
 						      &error);
-		fired = hiod_context_fault_fired(f->vm.ctx);
-		hiod_context_clear_faults(f->vm.ctx);
-		if (c1 != NULL && !fired)
+		if (hiod_test_fault_walk_done(&w, c1 != NULL))
 			break;
 		if (c1 != NULL) {
 			hiod_address_space_detach_device(f->as, f->dev[1]);

@@ -27,6 +27,7 @@
 
 #include "hiod-backend-private.h"
 #include "hiod-kernel-private.h"
+#include "hiod-test-common.h"
 #include "vm-fixture.h"
 #include "hiod-uapi-private.h"
 #include "hiod.h"
@@ -1438,8 +1439,9 @@ static void
 test_viommu_faults(Fixture *f, gconstpointer data)
 {
 	Stack s = {.pg = sysconf(_SC_PAGESIZE)};
+	HiodTestFaultWalk w;
 	guint32 first;
-	guint fds, n, hits = 0;
+	guint fds;
 
 	if (!kernel_at_least(6, 15)) {
 		g_test_skip("Linux 6.15 has every object of the walk");
@@ -1449,28 +1451,23 @@ test_viommu_faults(Fixture *f, gconstpointer data)
 	g_assert_true(s.buf != MAP_FAILED);
 	first = probe_id(f->be);
 	fds = hiod_context_get_open_fd_count(f->vm.ctx);
-	for (n = 1; n <= 64; n++) {
+	for (hiod_test_fault_walk_init(&w, f->vm.ctx, EIO); hiod_test_fault_walk_next(&w);) {
 		g_autoptr(GError) error = NULL;
-		gboolean ok, hit;
-		hiod_context_inject_fault_nth(f->vm.ctx, n, EIO);
-		ok = stack_build(f, &s, &error);
-		hit = hiod_context_fault_fired(f->vm.ctx);
-		hiod_context_clear_faults(f->vm.ctx);
+		gboolean ok = stack_build(f, &s, &error);
+		gboolean done = hiod_test_fault_walk_done(&w, ok);
 		if (!ok) {
-			g_assert_true(hit);
 			g_assert_nonnull(error);
-			g_test_message("fault %u: %s", n, error->message);
+			g_test_message("fault %u: %s", w.n, error->message);
 		}
 		stack_teardown(f, &s);
 		g_assert_cmpuint(hiod_context_get_open_fd_count(f->vm.ctx), ==, fds);
 		assert_ids_free(f->be, first);
-		if (ok && !hit)
+		if (done)
 			break;
-		hits++;
 	}
-	g_assert_cmpuint(n, <=, 64);
-	g_assert_cmpuint(hits, >=, 10);
-	g_test_message("hiod faults: %u calls failed in turn, then everything was made", hits);
+	g_assert_cmpuint(w.n, <=, 64);
+	g_assert_cmpuint(w.faults, >=, 10);
+	g_test_message("hiod faults: %u calls failed in turn, then everything was made", w.faults);
 	munmap(s.buf, s.pg);
 }
 
