@@ -3,6 +3,7 @@
 #
 #   build-kernel.sh x86_64 [VERSION]   -> prints the path of a cached bzImage
 #   build-kernel.sh ppc64le [VERSION]  -> prints the path of a cached vmlinux
+#   build-kernel.sh aarch64 [VERSION]  -> prints the path of a cached Image
 #   build-kernel.sh headers [VERSION]  -> prints the path of the kernel's installed
 #                                         UAPI headers (make headers_install), for ABI checks
 #
@@ -52,6 +53,7 @@ case "$arch" in
   x86_64)  image=bzImage; make_args=(); target=bzImage; built=arch/x86/boot/bzImage ;;
   headers) image=include/linux/vfio.h; make_args=(); target=headers_install; built= ;;
   ppc64le) image=vmlinux; make_args=(ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-); target=vmlinux; built=vmlinux ;;
+  aarch64) image=Image; make_args=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-); target=Image; built=arch/arm64/boot/Image ;;
   *) log "unknown arch $arch"; exit 1 ;;
 esac
 result() { if [ "$arch" = headers ]; then echo "$out/include"; else echo "$out/$image"; fi; }

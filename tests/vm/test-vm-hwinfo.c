@@ -347,6 +347,17 @@ test_hw_info(void)
 			g_assert_cmpuint(kernel_major(), <, 7);
 			g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_amd_caps(hiod));
 		}
+	} else if (hiod_host_iommu_caps_get_iommu_type(caps) == HIOD_IOMMU_TYPE_ARM_SMMUV3) {
+		/* the aarch64 lane: no sysfs file holds the SMMUv3's ID registers;
+		 * test-vm-smmuv3 checks them against the topology and the kernel's probe */
+		HiodSmmuv3Caps *smmu = hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps(hiod);
+		g_assert_nonnull(smmu);
+		g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_vtd_caps(hiod));
+		g_assert_null(hiod_host_iommu_device_iommufd_vfio_get_amd_caps(hiod));
+		g_test_message("ARM SMMUv3 3.%u: stage1 %d, stage2 %d, oas %u bits, sid %u bits",
+			       hiod_smmuv3_caps_get_arch_minor(smmu), hiod_smmuv3_caps_get_stage1(smmu),
+			       hiod_smmuv3_caps_get_stage2(smmu), hiod_smmuv3_caps_get_oas_bits(smmu),
+			       hiod_smmuv3_caps_get_sid_bits(smmu));
 	} else {
 		g_test_message("neither VT-d nor AMD-Vi in sysfs: nothing to compare");
 	}

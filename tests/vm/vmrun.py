@@ -13,6 +13,10 @@ with TCG, one boot loop for every architecture (ARCHES below):
            sPAPR TCE). The host's binaries are x86, so the guest boots an
            initramfs (initramfs.py) made from a cross build (--build) and its
            sysroot (--sysroot).
+  aarch64  virt (GICv3 with its ITS) with an emulated SMMUv3 in front of the
+           PCIe host bridge: the machine's own (iommu=smmuv3: both stages) or
+           a user-created one with stage 1 only, edu PCI devices bound to
+           vfio-pci; an initramfs as on ppc64le.
 
   vmrun.py [--tap] [--arch A] [--platform P] [--topology NAME] [--sysroot DIR --build DIR]
            [--qemu-arg=ARG ...] [--timeout S] -- CMD [-- CMD ...]
@@ -108,6 +112,18 @@ NVME_IMAGE_MIB = 8
 X86_TOPOLOGIES["nvme"] = X86_TOPOLOGIES["default"] + [
     "-drive", "file=@NVME_IMAGE@,if=none,id=nvm,format=raw",
     "-device", "nvme,serial=%s,drive=nvm,addr=06.0" % NVME_SERIAL]
+# aarch64 topologies: two edu devices on the PCIe root bus (0000:00:04.0 and
+# 0000:00:05.0, as on x86), each alone in its IOMMU group, behind an SMMUv3.
+AARCH64_TOPOLOGIES = {
+    # the virt machine's SMMUv3 (iommu=smmuv3): QEMU 11.1's has both stages
+    # (IDR0 S1P and S2P), what the kernel needs for a nesting parent
+    "smmuv3": ["-machine", "iommu=smmuv3",
+               "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+    # a user-created SMMUv3 on the root bus with stage 1 only (stage=1): no
+    # nesting parent
+    "smmuv3-stage1": ["-device", "arm-smmuv3,primary-bus=pcie.0,stage=1",
+                      "-device", EDU + ",addr=04.0", "-device", EDU + ",addr=05.0"],
+}
 @dataclasses.dataclass(frozen=True)
 class Arch:
     """What differs between the guests of two architectures."""
@@ -142,9 +158,19 @@ ARCHES = {
         topologies={"spapr": ["-device", EDU]}, timeout=300,
         root="initramfs", triplet="powerpc64le-linux-gnu", loader="lib64/ld64.so.2",
         programs=("tools", "tests/vm/ppc64le")),
+    "aarch64": Arch(
+        qemu="aarch64", package="qemu-system-arm",
+        # pauth-impdef: TCG's cheap pointer-authentication algorithm (the
+        # architected one is slow to emulate; nothing here depends on which)
+        machine=["-accel", "tcg", "-M", "virt,gic-version=3", "-cpu", "max,pauth-impdef=on",
+                 "-nodefaults"],
+        console="ttyAMA0", append="loglevel=4",
+        topologies=AARCH64_TOPOLOGIES, timeout=600,
+        root="initramfs", triplet="aarch64-linux-gnu", loader="lib/ld-linux-aarch64.so.1",
+        programs=("tools", "tests/vm")),
 }
 # Topologies that need QEMU 11's emulation.
-NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "vtd-svm", "amd"}
+NEEDS_QEMU11 = {"vtd-sm", "vtd-fsts", "vtd-pasid", "vtd-svm", "amd", "smmuv3", "smmuv3-stage1"}
 # platform -> (kernel version for build-kernel.sh, QEMU: "system" or "current")
 PLATFORMS = {
     "lts": ("6.12", "system"),
@@ -357,14 +383,14 @@ def main():
     ap.add_argument("--kernel", help="guest kernel (default: build-kernel.sh ARCH VERSION of the platform)")
     ap.add_argument("--platform", default="lts", choices=sorted(PLATFORMS))
     ap.add_argument("--topology", choices=topologies,
-                    help="default: x86_64 default, ppc64le spapr")
-    ap.add_argument("--sysroot", help="initramfs guests: the sysroot (ppc64le/make-sysroot.sh)")
-    ap.add_argument("--build", help="initramfs guests: the cross build directory (ppc64le/cross-build.sh)")
+                    help="default: x86_64 default, ppc64le spapr, aarch64 smmuv3")
+    ap.add_argument("--sysroot", help="initramfs guests: the sysroot (cross/make-sysroot.sh)")
+    ap.add_argument("--build", help="initramfs guests: the cross build directory (cross/cross-build.sh)")
     ap.add_argument("--qemu-arg", action="append", help="extra QEMU options (split on spaces)")
     ap.add_argument("--append", help="extra kernel command line")
     ap.add_argument("--setup", help="9p guests: a script the guest runs before the commands")
     ap.add_argument("--memory", default="1G")
-    ap.add_argument("--timeout", type=int, help="seconds (default: 600 on x86_64, 300 on ppc64le)")
+    ap.add_argument("--timeout", type=int, help="seconds (default: 600 on x86_64 and aarch64, 300 on ppc64le)")
     ap.add_argument("--tap", action="store_true", help="merge the commands' TAP outputs")
     ap.add_argument("--keep", help="keep the work directory here")
     ap.add_argument("commands", nargs="+", help="commands to run in the guest, separated by --")
