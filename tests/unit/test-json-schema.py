@@ -174,6 +174,20 @@ def unit():
               "backend values are the HiodBackendKind nicks (%s)" % nicks(Hiod.BackendKind))
         check(nicks(Hiod.HwCaps) == d["hw_caps"]["items"]["enum"],
               "hw_caps values are the HiodHwCaps nicks (%s)" % nicks(Hiod.HwCaps))
+        # the SMMUv3 registers QEMU 11.1's virt machine reports (the aarch64
+        # lane measured them), decoded by the library, against smmuv3_caps
+        if hasattr(Hiod, "Smmuv3Caps"):
+            gi.require_version("Json", "1.0")
+            from gi.repository import Json
+            caps = Hiod.Smmuv3Caps.new([0xd44101b, 0x2730010, 0, 0x1414, 0, 0x74], 0, 1, 0)
+            b = Json.Builder()
+            caps.to_json(b)
+            obj = json.loads(Json.to_string(b.get_root(), False))
+            sub = Validator(dict(SCHEMA["$defs"]["smmuv3_caps"], **{"$defs": SCHEMA["$defs"]}))
+            errors = [e.message for e in sub.iter_errors(obj)]
+            check(not errors and obj["oas_bits"] == 44 and obj["nesting"],
+                  "QEMU 11.1's SMMUv3 decoded is a valid smmuv3_caps object (%s)" % errors)
+            check(not sub.is_valid(dict(obj, ttf="aarch65")), "an smmuv3_caps object with a bad ttf is refused")
 
     unit_commands()
 
