@@ -320,6 +320,41 @@ hiod_live_update_add_fd(HiodContext *ctx, GArray *fds, gint fd, GError **error)
 	return (gint)fds->len - 1;
 }
 
+/* Hand-off mode on or off for every container of the update (the old
+ * process stops, or goes back to, changing what the new one adopts). */
+static void
+hiod_live_update_set_handoff(HiodLiveUpdate *self, gboolean on)
+{
+	for (guint c = 0; c < self->containers->len; c++) {
+		HiodContainer *container = g_ptr_array_index(self->containers, c);
+#if HIOD_HAVE_LEGACY_VFIO
+		if (G_OBJECT_TYPE(container) == HIOD_TYPE_LEGACY_CONTAINER)
+			hiod_legacy_container_set_handoff(HIOD_LEGACY_CONTAINER(container), on);
+#endif
+#if HIOD_HAVE_IOMMUFD
+		if (HIOD_IS_IOMMUFD_CONTAINER(container))
+			hiod_iommufd_container_set_handoff(HIOD_IOMMUFD_CONTAINER(container), on);
+#endif
+	}
+}
+
+/* One device of a container in the document: its address and the index of
+ * its fd in *@out; the object is left open for the backend's own members. */
+static gboolean
+hiod_live_update_begin_device(JsonBuilder *b, HiodContext *ctx, GArray *out, HiodVfioDevice *dev,
+			      GError **error)
+{
+	gint idx = hiod_live_update_add_fd(ctx, out, hiod_vfio_device_get_fd(dev), error);
+	if (idx < 0)
+		return FALSE;
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "address");
+	json_builder_add_string_value(b, hiod_vfio_device_get_name(dev));
+	json_builder_set_member_name(b, "fd");
+	json_builder_add_int_value(b, idx);
+	return TRUE;
+}
+
 /**
  * hiod_live_update_save:
  * @self: a #HiodLiveUpdate
@@ -413,15 +448,8 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 		json_builder_set_member_name(b, "devices");
 		json_builder_begin_array(b);
 		for (guint d = 0; d < devices->len; d++) {
-			HiodVfioDevice *dev = g_ptr_array_index(devices, d);
-			idx = hiod_live_update_add_fd(ctx, out, hiod_vfio_device_get_fd(dev), error);
-			if (idx < 0)
+			if (!hiod_live_update_begin_device(b, ctx, out, g_ptr_array_index(devices, d), error))
 				goto fail;
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "address");
-			json_builder_add_string_value(b, hiod_vfio_device_get_name(dev));
-			json_builder_set_member_name(b, "fd");
-			json_builder_add_int_value(b, idx);
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
@@ -469,14 +497,8 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 		json_builder_begin_array(b);
 		for (guint d = 0; d < devices->len; d++) {
 			HiodVfioDevice *dev = g_ptr_array_index(devices, d);
-			idx = hiod_live_update_add_fd(ctx, out, hiod_vfio_device_get_fd(dev), error);
-			if (idx < 0)
+			if (!hiod_live_update_begin_device(b, ctx, out, dev, error))
 				goto fail;
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "address");
-			json_builder_add_string_value(b, hiod_vfio_device_get_name(dev));
-			json_builder_set_member_name(b, "fd");
-			json_builder_add_int_value(b, idx);
 			json_builder_set_member_name(b, "devid");
 			json_builder_add_int_value(b, hiod_vfio_device_get_devid(dev));
 			json_builder_set_member_name(b, "hwpt");
@@ -511,19 +533,10 @@ hiod_live_update_save(HiodLiveUpdate *self, GArray **fds, GError **error)
 		g_prefix_error(error, "taking the old host addresses away: ");
 		goto fail;
 	}
-	for (guint c = 0; c < self->containers->len; c++) {
-		if (G_OBJECT_TYPE(g_ptr_array_index(self->containers, c)) == HIOD_TYPE_LEGACY_CONTAINER)
-			hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), TRUE);
-	}
 #endif
-#if HIOD_HAVE_IOMMUFD
 	/* iommufd: nothing to take away (the kernel pins the files); the old
 	 * process only stops changing the objects the new one will own */
-	for (guint c = 0; c < self->containers->len; c++) {
-		if (HIOD_IS_IOMMUFD_CONTAINER(g_ptr_array_index(self->containers, c)))
-			hiod_iommufd_container_set_handoff(g_ptr_array_index(self->containers, c), TRUE);
-	}
-#endif
+	hiod_live_update_set_handoff(self, TRUE);
 	root = json_builder_get_root(b);
 	json_generator_set_root(gen, root);
 	doc = json_generator_to_data(gen, NULL);
@@ -577,17 +590,8 @@ hiod_live_update_cancel(HiodLiveUpdate *self, GError **error)
 		g_prefix_error(error, "giving the old host addresses back (has the new process adopted?): ");
 		return FALSE;
 	}
-	for (guint c = 0; c < self->containers->len; c++) {
-		if (G_OBJECT_TYPE(g_ptr_array_index(self->containers, c)) == HIOD_TYPE_LEGACY_CONTAINER)
-			hiod_legacy_container_set_handoff(g_ptr_array_index(self->containers, c), FALSE);
-	}
 #endif
-#if HIOD_HAVE_IOMMUFD
-	for (guint c = 0; c < self->containers->len; c++) {
-		if (HIOD_IS_IOMMUFD_CONTAINER(g_ptr_array_index(self->containers, c)))
-			hiod_iommufd_container_set_handoff(g_ptr_array_index(self->containers, c), FALSE);
-	}
-#endif
+	hiod_live_update_set_handoff(self, FALSE);
 	self->state = STATE_READY;
 	return TRUE;
 }
