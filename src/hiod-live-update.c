@@ -675,6 +675,26 @@ hiod_live_find_memory(const HiodMemoryRegion *regions, guint n_regions, guint64 
 	return NULL;
 }
 
+#if HIOD_HAVE_LEGACY_VFIO || HIOD_HAVE_IOMMUFD
+/* The document's devices of @container (@cdevs), opened and attached to it,
+ * whose incoming fds it holds; added to @devs. */
+static gboolean
+hiod_live_adopt_devices(HiodContext *ctx, HiodContainer *container, JsonArray *cdevs, GPtrArray *devs,
+			GError **error)
+{
+	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
+		const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
+		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
+		if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
+			g_prefix_error(error, "adopting %s: ", address);
+			return FALSE;
+		}
+		g_ptr_array_add(devs, g_steal_pointer(&dev));
+	}
+	return TRUE;
+}
+#endif
+
 #if HIOD_HAVE_LEGACY_VFIO
 /* a type1 container of the document and its devices (added to @devs), or NULL */
 static HiodContainer *
@@ -728,15 +748,8 @@ hiod_live_adopt_legacy(HiodContext *ctx, JsonObject *c, const gint *fds, guint n
 			return NULL;
 		hiod_legacy_container_add_incoming(HIOD_LEGACY_CONTAINER(container), key, fd);
 	}
-	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
-		const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
-		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
-		if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
-			g_prefix_error(error, "adopting %s: ", address);
-			return NULL;
-		}
-		g_ptr_array_add(devs, g_steal_pointer(&dev));
-	}
+	if (!hiod_live_adopt_devices(ctx, container, cdevs, devs, error))
+		return NULL;
 	return g_steal_pointer(&container);
 }
 #endif
@@ -809,15 +822,8 @@ hiod_live_adopt_iommufd(HiodContext *ctx, JsonObject *c, const gint *fds, guint 
 		hiod_iommufd_container_add_incoming(HIOD_IOMMUFD_CONTAINER(container), address, fd,
 						    (guint32)devid, (guint32)hwpt);
 	}
-	for (guint d = 0; d < json_array_get_length(cdevs); d++) {
-		const gchar *address = json_object_get_string_member(json_array_get_object_element(cdevs, d), "address");
-		g_autoptr(HiodVfioDevice) dev = hiod_vfio_device_new(ctx, address, error);
-		if (dev == NULL || !hiod_vfio_device_attach(dev, container, 0, error)) {
-			g_prefix_error(error, "adopting %s: ", address);
-			return NULL;
-		}
-		g_ptr_array_add(devs, g_steal_pointer(&dev));
-	}
+	if (!hiod_live_adopt_devices(ctx, container, cdevs, devs, error))
+		return NULL;
 	return g_steal_pointer(&container);
 }
 #endif
