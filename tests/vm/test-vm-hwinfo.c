@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hiod-edu.h"
+#include "vm-fixture.h"
 #include "hiod.h"
 
 #define EDU_A "0000:00:04.0"
@@ -149,17 +150,6 @@ hwpt_of(HiodVfioDevice *d)
 	    HIOD_HOST_IOMMU_DEVICE_IOMMUFD(hiod_vfio_device_get_host_iommu_device(d)));
 }
 
-static void
-round_trip(HiodVfioDevice *d, HiodContainer *c)
-{
-	g_autoptr(GError) error = NULL;
-	HiodEdu edu = {0};
-	g_assert_true(hiod_edu_init(&edu, d, &error));
-	g_assert_no_error(error);
-	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
-	g_assert_no_error(error);
-}
-
 /* iommufd DMA, and by which page table: on Linux 6.12 a first-stage-only
  * VT-d refuses hiod's HWPT (EINVAL) and the device ends on the IOAS's
  * automatic domain; elsewhere hiod's HWPT is used. */
@@ -190,12 +180,12 @@ test_iommufd_dma(void)
 	if (vtd_first_stage_only())
 		g_test_message("first-stage-only VT-d on Linux %u: the kernel takes a user HWPT", kernel_major());
 	g_assert_cmpint(autodomain, ==, expect_auto);
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	/* a second device goes the same way and shares the page table */
 	g_assert_true(hiod_vfio_device_attach(b, c, 0, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(hwpt_of(b), ==, hwpt);
-	round_trip(b, c);
+	vm_edu_round_trip(b, c);
 	hiod_vfio_device_detach(b);
 	hiod_vfio_device_detach(a);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
@@ -233,7 +223,7 @@ test_auto(void)
 		       hiod_backend_kind_to_string(hiod_container_get_backend_kind(c)), EDU_A);
 	g_assert_cmpint(hiod_container_get_backend_kind(c), ==,
 			iommufd_impossible() ? HIOD_BACKEND_KIND_LEGACY : HIOD_BACKEND_KIND_IOMMUFD);
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	hiod_vfio_device_detach(a);
 	g_clear_object(&c);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
@@ -258,7 +248,7 @@ test_legacy_dma(void)
 	c = attach_or_refused(ctx, a, HIOD_BACKEND_KIND_LEGACY);
 	if (c == NULL)
 		return;
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	hiod_vfio_device_detach(a);
 }
 

@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 
 #include "hiod-edu.h"
+#include "vm-fixture.h"
 #include "hiod.h"
 
 #define EDU_A "0000:00:04.0"
@@ -106,17 +107,6 @@ static HiodHostIommuDeviceIommufdVfio *
 hiod_of(HiodVfioDevice *d)
 {
 	return HIOD_HOST_IOMMU_DEVICE_IOMMUFD_VFIO(hiod_vfio_device_get_host_iommu_device(d));
-}
-
-static void
-round_trip(HiodVfioDevice *d, HiodContainer *c)
-{
-	g_autoptr(GError) error = NULL;
-	HiodEdu edu = {0};
-	g_assert_true(hiod_edu_init(&edu, d, &error));
-	g_assert_no_error(error);
-	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
-	g_assert_no_error(error);
 }
 
 /* hw_info: type ARM SMMUv3, the registers decoded, against the topology and the kernel's probe */
@@ -197,7 +187,7 @@ test_hw_info(void)
 		g_assert_no_error(error);
 		munmap(buf, 4096);
 	}
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	hiod_vfio_device_detach(a);
 	g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
 }
@@ -230,7 +220,7 @@ test_nesting(void)
 	parent = hiod_host_iommu_device_iommufd_get_hwpt_id(idev);
 	s = hiod_host_iommu_device_iommufd_vfio_get_smmuv3_caps(hiod_of(a));
 	g_test_message("%s on nesting-parent HWPT %u (stage 2)", EDU_A, parent);
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 
 	v = hiod_host_iommu_device_iommufd_alloc_viommu(idev, HIOD_IOMMUFD_VIOMMU_TYPE_ARM_SMMUV3, parent, NULL,
 							&error);
@@ -242,7 +232,7 @@ test_nesting(void)
 			       hiod_smmuv3_caps_get_fwb(s));
 		g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
 		g_assert_false(hiod_smmuv3_caps_get_fwb(s));
-		round_trip(a, c); /* nothing changed */
+		vm_edu_round_trip(a, c); /* nothing changed */
 		hiod_vfio_device_detach(a);
 		g_assert_cmpuint(hiod_context_get_open_fd_count(ctx), ==, 0);
 		return;
@@ -259,7 +249,7 @@ test_nesting(void)
 	g_assert_true(hiod_host_iommu_device_iommufd_attach_hwpt(idev, bypass, &error));
 	g_assert_no_error(error);
 	g_test_message("nested HWPT %u (bypass STE) attached: DMA through the parent's stage 2", bypass);
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	/* an abort STE is taken too */
 	ste[0] = GUINT64_TO_LE(STE0_V);
 	g_assert_true(hiod_iommufd_viommu_alloc_hwpt(v, idev, 0, HWPT_DATA_ARM_SMMUV3, (const guint8 *)ste,
@@ -268,7 +258,7 @@ test_nesting(void)
 	/* back on the parent; everything undone */
 	g_assert_true(hiod_host_iommu_device_iommufd_attach_hwpt(idev, parent, &error));
 	g_assert_no_error(error);
-	round_trip(a, c);
+	vm_edu_round_trip(a, c);
 	g_assert_true(hiod_iommufd_backend_destroy(hiod_iommufd_viommu_get_backend(v), abort_hwpt, &error));
 	g_assert_true(hiod_iommufd_backend_destroy(hiod_iommufd_viommu_get_backend(v), bypass, &error));
 	g_assert_true(hiod_iommufd_vdevice_destroy(vd, &error));

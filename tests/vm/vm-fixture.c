@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hiod-edu.h"
 #include "vm-fixture.h"
 
 void
@@ -37,4 +38,15 @@ vm_buffer_new(gsize len, guint8 fill)
 	g_assert_true(b != MAP_FAILED);
 	memset(b, fill, len);
 	return b;
+}
+
+void
+vm_edu_round_trip(HiodVfioDevice *d, HiodContainer *c)
+{
+	g_autoptr(GError) error = NULL;
+	HiodEdu edu = {0};
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
 }

@@ -24,5 +24,8 @@ void vm_fixture_teardown(VmFixture *f, gconstpointer data);
 gboolean vm_have_device(const gchar *bdf);
 /* @len bytes of anonymous private memory filled with @fill (munmap() it). */
 guint8 *vm_buffer_new(gsize len, guint8 fill);
+/* edu DMA RAM -> device -> RAM through @c (IOVAs 0x100000 and 0x200000, the
+ * largest transfer), asserting success. */
+void vm_edu_round_trip(HiodVfioDevice *d, HiodContainer *c);
 
 G_END_DECLS
