@@ -65,7 +65,7 @@ struct _HiodAddressSpace {
 	GObject parent_instance;
 	HiodContext *ctx;
 	gboolean ctx_given; /* made with a context (else it follows each device's) */
-	GMutex lock;		 /* sections, containers */
+	HiodMutex lock;		 /* sections, containers */
 	HiodIntervalMap *sections; /* [start, last] -> host address, flags */
 	gboolean coalesce;
 	HiodIntervalMap *runs; /* coalescing: what the members map, touching sections joined */
@@ -84,6 +84,11 @@ enum {
 static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(HiodAddressSpace, hiod_address_space, G_TYPE_OBJECT)
+
+/* HIOD_IS_ADDRESS_SPACE() for the map paths: no call once the class has passed */
+static HiodClassCache hiod_address_space_checked;
+#define HIOD_IS_ADDRESS_SPACE_FAST(o) \
+	hiod_instance_is_a_fast((o), hiod_address_space_get_type, &hiod_address_space_checked)
 
 #define FMT_SPAN "[0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]"
 
@@ -282,11 +287,11 @@ hiod_address_space_add_container_locked(HiodAddressSpace *self, HiodContainer *c
 gboolean
 hiod_address_space_add_container(HiodAddressSpace *self, HiodContainer *container, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
 	g_return_val_if_fail(HIOD_IS_CONTAINER(container), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	return hiod_address_space_add_container_locked(self, container, error);
 }
 
@@ -328,10 +333,10 @@ hiod_address_space_remove_container_locked(HiodAddressSpace *self, HiodContainer
 void
 hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *container)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_if_fail(HIOD_IS_ADDRESS_SPACE(self));
 	g_return_if_fail(HIOD_IS_CONTAINER(container));
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	hiod_address_space_remove_container_locked(self, container);
 }
 
@@ -359,7 +364,7 @@ hiod_address_space_remove_container(HiodAddressSpace *self, HiodContainer *conta
 gboolean
 hiod_address_space_add_memory(HiodAddressSpace *self, const HiodMemoryRegion *region, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_autoptr(GPtrArray) next = NULL;
 	HiodFileMemory *mem;
 	struct stat st;
@@ -376,7 +381,7 @@ hiod_address_space_add_memory(HiodAddressSpace *self, const HiodMemoryRegion *re
 		return FALSE;
 	}
 	a = GPOINTER_TO_SIZE(region->vaddr);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	for (guint i = 0; i < self->memory->len; i++) {
 		const HiodFileMemory *m = g_ptr_array_index(self->memory, i);
 		guintptr s = GPOINTER_TO_SIZE(m->vaddr);
@@ -420,10 +425,10 @@ hiod_address_space_add_memory(HiodAddressSpace *self, const HiodMemoryRegion *re
 GArray *
 hiod_address_space_get_memory(HiodAddressSpace *self)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(HiodMemoryRegion));
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), out);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	for (guint i = 0; i < self->memory->len; i++) {
 		const HiodFileMemory *m = g_ptr_array_index(self->memory, i);
 		HiodMemoryRegion r = {m->vaddr, m->size, m->fd, m->offset};
@@ -447,9 +452,9 @@ GPtrArray *
 hiod_address_space_get_containers(HiodAddressSpace *self)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_object_unref);
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), out);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	for (guint i = 0; i < self->containers->len; i++)
 		g_ptr_array_add(out, g_object_ref(g_ptr_array_index(self->containers, i)));
 	return out;
@@ -469,9 +474,9 @@ hiod_address_space_get_containers(HiodAddressSpace *self)
 gboolean
 hiod_address_space_has_container(HiodAddressSpace *self, HiodContainer *container)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	return g_ptr_array_find(self->containers, container, NULL);
 }
 
@@ -572,11 +577,11 @@ HIOD_HOT gboolean
 hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 size, gpointer vaddr,
 			       HiodDmaFlags flags, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	const HiodInterval *other;
 	guint64 last;
 
-	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE_FAST(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 	if (vaddr == NULL) {
 		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
@@ -587,7 +592,7 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 		return FALSE;
 	last = iova + size - 1;
 
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	/* into the index first (one descent checks the overlap too); out again
 	 * when a member refuses */
 	if (!hiod_interval_map_insert_full(self->sections, iova, last, vaddr, flags)) {
@@ -686,19 +691,19 @@ HIOD_HOT gboolean
 hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 size,
 				  GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_autoptr(GArray) hits = NULL;
 	HiodInterval whole;
 	gboolean exact;
 	guint64 last;
 
-	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE_FAST(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 	if (!hiod_iova_span_check(iova, size, "section", error))
 		return FALSE;
 	last = iova + size - 1;
 
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	if (self->coalesce)
 		return hiod_address_space_remove_coalesced(self, iova, last, error);
 	/* the common case, one whole section: out of the index in one descent
@@ -743,9 +748,9 @@ hiod_address_space_remove_section(HiodAddressSpace *self, guint64 iova, guint64 
 guint
 hiod_address_space_get_n_sections(HiodAddressSpace *self)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), 0);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	return hiod_interval_map_size(self->sections);
 }
 
@@ -770,10 +775,10 @@ hiod_address_space_get_n_sections(HiodAddressSpace *self)
 gboolean
 hiod_address_space_set_coalesce(HiodAddressSpace *self, gboolean coalesce, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	if (hiod_interval_map_size(self->sections) > 0 && !coalesce != !self->coalesce) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
 			    "the space holds %u sections: turn coalescing %s before the first is added",
@@ -797,9 +802,9 @@ hiod_address_space_set_coalesce(HiodAddressSpace *self, gboolean coalesce, GErro
 gboolean
 hiod_address_space_get_coalesce(HiodAddressSpace *self)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	return self->coalesce;
 }
 
@@ -822,11 +827,11 @@ gboolean
 hiod_address_space_lookup(HiodAddressSpace *self, guint64 iova, guint64 *section_iova,
 			  guint64 *section_size, gpointer *vaddr, HiodDmaFlags *flags)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	const HiodInterval *i;
 
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE(self), FALSE);
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	i = hiod_interval_map_lookup(self->sections, iova);
 	if (i == NULL)
 		return FALSE;
@@ -887,7 +892,7 @@ HiodContainer *
 hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 				 HiodBackendKind kind, guint64 viommu_flags, GError **error)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_autoptr(HiodContainer) fresh = NULL;
 	HiodContainer *container = NULL;
 	HiodBackendKind requested;
@@ -907,7 +912,7 @@ hiod_address_space_attach_device(HiodAddressSpace *self, HiodVfioDevice *device,
 			    hiod_vfio_device_get_name(device));
 		return NULL;
 	}
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	requested = kind;
 	kind = hiod_backend_kind_resolve(ctx, kind, device);
 
@@ -977,10 +982,10 @@ hiod_address_space_detach_locked(HiodAddressSpace *self, HiodVfioDevice *device)
 void
 hiod_address_space_detach_device(HiodAddressSpace *self, HiodVfioDevice *device)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_return_if_fail(HIOD_IS_ADDRESS_SPACE(self));
 	g_return_if_fail(HIOD_IS_VFIO_DEVICE(device));
-	locker = g_mutex_locker_new(&self->lock);
+	locker = hiod_mutex_locker_new(&self->lock);
 	hiod_address_space_detach_locked(self, device);
 }
 
@@ -1016,7 +1021,7 @@ hiod_address_space_set_property(GObject *object, guint prop_id, const GValue *va
 static void
 hiod_address_space_init(HiodAddressSpace *self)
 {
-	g_mutex_init(&self->lock);
+	hiod_mutex_init(&self->lock);
 	self->sections = hiod_interval_map_new(NULL);
 	self->runs = hiod_interval_map_new(NULL);
 	self->containers = g_ptr_array_new();
@@ -1054,7 +1059,7 @@ hiod_address_space_finalize(GObject *object)
 	hiod_interval_map_free(self->runs);
 	g_ptr_array_unref(self->containers);
 	g_ptr_array_unref(self->memory);
-	g_mutex_clear(&self->lock);
+	hiod_mutex_clear(&self->lock);
 	g_clear_object(&self->ctx);
 	G_OBJECT_CLASS(hiod_address_space_parent_class)->finalize(object);
 }

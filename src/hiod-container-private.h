@@ -12,9 +12,30 @@ typedef struct {
 	HiodDmaFlags flags;
 } HiodMapping;
 
-/* The context, without the type check of hiod_container_get_context(): for the
- * backends' map and unmap, which the base class calls on its own instance. */
-HiodContext *hiod_container_peek_context(HiodContainer *self);
+/* The first member of every container's private data: what the backends'
+ * map and unmap read without a call (hiod-hot-private.h says why). */
+typedef struct {
+	HiodContext *ctx;
+	GPtrArray *memory; /* HiodFileMemory, lock + info_lock; NULL: none */
+} HiodContainerHot;
+
+/* where it sits in every container (set as the class is made) */
+extern glong hiod_container_hot_offset;
+
+static inline HiodContainerHot *
+hiod_container_peek_hot(HiodContainer *self)
+{
+	return (HiodContainerHot *)G_STRUCT_MEMBER_P(self, hiod_container_hot_offset);
+}
+
+/* The context, without the type check of hiod_container_get_context() and
+ * without a call: for the backends' map and unmap, which the base class
+ * calls on its own instance. */
+static inline HiodContext *
+hiod_container_peek_context(HiodContainer *self)
+{
+	return hiod_container_peek_hot(self)->ctx;
+}
 /* The smallest page size the container maps with (lowest bit of the page-size mask). */
 guint64 hiod_container_get_min_page_size(HiodContainer *self);
 /* Whether [iova, iova + size) lies in the usable IOVA ranges (always, when
@@ -47,9 +68,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodFileMemory, hiod_file_memory_unref)
  * HiodFileMemory; the array is not changed after this: the space gives a new
  * one), or NULL for none. */
 void hiod_container_set_memory(HiodContainer *self, GPtrArray *memory);
-/* Whether [vaddr, vaddr + size) lies in one piece of that memory: its fd
+/* (With the mapping lock held: from a backend's dma_map.) Whether [vaddr, vaddr + size) lies in one piece of that memory: its fd
  * (open while the container holds the memory) and the file offset at vaddr. */
-gboolean hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
-				    guint64 *offset);
+gboolean hiod_container_find_memory_in(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
+				       guint64 *offset);
+static inline gboolean
+hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
+			   guint64 *offset)
+{
+	if (G_LIKELY(hiod_container_peek_hot(self)->memory == NULL))
+		return FALSE;
+	return hiod_container_find_memory_in(self, vaddr, size, fd, offset);
+}
 
 G_END_DECLS

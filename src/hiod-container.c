@@ -48,23 +48,25 @@
  */
 
 typedef struct {
-	HiodContext *ctx;
-	GMutex lock; /* mappings, n_mappings */
+	HiodContainerHot hot; /* first: hiod_container_peek_hot() */
+	HiodMutex lock; /* mappings, n_mappings; held to change the host's answers too */
 	HiodIntervalMap *mappings;
 	/* What setup learnt from the host, replaced by a backend on every
 	 * attach/detach (iommufd re-reads its IOAS ranges, type1 its info when a
 	 * group joins or leaves) while other threads map. info_lock is a leaf:
 	 * it is never held while anything else is called. Readers copy or check
-	 * under it (no reference to the array leaves the lock). */
+	 * under it (no reference to the array leaves the lock). A change holds
+	 * lock too (then info_lock), so that the map and unmap paths, which
+	 * hold lock, read them without a second lock. */
 	GMutex info_lock;
-	GPtrArray *iova_ranges; /* info_lock */
-	guint64 page_size_mask; /* info_lock */
+	GPtrArray *iova_ranges; /* info_lock + lock */
+	guint64 page_size_mask; /* info_lock + lock */
+	guint64 min_page_size;	/* info_lock + lock: the smallest of the mask, or the CPU's */
 	guint max_mappings;
 	gboolean dirty_supported;
 	gboolean dirty_started;
 	gboolean setup_done;
 	GPtrArray *devices; /* HiodVfioDevice, not owned: a device detaches before it goes */
-	GPtrArray *memory;  /* HiodFileMemory, info_lock; NULL: none */
 } HiodContainerPrivate;
 
 enum {
@@ -76,6 +78,11 @@ static GParamSpec *props[N_PROPS];
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(HiodContainer, hiod_container, G_TYPE_OBJECT)
 #define GET_PRIVATE(o) ((HiodContainerPrivate *)hiod_container_get_instance_private(o))
+
+/* HIOD_IS_CONTAINER() for the map paths: no call once a class has passed */
+static HiodClassCache hiod_container_checked;
+#define HIOD_IS_CONTAINER_FAST(o) \
+	hiod_instance_is_a_fast((o), hiod_container_get_type, &hiod_container_checked)
 
 static gchar *hiod_ranges_to_string(GPtrArray *ranges);
 
@@ -126,14 +133,10 @@ HIOD_HOT HiodContext *
 hiod_container_get_context(HiodContainer *self)
 {
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
-	return GET_PRIVATE(self)->ctx;
+	return GET_PRIVATE(self)->hot.ctx;
 }
 
-HIOD_HOT HiodContext *
-hiod_container_peek_context(HiodContainer *self)
-{
-	return GET_PRIVATE(self)->ctx;
-}
+glong hiod_container_hot_offset;
 
 /**
  * hiod_container_get_backend_kind:
@@ -288,9 +291,9 @@ hiod_container_get_n_mappings(HiodContainer *self)
 	guint n;
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), 0);
 	priv = GET_PRIVATE(self);
-	g_mutex_lock(&priv->lock);
+	hiod_mutex_lock(&priv->lock);
 	n = hiod_interval_map_size(priv->mappings);
-	g_mutex_unlock(&priv->lock);
+	hiod_mutex_unlock(&priv->lock);
 	return n;
 }
 
@@ -321,9 +324,9 @@ hiod_container_with_mappings(HiodContainer *self, void (*func)(HiodIntervalMap *
 			     gpointer data)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
-	g_mutex_lock(&priv->lock);
+	hiod_mutex_lock(&priv->lock);
 	func(priv->mappings, data);
-	g_mutex_unlock(&priv->lock);
+	hiod_mutex_unlock(&priv->lock);
 }
 
 /* the backend factory ------------------------------------------------------------ */
@@ -399,10 +402,12 @@ hiod_container_set_iova_ranges(HiodContainer *self, GPtrArray *ranges)
 	g_return_if_fail(HIOD_IS_CONTAINER(self));
 	priv = GET_PRIVATE(self);
 	fresh = hiod_iova_ranges_copy(ranges);
+	hiod_mutex_lock(&priv->lock);
 	g_mutex_lock(&priv->info_lock);
 	old = priv->iova_ranges;
 	priv->iova_ranges = fresh;
 	g_mutex_unlock(&priv->info_lock);
+	hiod_mutex_unlock(&priv->lock);
 	g_ptr_array_unref(old);
 }
 
@@ -421,9 +426,12 @@ hiod_container_set_page_size_mask(HiodContainer *self, guint64 mask)
 	HiodContainerPrivate *priv;
 	g_return_if_fail(HIOD_IS_CONTAINER(self));
 	priv = GET_PRIVATE(self);
+	hiod_mutex_lock(&priv->lock);
 	g_mutex_lock(&priv->info_lock);
 	priv->page_size_mask = mask;
+	priv->min_page_size = mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
 	g_mutex_unlock(&priv->info_lock);
+	hiod_mutex_unlock(&priv->lock);
 }
 
 /*
@@ -501,7 +509,7 @@ hiod_container_attach_device(HiodContainer *self, HiodVfioDevice *device, guint6
 			    hiod_vfio_device_get_name(device));
 		return FALSE;
 	}
-	if (hiod_vfio_device_get_context(device) != priv->ctx) {
+	if (hiod_vfio_device_get_context(device) != priv->hot.ctx) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
 			    "%s was made with another HiodContext than the %s: its fds would be counted "
 			    "in one and closed through the other; make the device and the container "
@@ -618,14 +626,14 @@ hiod_container_release(HiodContainer *self)
 	priv = GET_PRIVATE(self);
 	if (!priv->setup_done)
 		return;
-	g_mutex_lock(&priv->lock);
+	hiod_mutex_lock(&priv->lock);
 	if (hiod_interval_map_size(priv->mappings) > 0) {
 		g_autoptr(GError) error = NULL;
 		if (!klass->dma_unmap(self, 0, 0, TRUE, &error))
 			g_debug("releasing %s: %s", G_OBJECT_TYPE_NAME(self), error->message);
 		hiod_interval_map_remove_all(priv->mappings);
 	}
-	g_mutex_unlock(&priv->lock);
+	hiod_mutex_unlock(&priv->lock);
 	if (klass->release != NULL)
 		klass->release(self);
 	priv->dirty_started = FALSE;
@@ -673,24 +681,58 @@ hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GErro
 						iova, size, error);
 }
 
-/* What a map checks against the host's answers, read under info_lock once:
- * the smallest page size, and whether [iova, iova + size) is in the usable
- * ranges (when not, the ranges as text in *@ranges_str). */
-HIOD_HOT static guint64
-hiod_container_map_info(HiodContainer *self, guint64 iova, guint64 size, gboolean *in_ranges,
-			gchar **ranges_str)
+/* Whether one of the usable ranges holds all of the span (which does not
+ * wrap); no ranges: all of it is usable. With lock held. */
+HIOD_HOT static inline gboolean
+hiod_container_in_ranges(HiodContainerPrivate *priv, guint64 iova, guint64 last)
+{
+	GPtrArray *ranges = priv->iova_ranges;
+	if (ranges->len == 0)
+		return TRUE;
+	for (guint i = 0; i < ranges->len; i++) {
+		const HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		if (iova >= r->start && last <= r->last)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The refusals of hiod_container_check_map(), out of the map path */
+static G_GNUC_NO_INLINE gboolean
+hiod_container_refuse_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
+			  GError **error)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
-	guint64 mask;
-	g_mutex_lock(&priv->info_lock);
-	mask = priv->page_size_mask;
-	/* (a wrapping span is refused by the caller before it looks at this) */
-	*in_ranges = priv->iova_ranges->len == 0 || !hiod_iova_span_ok(iova, size) ||
-		     hiod_iova_ranges_contain(priv->iova_ranges, iova, size);
-	if (!*in_ranges)
-		*ranges_str = hiod_ranges_to_string(priv->iova_ranges);
-	g_mutex_unlock(&priv->info_lock);
-	return mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
+	g_autofree gchar *ranges_str = NULL;
+	guint64 pgsize = priv->min_page_size;
+	if (!hiod_container_check_span_pgsize(pgsize, iova, size, error))
+		return FALSE;
+	if (GPOINTER_TO_SIZE(vaddr) & (pgsize - 1)) {
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "host address %p is not aligned to the smallest IOMMU page size 0x%" G_GINT64_MODIFIER "x",
+			    vaddr, pgsize);
+		return FALSE;
+	}
+	ranges_str = hiod_ranges_to_string(priv->iova_ranges);
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
+		    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+		    "x] is outside the host's usable IOVA ranges %s",
+		    iova, iova + size - 1, ranges_str);
+	return FALSE;
+}
+
+/* What a map checks against the host's answers, with lock held: the span
+ * (not empty, not wrapping), its alignment and the host address's to the
+ * smallest page size, and the usable ranges. */
+HIOD_HOT static inline gboolean
+hiod_container_check_map(HiodContainer *self, HiodContainerPrivate *priv, guint64 iova,
+			 guint64 size, gpointer vaddr, GError **error)
+{
+	guint64 mask = priv->min_page_size - 1;
+	if (G_LIKELY(hiod_iova_span_ok(iova, size) && ((iova | size | GPOINTER_TO_SIZE(vaddr)) & mask) == 0 &&
+		     hiod_container_in_ranges(priv, iova, iova + size - 1)))
+		return TRUE;
+	return hiod_container_refuse_map(self, iova, size, vaddr, error);
 }
 
 /**
@@ -719,16 +761,12 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	HiodContainerClass *klass;
 	HiodContainerPrivate *priv;
 	const HiodInterval *other;
-	guint64 pgsize;
-	gboolean in_ranges;
-	g_autofree gchar *ranges_str = NULL;
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 
-	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_CONTAINER_FAST(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 	klass = HIOD_CONTAINER_GET_CLASS(self);
 	priv = GET_PRIVATE(self);
-	pgsize = hiod_container_map_info(self, iova, size, &in_ranges, &ranges_str);
 
 	if (!priv->setup_done) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
@@ -740,22 +778,9 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 				    "DMA mapping of a NULL address");
 		return FALSE;
 	}
-	if (!hiod_container_check_span_pgsize(pgsize, iova, size, error))
+	locker = hiod_mutex_locker_new(&priv->lock);
+	if (!hiod_container_check_map(self, priv, iova, size, vaddr, error))
 		return FALSE;
-	if (GPOINTER_TO_SIZE(vaddr) & (pgsize - 1)) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-			    "host address %p is not aligned to the smallest IOMMU page size 0x%" G_GINT64_MODIFIER "x",
-			    vaddr, pgsize);
-		return FALSE;
-	}
-	if (!in_ranges) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_OUT_OF_RANGE,
-			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
-			    "x] is outside the host's usable IOVA ranges %s",
-			    iova, iova + size - 1, ranges_str);
-		return FALSE;
-	}
-	locker = g_mutex_locker_new(&priv->lock);
 	/* into the index first (its one descent checks the overlap too); out
 	 * again when the limit or the kernel refuses */
 	if (!hiod_interval_map_insert_full(priv->mappings, iova, iova + size - 1, vaddr, flags)) {
@@ -850,16 +875,17 @@ hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError
 	const HiodInterval *first;
 	HiodInterval whole;
 	g_autoptr(GArray) hits = NULL;
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	guint64 last;
 
-	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_CONTAINER_FAST(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 	priv = GET_PRIVATE(self);
-	if (!hiod_container_check_span(self, iova, size, error))
+	locker = hiod_mutex_locker_new(&priv->lock);
+	if (G_UNLIKELY(!hiod_iova_span_ok(iova, size) || ((iova | size) & (priv->min_page_size - 1))) &&
+	    !hiod_container_check_span_pgsize(priv->min_page_size, iova, size, error))
 		return FALSE;
 	last = iova + size - 1;
-	locker = g_mutex_locker_new(&priv->lock);
 	if (hiod_interval_map_take_exact(priv->mappings, iova, last, &whole)) {
 		/* the common case, one whole mapping: one descent, no list of hits */
 		if (!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, iova, size, FALSE, error)) {
@@ -901,11 +927,11 @@ gboolean
 hiod_container_dma_unmap_all(HiodContainer *self, GError **error)
 {
 	HiodContainerPrivate *priv;
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
 	priv = GET_PRIVATE(self);
-	locker = g_mutex_locker_new(&priv->lock);
+	locker = hiod_mutex_locker_new(&priv->lock);
 	if (hiod_interval_map_size(priv->mappings) == 0)
 		return TRUE;
 	if (!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, 0, 0, TRUE, error))
@@ -941,7 +967,7 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 	HiodContainerPrivate *priv, *spriv;
 	const HiodInterval *si;
 	gpointer vaddr = NULL;
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), FALSE);
 	g_return_val_if_fail(HIOD_IS_CONTAINER(src), FALSE);
@@ -959,11 +985,11 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 			    dst_iova, dst_iova + size - 1);
 		return FALSE;
 	}
-	g_mutex_lock(&spriv->lock);
+	hiod_mutex_lock(&spriv->lock);
 	si = hiod_interval_map_lookup(spriv->mappings, src_iova);
 	if (si != NULL && si->last >= src_iova + size - 1)
 		vaddr = (guint8 *)si->value + (src_iova - si->start);
-	g_mutex_unlock(&spriv->lock);
+	hiod_mutex_unlock(&spriv->lock);
 	if (vaddr == NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NOT_FOUND,
 			    "the source container maps nothing (or not all) at [0x%" G_GINT64_MODIFIER
@@ -971,7 +997,7 @@ hiod_container_dma_copy(HiodContainer *self, HiodContainer *src, guint64 src_iov
 			    src_iova, src_iova + size - 1);
 		return FALSE;
 	}
-	locker = g_mutex_locker_new(&priv->lock);
+	locker = hiod_mutex_locker_new(&priv->lock);
 	if (hiod_interval_map_first_overlap(priv->mappings, dst_iova, dst_iova + size - 1) != NULL) {
 		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
 			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x] is already mapped",
@@ -1093,9 +1119,9 @@ hiod_container_query_dirty_bitmap(HiodContainer *self, guint64 iova, guint64 siz
 		return klass->query_dirty_bitmap(self, iova, size, page_size, bitmap, flags, error);
 
 	/* cannot tell: every mapped page is dirty */
-	g_mutex_lock(&priv->lock);
+	hiod_mutex_lock(&priv->lock);
 	hits = hiod_interval_map_overlaps(priv->mappings, iova, iova + size - 1);
-	g_mutex_unlock(&priv->lock);
+	hiod_mutex_unlock(&priv->lock);
 	for (guint n = 0; n < hits->len; n++) {
 		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
 		guint64 lo = MAX(i->start, iova), hi = MIN(i->last, iova + size - 1);
@@ -1231,7 +1257,7 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 	HiodContainerClass *klass;
 	HiodContainerPrivate *priv;
 	g_autoptr(GArray) hits = NULL;
-	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(HiodMutexLocker) locker = NULL;
 	g_autofree guint64 *tmp = NULL;
 	guint64 lo, hi, base, end, nbits;
 	gboolean ok;
@@ -1244,7 +1270,7 @@ hiod_container_dma_unmap_dirty(HiodContainer *self, guint64 iova, guint64 size, 
 		return FALSE;
 	if (!hiod_container_check_dirty_window(self, iova, size, page_size, bitmap, error))
 		return FALSE;
-	locker = g_mutex_locker_new(&priv->lock);
+	locker = hiod_mutex_locker_new(&priv->lock);
 	hits = hiod_interval_map_overlaps(priv->mappings, iova, iova + size - 1);
 	for (guint n = 0; n < hits->len; n++) {
 		HiodInterval *i = &g_array_index(hits, HiodInterval, n);
@@ -1421,7 +1447,7 @@ hiod_container_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
 	switch (prop_id) {
 	case PROP_CONTEXT:
-		g_value_set_object(value, priv->ctx);
+		g_value_set_object(value, priv->hot.ctx);
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1434,7 +1460,7 @@ hiod_container_set_property(GObject *object, guint prop_id, const GValue *value,
 	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
 	switch (prop_id) {
 	case PROP_CONTEXT:
-		g_set_object(&priv->ctx, g_value_get_object(value));
+		g_set_object(&priv->hot.ctx, g_value_get_object(value));
 		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -1445,11 +1471,12 @@ static void
 hiod_container_init(HiodContainer *self)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
-	g_mutex_init(&priv->lock);
+	hiod_mutex_init(&priv->lock);
 	g_mutex_init(&priv->info_lock);
 	/* the value is the mapping's host address, its flags beside it: nothing to free */
 	priv->mappings = hiod_interval_map_new(NULL);
 	priv->iova_ranges = hiod_iova_ranges_new();
+	priv->min_page_size = (guint64)sysconf(_SC_PAGESIZE);
 	priv->devices = g_ptr_array_new();
 }
 
@@ -1497,24 +1524,26 @@ hiod_container_set_memory(HiodContainer *self, GPtrArray *memory)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	GPtrArray *old;
+	hiod_mutex_lock(&priv->lock);
 	g_mutex_lock(&priv->info_lock);
-	old = priv->memory;
-	priv->memory = memory != NULL ? g_ptr_array_ref(memory) : NULL;
+	old = priv->hot.memory;
+	priv->hot.memory = memory != NULL ? g_ptr_array_ref(memory) : NULL;
 	g_mutex_unlock(&priv->info_lock);
+	hiod_mutex_unlock(&priv->lock);
 	if (old != NULL)
 		g_ptr_array_unref(old);
 }
 
-HIOD_HOT gboolean
-hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
+gboolean
+hiod_container_find_memory_in(HiodContainer *self, gpointer vaddr, guint64 size, gint *fd,
 			   guint64 *offset)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	guintptr a = GPOINTER_TO_SIZE(vaddr);
 	gboolean found = FALSE;
-	g_mutex_lock(&priv->info_lock);
-	for (guint i = 0; priv->memory != NULL && i < priv->memory->len && !found; i++) {
-		const HiodFileMemory *m = g_ptr_array_index(priv->memory, i);
+	/* (called from a backend's dma_map, with lock held: memory changes under it too) */
+	for (guint i = 0; i < priv->hot.memory->len && !found; i++) {
+		const HiodFileMemory *m = g_ptr_array_index(priv->hot.memory, i);
 		guintptr start = GPOINTER_TO_SIZE(m->vaddr);
 		if (a >= start && size <= m->size && a - start <= m->size - size) {
 			*fd = m->fd;
@@ -1522,7 +1551,6 @@ hiod_container_find_memory(HiodContainer *self, gpointer vaddr, guint64 size, gi
 			found = TRUE;
 		}
 	}
-	g_mutex_unlock(&priv->info_lock);
 	return found;
 }
 
@@ -1531,8 +1559,8 @@ hiod_container_constructed(GObject *object)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(HIOD_CONTAINER(object));
 	G_OBJECT_CLASS(hiod_container_parent_class)->constructed(object);
-	if (priv->ctx == NULL)
-		priv->ctx = hiod_context_new();
+	if (priv->hot.ctx == NULL)
+		priv->hot.ctx = hiod_context_new();
 }
 
 static void
@@ -1554,10 +1582,10 @@ hiod_container_finalize(GObject *object)
 	hiod_interval_map_free(priv->mappings);
 	g_ptr_array_unref(priv->iova_ranges);
 	g_ptr_array_unref(priv->devices);
-	g_clear_pointer(&priv->memory, g_ptr_array_unref);
-	g_mutex_clear(&priv->lock);
+	g_clear_pointer(&priv->hot.memory, g_ptr_array_unref);
+	hiod_mutex_clear(&priv->lock);
 	g_mutex_clear(&priv->info_lock);
-	g_clear_object(&priv->ctx);
+	g_clear_object(&priv->hot.ctx);
 	G_OBJECT_CLASS(hiod_container_parent_class)->finalize(object);
 }
 
@@ -1565,6 +1593,8 @@ static void
 hiod_container_class_init(HiodContainerClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	/* (the private offset is final by now: G_DEFINE_TYPE adjusts it before this runs) */
+	hiod_container_hot_offset = HiodContainer_private_offset + G_STRUCT_OFFSET(HiodContainerPrivate, hot);
 	object_class->get_property = hiod_container_get_property;
 	object_class->set_property = hiod_container_set_property;
 	object_class->constructed = hiod_container_constructed;

@@ -30,12 +30,6 @@
  * Since: 0.1
  */
 
-struct _HiodContext {
-	GObject parent_instance;
-	gchar *sysfs_root;
-	gchar *dev_root;
-	HiodKernel *kernel;
-};
 
 enum {
 	PROP_0,

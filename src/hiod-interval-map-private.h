@@ -23,10 +23,21 @@ typedef struct {
 	guint flags;
 } HiodInterval;
 
+/* The first member of every HiodIntervalMap: what the inline calls read. */
+typedef struct {
+	guint size;
+} HiodIntervalMapHead;
+
 /* @value_free: called on a value when its interval leaves the map (nullable) */
 HiodIntervalMap *hiod_interval_map_new(GDestroyNotify value_free);
 void hiod_interval_map_free(HiodIntervalMap *map);
-guint hiod_interval_map_size(HiodIntervalMap *map);
+
+/* the number of intervals (inline: the map path checks the limit with it) */
+static inline guint
+hiod_interval_map_size(HiodIntervalMap *map)
+{
+	return ((const HiodIntervalMapHead *)map)->size;
+}
 /* FALSE (and nothing inserted) when [start, last] meets an existing interval */
 gboolean hiod_interval_map_insert(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value);
 /* insert with @flags kept beside the value */

@@ -56,9 +56,9 @@ typedef struct {
 } HiodInner;
 
 struct _HiodIntervalMap {
+	HiodIntervalMapHead head; /* first: hiod_interval_map_size() */
 	HiodNodeHeader *root;
 	HiodLeaf *first; /* the leftmost leaf */
-	guint size;
 	GDestroyNotify value_free;
 };
 
@@ -223,12 +223,6 @@ hiod_interval_map_free(HiodIntervalMap *map)
 	g_free(map);
 }
 
-HIOD_HOT guint
-hiod_interval_map_size(HiodIntervalMap *map)
-{
-	return map->size;
-}
-
 HIOD_HOT const HiodInterval *
 hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 last)
 {
@@ -327,7 +321,7 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
 	l->key[k] = start;
 	l->h.n++;
-	map->size++;
+	map->head.size++;
 	if (right != NULL && l == (HiodLeaf *)right && k == 0)
 		right_key = start;
 
@@ -421,7 +415,7 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		memmove(&l->key[k], &l->key[k + 1], (l->h.n - k - 1) * sizeof(l->key[0]));
 	}
 	l->h.n--;
-	map->size--;
+	map->head.size--;
 	if (l->h.n > 0 || depth == 0)
 		return TRUE;
 
@@ -495,5 +489,5 @@ hiod_interval_map_remove_all(HiodIntervalMap *map)
 	hiod_node_free(map, map->root);
 	map->first = hiod_leaf_new();
 	map->root = &map->first->h;
-	map->size = 0;
+	map->head.size = 0;
 }

@@ -61,6 +61,11 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(HiodIommufdBackend, hiod_iommufd_backend, G_TYPE_O
 			      G_IMPLEMENT_INTERFACE(G_TYPE_INITABLE,
 						    hiod_iommufd_backend_initable_iface_init))
 
+/* HIOD_IS_IOMMUFD_BACKEND() for the map paths: no call once the class has passed */
+static HiodClassCache hiod_iommufd_backend_checked;
+#define HIOD_IS_IOMMUFD_BACKEND_FAST(o) \
+	hiod_instance_is_a_fast((o), hiod_iommufd_backend_get_type, &hiod_iommufd_backend_checked)
+
 /**
  * hiod_iommufd_hw_info_clear:
  * @info: a #HiodIommufdHwInfo
@@ -287,10 +292,10 @@ hiod_iommufd_backend_is_owned(HiodIommufdBackend *self)
 
 /* the wrappers ------------------------------------------------------------------ */
 
-HIOD_HOT static gboolean
+HIOD_HOT static inline gboolean
 hiod_iommufd_backend_check(HiodIommufdBackend *self, GError **error)
 {
-	if (self->fd >= 0)
+	if (G_LIKELY(self->fd >= 0))
 		return TRUE;
 	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
 			    "the iommufd backend is not connected: no /dev/iommu fd open");
@@ -380,7 +385,7 @@ hiod_iommufd_backend_map(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova
 	    .length = size,
 	    .iova = iova,
 	};
-	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND_FAST(self), FALSE);
 	if (!hiod_iommufd_backend_check(self, error))
 		return FALSE;
 	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_MAP), &arg, sizeof(arg),
@@ -588,7 +593,7 @@ hiod_iommufd_backend_unmap(HiodIommufdBackend *self, guint32 ioas_id, guint64 io
 {
 	struct hiod_iommu_ioas_unmap arg = {.ioas_id = ioas_id, .iova = iova, .length = size};
 	g_autoptr(GError) error_local = NULL;
-	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND_FAST(self), FALSE);
 	if (!hiod_iommufd_backend_check(self, error))
 		return FALSE;
 	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_IOAS_UNMAP), &arg, sizeof(arg),

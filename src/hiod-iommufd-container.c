@@ -639,8 +639,8 @@ hiod_iommufd_container_dma_map(HiodContainer *container, guint64 iova, guint64 s
 	gint fd = -1;
 	if (self->handoff) /* adoption: the kernel holds the mapping already */
 		return TRUE;
-	if (hiod_iommufd_backend_has_map_file(self->backend) &&
-	    hiod_container_find_memory(container, vaddr, size, &fd, &start)) {
+	if (hiod_container_find_memory(container, vaddr, size, &fd, &start) &&
+	    hiod_iommufd_backend_has_map_file(self->backend)) {
 		g_autoptr(GError) local = NULL;
 		if (hiod_iommufd_backend_map_file(self->backend, self->ioas_id, iova, size, fd, start,
 						  readonly, &local))

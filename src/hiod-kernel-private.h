@@ -11,7 +11,12 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
 #include "hiod-context.h"
+#include "hiod-context-private.h"
 
 G_BEGIN_DECLS
 
@@ -45,9 +50,36 @@ gint hiod_kernel_open(HiodContext *ctx, const gchar *path, gint flags, GError **
 void hiod_kernel_close(HiodContext *ctx, gint fd);
 /* Counts an fd that an ioctl returned (VFIO_GROUP_GET_DEVICE_FD); close it with hiod_kernel_close(). */
 void hiod_kernel_adopt_fd(HiodContext *ctx, gint fd);
-/* argsz != 0: the u32 at offset 0 of arg is stamped with argsz (VFIO argsz, iommufd size). */
-gint hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request,
-		       gpointer arg, gsize argsz, GError **error);
+gint hiod_kernel_ioctl_slow(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			    gpointer arg, GError **error);
+gint hiod_kernel_ioctl_failed(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			      gint errnum, GError **error);
+
+/* argsz != 0: the u32 at offset 0 of arg is stamped with argsz (VFIO argsz, iommufd size).
+ * Inline: with the real kernel, no fault armed and no tracing (every call
+ * outside the unit tests and G_MESSAGES_DEBUG=hiod), the map paths reach
+ * ioctl(2) with no call of hiod's between (hiod-hot-private.h says why);
+ * everything else, and every error, goes through hiod-kernel.c. */
+static inline gint
+hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request, gpointer arg,
+		  gsize argsz, GError **error)
+{
+	HiodKernelHot *hot = hiod_context_peek_kernel_hot(ctx);
+	if (argsz != 0) {
+		guint32 sz = (guint32)argsz;
+		g_assert(arg != NULL && argsz >= sizeof(guint32));
+		memcpy(arg, &sz, sizeof(sz));
+	}
+	if (G_LIKELY(__atomic_load_n(&hot->direct, __ATOMIC_RELAXED))) {
+		gint rc;
+		__atomic_add_fetch(&hot->calls, 1, __ATOMIC_RELAXED);
+		rc = ioctl(fd, request, arg);
+		if (G_LIKELY(rc >= 0))
+			return rc;
+		return hiod_kernel_ioctl_failed(ctx, fd, name, request, errno, error);
+	}
+	return hiod_kernel_ioctl_slow(ctx, fd, name, request, arg, error);
+}
 /* The argument is a value, not a pointer (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
 gint hiod_kernel_ioctl_value(HiodContext *ctx, gint fd, const gchar *name, gulong request,
 			     gulong value, GError **error);

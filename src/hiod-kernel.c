@@ -26,10 +26,10 @@ typedef struct {
 } HiodFault;
 
 struct _HiodKernel {
+	HiodKernelHot hot; /* first: hiod_context_peek_kernel_hot() */
 	GMutex mutex;
 	const HiodKernelOps *ops;
 	gpointer ops_data;
-	guint64 calls; /* atomic: every call counts, with or without faults */
 	guint open_fds;
 	GPtrArray *faults;
 	gint n_faults; /* atomic: faults->len, read without the mutex by every call */
@@ -158,6 +158,15 @@ hiod_fault_free(HiodFault *fault)
 	g_free(fault);
 }
 
+/* Whether a call may take hiod_kernel_ioctl()'s inline way to the real
+ * kernel: the real ops, no fault armed, no tracing. Under the mutex, after
+ * each change to one of them. */
+static void
+hiod_kernel_update_direct(HiodKernel *k)
+{
+	g_atomic_int_set(&k->hot.direct, k->ops == &real_ops && k->faults->len == 0 && !k->trace);
+}
+
 HiodKernel *
 hiod_kernel_new(void)
 {
@@ -166,6 +175,7 @@ hiod_kernel_new(void)
 	k->ops = &real_ops;
 	k->faults = g_ptr_array_new_with_free_func((GDestroyNotify)hiod_fault_free);
 	k->trace = !g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
+	hiod_kernel_update_direct(k);
 	return k;
 }
 
@@ -360,6 +370,7 @@ hiod_kernel_enter_faults(HiodKernel *k, guint64 call, const gchar *name, const g
 		if (f->pattern == NULL || (f->remaining > 0 && --f->remaining == 0)) {
 			g_ptr_array_remove_index(k->faults, i);
 			g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
+			hiod_kernel_update_direct(k);
 		}
 		k->fired = TRUE;
 		g_debug("fault injection: call %" G_GUINT64_FORMAT " (%s%s%s) fails with %s", call,
@@ -378,7 +389,7 @@ hiod_kernel_enter_faults(HiodKernel *k, guint64 call, const gchar *name, const g
 HIOD_HOT static inline gint
 hiod_kernel_enter(HiodKernel *k, const gchar *name, const gchar *detail)
 {
-	guint64 call = __atomic_add_fetch(&k->calls, 1, __ATOMIC_RELAXED);
+	guint64 call = __atomic_add_fetch(&k->hot.calls, 1, __ATOMIC_RELAXED);
 	if (G_LIKELY(g_atomic_int_get(&k->n_faults) == 0))
 		return 0;
 	return hiod_kernel_enter_faults(k, call, name, detail);
@@ -391,6 +402,7 @@ hiod_context_set_kernel_ops(HiodContext *self, const HiodKernelOps *ops, gpointe
 	g_mutex_lock(&k->mutex);
 	k->ops = ops != NULL ? ops : &real_ops;
 	k->ops_data = user_data;
+	hiod_kernel_update_direct(k);
 	g_mutex_unlock(&k->mutex);
 }
 
@@ -401,10 +413,11 @@ hiod_context_inject_fault_nth(HiodContext *self, guint nth, gint errnum)
 	HiodFault *f = g_new0(HiodFault, 1);
 	g_return_if_fail(nth > 0);
 	g_mutex_lock(&k->mutex);
-	f->nth = __atomic_load_n(&k->calls, __ATOMIC_RELAXED) + nth;
+	f->nth = __atomic_load_n(&k->hot.calls, __ATOMIC_RELAXED) + nth;
 	f->errnum = errnum;
 	g_ptr_array_add(k->faults, f);
 	g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
+	hiod_kernel_update_direct(k);
 	g_mutex_unlock(&k->mutex);
 }
 
@@ -419,6 +432,7 @@ hiod_context_inject_fault_match(HiodContext *self, const gchar *pattern, gint er
 	g_mutex_lock(&k->mutex);
 	g_ptr_array_add(k->faults, f);
 	g_atomic_int_set(&k->n_faults, (gint)k->faults->len);
+	hiod_kernel_update_direct(k);
 	g_mutex_unlock(&k->mutex);
 }
 
@@ -429,6 +443,7 @@ hiod_context_clear_faults(HiodContext *self)
 	g_mutex_lock(&k->mutex);
 	g_ptr_array_set_size(k->faults, 0);
 	g_atomic_int_set(&k->n_faults, 0);
+	hiod_kernel_update_direct(k);
 	k->fired = FALSE;
 	g_mutex_unlock(&k->mutex);
 }
@@ -438,7 +453,7 @@ hiod_context_get_call_count(HiodContext *self)
 {
 	HiodKernel *k = hiod_context_get_kernel(self);
 	guint64 calls;
-	calls = __atomic_load_n(&k->calls, __ATOMIC_RELAXED);
+	calls = __atomic_load_n(&k->hot.calls, __ATOMIC_RELAXED);
 	return calls;
 }
 
@@ -519,20 +534,10 @@ hiod_kernel_adopt_fd(HiodContext *ctx, gint fd)
 	g_mutex_unlock(&k->mutex);
 }
 
-HIOD_HOT static gint
-hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong request,
-			   gpointer arg, GError **error)
+static gint
+hiod_kernel_ioctl_result(HiodKernel *k, gint fd, const gchar *name, gulong request, gint rc,
+			 gint errnum, GError **error)
 {
-	HiodKernel *k = hiod_context_get_kernel(ctx);
-	gint errnum = hiod_kernel_enter(k, name, NULL);
-	gint rc;
-
-	if (errnum == 0) {
-		rc = k->ops->ioctl(k->ops_data, fd, request, arg);
-		errnum = rc < 0 ? errno : 0;
-	} else {
-		rc = -1;
-	}
 	HIOD_TRACE(k, "ioctl fd=%d %s (0x%lx) = %d%s%s", fd, name, request, rc, errnum ? " " : "",
 		errnum ? hiod_errno_name(errnum) : "");
 	if (rc < 0) {
@@ -556,16 +561,38 @@ hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong 
 	return rc;
 }
 
-HIOD_HOT gint
-hiod_kernel_ioctl(HiodContext *ctx, gint fd, const gchar *name, gulong request, gpointer arg,
-		  gsize argsz, GError **error)
+static gint
+hiod_kernel_ioctl_internal(HiodContext *ctx, gint fd, const gchar *name, gulong request,
+			   gpointer arg, GError **error)
 {
-	if (argsz != 0) {
-		guint32 sz = (guint32)argsz;
-		g_assert(arg != NULL && argsz >= sizeof(guint32));
-		memcpy(arg, &sz, sizeof(sz));
+	HiodKernel *k = hiod_context_get_kernel(ctx);
+	gint errnum = hiod_kernel_enter(k, name, NULL);
+	gint rc;
+
+	if (errnum == 0) {
+		rc = k->ops->ioctl(k->ops_data, fd, request, arg);
+		errnum = rc < 0 ? errno : 0;
+	} else {
+		rc = -1;
 	}
+	return hiod_kernel_ioctl_result(k, fd, name, request, rc, errnum, error);
+}
+
+/* hiod_kernel_ioctl() when the call cannot go straight to the kernel */
+gint
+hiod_kernel_ioctl_slow(HiodContext *ctx, gint fd, const gchar *name, gulong request, gpointer arg,
+		       GError **error)
+{
 	return hiod_kernel_ioctl_internal(ctx, fd, name, request, arg, error);
+}
+
+/* hiod_kernel_ioctl() straight to the kernel, which refused with @errnum */
+gint
+hiod_kernel_ioctl_failed(HiodContext *ctx, gint fd, const gchar *name, gulong request, gint errnum,
+			 GError **error)
+{
+	return hiod_kernel_ioctl_result(hiod_context_get_kernel(ctx), fd, name, request, -1, errnum,
+					error);
 }
 
 gint
