@@ -135,24 +135,41 @@ hiod_address_space_get_context(HiodAddressSpace *self)
 /* Maps the section into @c: by copy from one of the first @n_sources
  * members (those that map it already) of the same class when the backend
  * can (no second pin), else by map. */
-HIOD_HOT static gboolean
+/* Copies [iova, iova + size) into @c from a member before it of the same
+ * backend (iommufd IOAS copy: no second pin). FALSE with @error unset when
+ * none can: then the caller maps. */
+static G_GNUC_NO_INLINE gboolean
+hiod_address_space_copy_into(HiodAddressSpace *self, guint n_sources, HiodContainer *c,
+			     guint64 iova, guint64 size, HiodDmaFlags flags, GError **error)
+{
+	for (guint j = 0; j < n_sources; j++) {
+		HiodContainer *src = g_ptr_array_index(self->containers, j);
+		g_autoptr(GError) local = NULL;
+		if (src == c || G_OBJECT_TYPE(src) != G_OBJECT_TYPE(c))
+			continue;
+		if (hiod_container_dma_copy(c, src, iova, iova, size, flags, &local))
+			return TRUE;
+		if (g_error_matches(local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
+			g_debug("copying " FMT_SPAN " from another %s: %s; mapping instead",
+				iova, iova + size - 1, G_OBJECT_TYPE_NAME(c), local->message);
+			return FALSE;
+		}
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return FALSE;
+}
+
+HIOD_HOT static inline gboolean
 hiod_address_space_map_into(HiodAddressSpace *self, guint n_sources, HiodContainer *c, guint64 iova,
 			    guint64 size, gpointer vaddr, HiodDmaFlags flags, GError **error)
 {
-	if (HIOD_CONTAINER_GET_CLASS(c)->dma_copy != NULL) {
-		for (guint j = 0; j < n_sources; j++) {
-			HiodContainer *src = g_ptr_array_index(self->containers, j);
-			g_autoptr(GError) local = NULL;
-			if (src == c || G_OBJECT_TYPE(src) != G_OBJECT_TYPE(c))
-				continue;
-			if (hiod_container_dma_copy(c, src, iova, iova, size, flags, &local))
-				return TRUE;
-			if (g_error_matches(local, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED)) {
-				g_debug("copying " FMT_SPAN " from another %s: %s; mapping instead",
-					iova, iova + size - 1, G_OBJECT_TYPE_NAME(c), local->message);
-				break;
-			}
-			g_propagate_error(error, g_steal_pointer(&local));
+	if (n_sources > 0 && HIOD_CONTAINER_GET_CLASS(c)->dma_copy != NULL) {
+		GError *local = NULL;
+		if (hiod_address_space_copy_into(self, n_sources, c, iova, size, flags, &local))
+			return TRUE;
+		if (local != NULL) {
+			g_propagate_error(error, local);
 			return FALSE;
 		}
 	}
@@ -506,7 +523,7 @@ hiod_address_space_touching_run(HiodAddressSpace *self, gboolean left, guint64 i
  * already) into every member joined with the runs it touches: each touching
  * run is unmapped and the grown run mapped. All or nothing: when a member
  * refuses, every member is put back to the runs as they were. */
-static gboolean
+static G_GNUC_NO_INLINE gboolean
 hiod_address_space_add_coalesced(HiodAddressSpace *self, guint64 iova, guint64 last, gpointer vaddr,
 				 HiodDmaFlags flags, GError **error)
 {
@@ -573,21 +590,56 @@ hiod_address_space_add_coalesced(HiodAddressSpace *self, guint64 iova, guint64 l
  *
  * Since: 0.1
  */
+/* The refusal of a section that overlaps one the map holds (with the lock) */
+HIOD_COLD static gboolean
+hiod_address_space_refuse_overlap(HiodAddressSpace *self, guint64 iova, guint64 last, GError **error)
+{
+	const HiodInterval *other = hiod_interval_map_first_overlap(self->sections, iova, last);
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+		    "section " FMT_SPAN " overlaps the section " FMT_SPAN, iova, last, other->start,
+		    other->last);
+	return FALSE;
+}
+
+/* Member @k refused the section (@error says why): all or nothing, it goes
+ * out of the members before it and out of the index (with the lock) */
+HIOD_COLD static gboolean
+hiod_address_space_add_failed(HiodAddressSpace *self, guint k, guint64 iova, guint64 size,
+			      GError **error)
+{
+	guint64 last = iova + size - 1;
+	g_prefix_error(error, "mapping section " FMT_SPAN " into %s: ", iova, last,
+		       G_OBJECT_TYPE_NAME(g_ptr_array_index(self->containers, k)));
+	for (guint j = 0; j < k; j++) {
+		HiodContainer *done = g_ptr_array_index(self->containers, j);
+		g_autoptr(GError) local = NULL;
+		if (!hiod_container_dma_unmap(done, iova, size, &local))
+			g_debug("rolling back " FMT_SPAN " in %s: %s", iova, last,
+				G_OBJECT_TYPE_NAME(done), local->message);
+	}
+	hiod_interval_map_remove(self->sections, iova);
+	return FALSE;
+}
+
+HIOD_COLD static gboolean
+hiod_address_space_refuse_null(GError **error)
+{
+	g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+			    "section backed by a NULL address");
+	return FALSE;
+}
+
 HIOD_HOT gboolean
 hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 size, gpointer vaddr,
 			       HiodDmaFlags flags, GError **error)
 {
 	g_autoptr(HiodMutexLocker) locker = NULL;
-	const HiodInterval *other;
 	guint64 last;
 
 	g_return_val_if_fail(HIOD_IS_ADDRESS_SPACE_FAST(self), FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	if (vaddr == NULL) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "section backed by a NULL address");
-		return FALSE;
-	}
+	if (G_UNLIKELY(vaddr == NULL))
+		return hiod_address_space_refuse_null(error);
 	if (!hiod_iova_span_check(iova, size, "section", error))
 		return FALSE;
 	last = iova + size - 1;
@@ -595,13 +647,8 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 	locker = hiod_mutex_locker_new(&self->lock);
 	/* into the index first (one descent checks the overlap too); out again
 	 * when a member refuses */
-	if (!hiod_interval_map_insert_full(self->sections, iova, last, vaddr, flags)) {
-		other = hiod_interval_map_first_overlap(self->sections, iova, last);
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
-			    "section " FMT_SPAN " overlaps the section " FMT_SPAN, iova, last,
-			    other->start, other->last);
-		return FALSE;
-	}
+	if (G_UNLIKELY(!hiod_interval_map_insert_full(self->sections, iova, last, vaddr, flags)))
+		return hiod_address_space_refuse_overlap(self, iova, last, error);
 	if (self->coalesce) {
 		if (hiod_address_space_add_coalesced(self, iova, last, vaddr, flags, error))
 			return TRUE;
@@ -610,20 +657,8 @@ hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 siz
 	}
 	for (guint k = 0; k < self->containers->len; k++) {
 		HiodContainer *c = g_ptr_array_index(self->containers, k);
-		if (hiod_address_space_map_into(self, k, c, iova, size, vaddr, flags, error))
-			continue;
-		g_prefix_error(error, "mapping section " FMT_SPAN " into %s: ", iova, last,
-			       G_OBJECT_TYPE_NAME(c));
-		/* all or nothing: take it out of the members that have it */
-		for (guint j = 0; j < k; j++) {
-			HiodContainer *done = g_ptr_array_index(self->containers, j);
-			g_autoptr(GError) local = NULL;
-			if (!hiod_container_dma_unmap(done, iova, size, &local))
-				g_debug("rolling back " FMT_SPAN " in %s: %s", iova, last,
-					G_OBJECT_TYPE_NAME(done), local->message);
-		}
-		hiod_interval_map_remove(self->sections, iova);
-		return FALSE;
+		if (G_UNLIKELY(!hiod_address_space_map_into(self, k, c, iova, size, vaddr, flags, error)))
+			return hiod_address_space_add_failed(self, k, iova, size, error);
 	}
 	return TRUE;
 }
@@ -647,7 +682,7 @@ hiod_index_cut(HiodIntervalMap *map, GArray *hits, guint64 iova, guint64 last)
 /* Coalescing: every member unmaps [iova, last] (the container splits a run
  * only partly inside: it unmaps the run and maps back the rest). All or
  * nothing: when a member refuses, every member gets its runs back whole. */
-static gboolean
+static G_GNUC_NO_INLINE gboolean
 hiod_address_space_remove_coalesced(HiodAddressSpace *self, guint64 iova, guint64 last, GError **error)
 {
 	g_autoptr(GArray) runs = hiod_interval_map_overlaps(self->runs, iova, last);

@@ -129,7 +129,7 @@ hiod_container_not_supported(HiodContainer *self, const gchar *what, GError **er
  *
  * Since: 0.1
  */
-HIOD_HOT HiodContext *
+HiodContext *
 hiod_container_get_context(HiodContainer *self)
 {
 	g_return_val_if_fail(HIOD_IS_CONTAINER(self), NULL);
@@ -189,7 +189,7 @@ hiod_container_get_iova_ranges(HiodContainer *self)
  *
  * Since: 0.1
  */
-HIOD_HOT guint64
+guint64
 hiod_container_get_page_size_mask(HiodContainer *self)
 {
 	HiodContainerPrivate *priv;
@@ -202,7 +202,7 @@ hiod_container_get_page_size_mask(HiodContainer *self)
 	return mask;
 }
 
-HIOD_HOT guint64
+guint64
 hiod_container_get_min_page_size(HiodContainer *self)
 {
 	guint64 mask = hiod_container_get_page_size_mask(self);
@@ -654,7 +654,7 @@ hiod_ranges_to_string(GPtrArray *ranges)
 	return g_string_free(s, FALSE);
 }
 
-HIOD_HOT static gboolean
+static gboolean
 hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GError **error)
 {
 	if (!hiod_iova_span_check(iova, size, "DMA mapping", error))
@@ -669,7 +669,7 @@ hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GEr
 	return TRUE;
 }
 
-HIOD_HOT static gboolean
+static gboolean
 hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
 	HiodContainerPrivate *priv = GET_PRIVATE(self);
@@ -698,7 +698,7 @@ hiod_container_in_ranges(HiodContainerPrivate *priv, guint64 iova, guint64 last)
 }
 
 /* The refusals of hiod_container_check_map(), out of the map path */
-static G_GNUC_NO_INLINE gboolean
+HIOD_COLD static gboolean
 hiod_container_refuse_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
 			  GError **error)
 {
@@ -754,13 +754,55 @@ hiod_container_check_map(HiodContainer *self, HiodContainerPrivate *priv, guint6
  *
  * Since: 0.1
  */
+/* The refusals of hiod_container_dma_map() before it locks */
+HIOD_COLD static gboolean
+hiod_container_refuse_map_args(HiodContainer *self, gpointer vaddr, GError **error)
+{
+	if (!GET_PRIVATE(self)->setup_done)
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
+			    "%s has no device attached: nothing to map for", G_OBJECT_TYPE_NAME(self));
+	else if (vaddr == NULL)
+		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "DMA mapping of a NULL address");
+	return FALSE;
+}
+
+typedef enum {
+	HIOD_MAP_REFUSED_OVERLAP, /* not in the index: it overlaps */
+	HIOD_MAP_REFUSED_LIMIT,	  /* in the index, over the limit */
+	HIOD_MAP_REFUSED_KERNEL,  /* in the index, the kernel refused (@error says why) */
+} HiodMapRefusal;
+
+/* Its refusals from the index on (the span taken out of it again), with lock held */
+HIOD_COLD static gboolean
+hiod_container_refuse_mapping(HiodContainer *self, guint64 iova, guint64 size, HiodMapRefusal why,
+			      GError **error)
+{
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	if (why == HIOD_MAP_REFUSED_OVERLAP) {
+		const HiodInterval *other =
+		    hiod_interval_map_first_overlap(priv->mappings, iova, iova + size - 1);
+		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
+			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+			    "x] overlaps the existing mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
+			    iova, iova + size - 1, other->start, other->last);
+		return FALSE;
+	}
+	hiod_interval_map_remove(priv->mappings, iova);
+	if (why == HIOD_MAP_REFUSED_KERNEL)
+		return FALSE;
+	g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
+		    "%s already holds %u mappings, the most the host allows (0 left): %s",
+		    G_OBJECT_TYPE_NAME(self), priv->max_mappings, hiod_container_limit_advice(self));
+	return FALSE;
+}
+
 HIOD_HOT gboolean
 hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
 		       HiodDmaFlags flags, GError **error)
 {
 	HiodContainerClass *klass;
 	HiodContainerPrivate *priv;
-	const HiodInterval *other;
 	g_autoptr(HiodMutexLocker) locker = NULL;
 
 	g_return_val_if_fail(HIOD_IS_CONTAINER_FAST(self), FALSE);
@@ -768,40 +810,20 @@ hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer
 	klass = HIOD_CONTAINER_GET_CLASS(self);
 	priv = GET_PRIVATE(self);
 
-	if (!priv->setup_done) {
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_STATE,
-			    "%s has no device attached: nothing to map for", G_OBJECT_TYPE_NAME(self));
-		return FALSE;
-	}
-	if (vaddr == NULL) {
-		g_set_error_literal(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "DMA mapping of a NULL address");
-		return FALSE;
-	}
+	if (G_UNLIKELY(!priv->setup_done || vaddr == NULL))
+		return hiod_container_refuse_map_args(self, vaddr, error);
 	locker = hiod_mutex_locker_new(&priv->lock);
 	if (!hiod_container_check_map(self, priv, iova, size, vaddr, error))
 		return FALSE;
 	/* into the index first (its one descent checks the overlap too); out
 	 * again when the limit or the kernel refuses */
-	if (!hiod_interval_map_insert_full(priv->mappings, iova, iova + size - 1, vaddr, flags)) {
-		other = hiod_interval_map_first_overlap(priv->mappings, iova, iova + size - 1);
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_EXISTS,
-			    "IOVA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
-			    "x] overlaps the existing mapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]",
-			    iova, iova + size - 1, other->start, other->last);
-		return FALSE;
-	}
-	if (priv->max_mappings > 0 && hiod_interval_map_size(priv->mappings) > priv->max_mappings) {
-		hiod_interval_map_remove(priv->mappings, iova);
-		g_set_error(error, HIOD_ERROR, HIOD_ERROR_NO_SPACE,
-			    "%s already holds %u mappings, the most the host allows (0 left): %s",
-			    G_OBJECT_TYPE_NAME(self), priv->max_mappings, hiod_container_limit_advice(self));
-		return FALSE;
-	}
-	if (!klass->dma_map(self, iova, size, vaddr, flags, error)) {
-		hiod_interval_map_remove(priv->mappings, iova);
-		return FALSE;
-	}
+	if (G_UNLIKELY(!hiod_interval_map_insert_full(priv->mappings, iova, iova + size - 1, vaddr, flags)))
+		return hiod_container_refuse_mapping(self, iova, size, HIOD_MAP_REFUSED_OVERLAP, error);
+	if (G_UNLIKELY(priv->max_mappings > 0 &&
+		       hiod_interval_map_size(priv->mappings) > priv->max_mappings))
+		return hiod_container_refuse_mapping(self, iova, size, HIOD_MAP_REFUSED_LIMIT, error);
+	if (G_UNLIKELY(!klass->dma_map(self, iova, size, vaddr, flags, error)))
+		return hiod_container_refuse_mapping(self, iova, size, HIOD_MAP_REFUSED_KERNEL, error);
 	return TRUE;
 }
 
@@ -868,36 +890,15 @@ restore:
  *
  * Since: 0.1
  */
-HIOD_HOT gboolean
-hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+/* hiod_container_dma_unmap() of a span that is not one whole mapping: every
+ * mapping that meets it, split where only partly inside (with lock held) */
+static G_GNUC_NO_INLINE gboolean
+hiod_container_unmap_span(HiodContainer *self, guint64 iova, guint64 last, GError **error)
 {
-	HiodContainerPrivate *priv;
-	const HiodInterval *first;
-	HiodInterval whole;
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
 	g_autoptr(GArray) hits = NULL;
-	g_autoptr(HiodMutexLocker) locker = NULL;
-	guint64 last;
 
-	g_return_val_if_fail(HIOD_IS_CONTAINER_FAST(self), FALSE);
-	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	priv = GET_PRIVATE(self);
-	locker = hiod_mutex_locker_new(&priv->lock);
-	if (G_UNLIKELY(!hiod_iova_span_ok(iova, size) || ((iova | size) & (priv->min_page_size - 1))) &&
-	    !hiod_container_check_span_pgsize(priv->min_page_size, iova, size, error))
-		return FALSE;
-	last = iova + size - 1;
-	if (hiod_interval_map_take_exact(priv->mappings, iova, last, &whole)) {
-		/* the common case, one whole mapping: one descent, no list of hits */
-		if (!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, iova, size, FALSE, error)) {
-			hiod_interval_map_insert_full(priv->mappings, iova, last, whole.value, whole.flags);
-			g_prefix_error(error, "unmapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]: ",
-				       iova, last);
-			return FALSE;
-		}
-		return TRUE;
-	}
-	first = hiod_interval_map_first_overlap(priv->mappings, iova, last);
-	if (first == NULL)
+	if (hiod_interval_map_first_overlap(priv->mappings, iova, last) == NULL)
 		return TRUE;
 	hits = hiod_interval_map_overlaps(priv->mappings, iova, last);
 	for (guint n = 0; n < hits->len; n++) {
@@ -910,6 +911,42 @@ hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError
 		}
 	}
 	return TRUE;
+}
+
+/* The kernel refused to unmap the whole mapping @whole: back into the index */
+HIOD_COLD static gboolean
+hiod_container_unmap_refused(HiodContainer *self, const HiodInterval *whole, GError **error)
+{
+	hiod_interval_map_insert_full(GET_PRIVATE(self)->mappings, whole->start, whole->last,
+				      whole->value, whole->flags);
+	g_prefix_error(error, "unmapping [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER "x]: ",
+		       whole->start, whole->last);
+	return FALSE;
+}
+
+HIOD_HOT gboolean
+hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
+{
+	HiodContainerPrivate *priv;
+	HiodInterval whole;
+	g_autoptr(HiodMutexLocker) locker = NULL;
+	guint64 last;
+
+	g_return_val_if_fail(HIOD_IS_CONTAINER_FAST(self), FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	priv = GET_PRIVATE(self);
+	locker = hiod_mutex_locker_new(&priv->lock);
+	if (G_UNLIKELY(!hiod_iova_span_ok(iova, size) || ((iova | size) & (priv->min_page_size - 1))) &&
+	    !hiod_container_check_span_pgsize(priv->min_page_size, iova, size, error))
+		return FALSE;
+	last = iova + size - 1;
+	if (G_LIKELY(hiod_interval_map_take_exact(priv->mappings, iova, last, &whole))) {
+		/* the common case, one whole mapping: one descent, no list of hits */
+		if (G_UNLIKELY(!HIOD_CONTAINER_GET_CLASS(self)->dma_unmap(self, iova, size, FALSE, error)))
+			return hiod_container_unmap_refused(self, &whole, error);
+		return TRUE;
+	}
+	return hiod_container_unmap_span(self, iova, last, error);
 }
 
 /**

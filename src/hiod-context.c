@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "hiod-hot-private.h"
 
 #include <stdarg.h>
 
@@ -221,7 +220,7 @@ hiod_context_get_open_fd_count(HiodContext *self)
 	return hiod_kernel_get_open_fd_count(self->kernel);
 }
 
-HIOD_HOT HiodKernel *
+HiodKernel *
 hiod_context_get_kernel(HiodContext *self)
 {
 	return self->kernel;

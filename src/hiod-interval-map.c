@@ -62,7 +62,7 @@ struct _HiodIntervalMap {
 	GDestroyNotify value_free;
 };
 
-HIOD_HOT static HiodLeaf *
+static HiodLeaf *
 hiod_leaf_new(void)
 {
 	HiodLeaf *l = g_new(HiodLeaf, 1);
@@ -140,7 +140,7 @@ hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 	return lo;
 }
 
-HIOD_HOT static HiodLeaf *
+static HiodLeaf *
 hiod_descend(const HiodIntervalMap *map, guint64 addr)
 {
 	const HiodNodeHeader *h = map->root;
@@ -182,7 +182,7 @@ typedef struct {
 } HiodPos;
 
 /* the entry with the greatest start <= addr */
-HIOD_HOT static HiodPos
+static HiodPos
 hiod_floor(const HiodIntervalMap *map, guint64 addr)
 {
 	HiodLeaf *l = hiod_descend(map, addr);
@@ -223,7 +223,7 @@ hiod_interval_map_free(HiodIntervalMap *map)
 	g_free(map);
 }
 
-HIOD_HOT const HiodInterval *
+const HiodInterval *
 hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 last)
 {
 	HiodPos p = hiod_floor(map, start);
@@ -240,7 +240,7 @@ hiod_interval_map_first_overlap(HiodIntervalMap *map, guint64 start, guint64 las
 	return p.leaf->e[p.i].start <= last ? &p.leaf->e[p.i] : NULL;
 }
 
-HIOD_HOT const HiodInterval *
+const HiodInterval *
 hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr)
 {
 	HiodPos p = hiod_floor(map, addr);
@@ -250,7 +250,7 @@ hiod_interval_map_lookup(HiodIntervalMap *map, guint64 addr)
 }
 
 /* Puts (@key, @child) at slot @at of @in, which has room. */
-HIOD_HOT static void
+static void
 hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
 {
 	memmove(&in->key[at + 1], &in->key[at], (in->h.n - at) * sizeof(in->key[0]));
@@ -260,52 +260,99 @@ hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
 	in->h.n++;
 }
 
+/* Splits the full leaf *@lp for an insert at *@kp: the upper half moves to
+ * a new leaf on the right (all of it but the new entry when appending at the
+ * end: ascending inserts fill leaves instead of leaving them half empty).
+ * *@lp and *@kp become where the entry goes; returns the new leaf, its
+ * separator in *@right_key. Out of line: one insert in 32 or more. */
+static G_GNUC_NO_INLINE HiodLeaf *
+hiod_leaf_split(HiodLeaf **lp, guint *kp, guint64 start, guint64 *right_key)
+{
+	HiodLeaf *l = *lp, *r = hiod_leaf_new();
+	guint k = *kp;
+	guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
+	g_assert(LEAF_BASE(l) == 0);
+	r->h.n = LEAF_MAX - keep;
+	memcpy(r->e, &l->e[keep], r->h.n * sizeof(HiodInterval));
+	memcpy(r->key, &l->key[keep], r->h.n * sizeof(l->key[0]));
+	l->h.n = keep;
+	r->next = l->next;
+	r->prev = l;
+	if (l->next != NULL)
+		l->next->prev = r;
+	l->next = r;
+	if (k > keep) {
+		*kp = k - keep;
+		*lp = r;
+	} else if (k == keep && keep == LEAF_MAX) {
+		*kp = 0;
+		*lp = r;
+	}
+	/* the separator: the new leaf's first start, or the new entry's */
+	*right_key = r->h.n > 0 ? r->e[0].start : start;
+	return r;
+}
+
+/* Puts the new node @right (separator @right_key) into the parents that the
+ * descent @path passed, splitting upwards as needed. Out of line, as the split. */
+static G_GNUC_NO_INLINE void
+hiod_insert_up(HiodIntervalMap *map, const HiodPath *path, HiodNodeHeader *right, guint64 right_key)
+{
+	guint depth = path->depth;
+	while (right != NULL) {
+		HiodInner *in, *r;
+		guint at, keep;
+		if (depth == 0) {
+			HiodInner *root = hiod_inner_new();
+			root->key[0] = 0;
+			root->child[0] = map->root;
+			root->key[1] = right_key;
+			root->child[1] = right;
+			root->h.n = 2;
+			map->root = &root->h;
+			return;
+		}
+		depth--;
+		in = path->in[depth];
+		at = path->slot[depth] + 1;
+		if (in->h.n < INNER_MAX) {
+			hiod_inner_put(in, at, right_key, right);
+			return;
+		}
+		r = hiod_inner_new();
+		keep = INNER_MAX / 2;
+		r->h.n = INNER_MAX - keep;
+		memcpy(r->key, &in->key[keep], r->h.n * sizeof(in->key[0]));
+		memcpy(r->child, &in->child[keep], r->h.n * sizeof(in->child[0]));
+		in->h.n = keep;
+		if (at <= keep)
+			hiod_inner_put(in, at, right_key, right);
+		else
+			hiod_inner_put(r, at - keep, right_key, right);
+		right_key = r->key[0];
+		right = &r->h;
+	}
+}
+
 HIOD_HOT gboolean
 hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
 			      guint flags)
 {
 	HiodPath path;
-	HiodNodeHeader *right = NULL;
+	HiodLeaf *l, *right = NULL;
 	guint64 right_key = 0;
-	HiodLeaf *l;
-	guint k, depth;
+	guint k;
 
 	g_return_val_if_fail(start <= last, FALSE);
 	l = hiod_descend_path(map, start, &path);
-	depth = path.depth;
 	k = hiod_leaf_upper(l, start);
 	/* the neighbours are here or at the ends of the leaves beside: no second descent */
 	if (k > 0 ? l->e[k - 1].last >= start : l->prev != NULL && l->prev->e[l->prev->h.n - 1].last >= start)
 		return FALSE;
 	if (k < l->h.n ? l->e[k].start <= last : l->next != NULL && l->next->e[0].start <= last)
 		return FALSE;
-	if (l->h.n == LEAF_MAX) {
-		/* split: the upper half moves to a new leaf on the right (all of it
-		 * but the new entry when appending at the end: ascending inserts fill
-		 * leaves instead of leaving them half empty) */
-		HiodLeaf *r = hiod_leaf_new();
-		guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
-		g_assert(LEAF_BASE(l) == 0);
-		r->h.n = LEAF_MAX - keep;
-		memcpy(r->e, &l->e[keep], r->h.n * sizeof(HiodInterval));
-		memcpy(r->key, &l->key[keep], r->h.n * sizeof(l->key[0]));
-		l->h.n = keep;
-		r->next = l->next;
-		r->prev = l;
-		if (l->next != NULL)
-			l->next->prev = r;
-		l->next = r;
-		if (k > keep) {
-			k -= keep;
-			l = r;
-		} else if (k == keep && keep == LEAF_MAX) {
-			k = 0;
-			l = r;
-		}
-		right = &r->h;
-		/* the separator: the new leaf's first start, or the new entry's */
-		right_key = r->h.n > 0 ? r->e[0].start : start;
-	}
+	if (G_UNLIKELY(l->h.n == LEAF_MAX))
+		right = hiod_leaf_split(&l, &k, start, &right_key);
 	if (LEAF_BASE(l) > 0 && (k < l->h.n / 2 || LEAF_BASE(l) + l->h.n == LEAF_MAX)) {
 		/* the front moves one down */
 		l->e--;
@@ -322,42 +369,10 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	l->key[k] = start;
 	l->h.n++;
 	map->head.size++;
-	if (right != NULL && l == (HiodLeaf *)right && k == 0)
-		right_key = start;
-
-	/* the new right node goes into the parent, splitting upwards as needed */
-	while (right != NULL) {
-		HiodInner *in, *r;
-		guint at, keep;
-		if (depth == 0) {
-			HiodInner *root = hiod_inner_new();
-			root->key[0] = 0;
-			root->child[0] = map->root;
-			root->key[1] = right_key;
-			root->child[1] = right;
-			root->h.n = 2;
-			map->root = &root->h;
-			break;
-		}
-		depth--;
-		in = path.in[depth];
-		at = path.slot[depth] + 1;
-		if (in->h.n < INNER_MAX) {
-			hiod_inner_put(in, at, right_key, right);
-			break;
-		}
-		r = hiod_inner_new();
-		keep = INNER_MAX / 2;
-		r->h.n = INNER_MAX - keep;
-		memcpy(r->key, &in->key[keep], r->h.n * sizeof(in->key[0]));
-		memcpy(r->child, &in->child[keep], r->h.n * sizeof(in->child[0]));
-		in->h.n = keep;
-		if (at <= keep)
-			hiod_inner_put(in, at, right_key, right);
-		else
-			hiod_inner_put(r, at - keep, right_key, right);
-		right_key = r->key[0];
-		right = &r->h;
+	if (G_UNLIKELY(right != NULL)) {
+		if (l == right && k == 0)
+			right_key = start;
+		hiod_insert_up(map, &path, &right->h, right_key);
 	}
 	return TRUE;
 }
@@ -453,7 +468,7 @@ hiod_interval_map_take_exact(HiodIntervalMap *map, guint64 start, guint64 last, 
 	return hiod_interval_map_take(map, start, TRUE, last, out);
 }
 
-HIOD_HOT gboolean
+gboolean
 hiod_interval_map_remove(HiodIntervalMap *map, guint64 start)
 {
 	HiodInterval i;

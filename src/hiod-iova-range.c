@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "hiod-hot-private.h"
 
 #include "hiod-iova-range-private.h"
 
@@ -70,7 +69,7 @@ hiod_iova_range_free(HiodIovaRange *range)
  *
  * Since: 0.1
  */
-HIOD_HOT gboolean
+gboolean
 hiod_iova_range_contains(const HiodIovaRange *range, guint64 iova, guint64 size)
 {
 	guint64 last;
@@ -150,7 +149,7 @@ hiod_iova_ranges_copy(GPtrArray *ranges)
  *
  * Since: 0.1
  */
-HIOD_HOT gboolean
+gboolean
 hiod_iova_ranges_contain(GPtrArray *ranges, guint64 iova, guint64 size)
 {
 	for (guint i = 0; ranges != NULL && i < ranges->len; i++) {

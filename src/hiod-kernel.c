@@ -67,7 +67,7 @@ real_close(gpointer data, int fd)
 	return close(fd);
 }
 
-HIOD_HOT static int
+static int
 real_ioctl(gpointer data, int fd, unsigned long request, void *arg)
 {
 	return ioctl(fd, request, arg);
