@@ -132,9 +132,6 @@ hiod_address_space_get_context(HiodAddressSpace *self)
 
 /* mapping one section into one container ----------------------------------------- */
 
-/* Maps the section into @c: by copy from one of the first @n_sources
- * members (those that map it already) of the same class when the backend
- * can (no second pin), else by map. */
 /* Copies [iova, iova + size) into @c from a member before it of the same
  * backend (iommufd IOAS copy: no second pin). FALSE with @error unset when
  * none can: then the caller maps. */
@@ -160,6 +157,9 @@ hiod_address_space_copy_into(HiodAddressSpace *self, guint n_sources, HiodContai
 	return FALSE;
 }
 
+/* Maps the section into @c: by copy from one of the first @n_sources
+ * members (those that map it already) of the same class when the backend
+ * can (no second pin), else by map. */
 HIOD_HOT static inline gboolean
 hiod_address_space_map_into(HiodAddressSpace *self, guint n_sources, HiodContainer *c, guint64 iova,
 			    guint64 size, gpointer vaddr, HiodDmaFlags flags, GError **error)
@@ -570,26 +570,6 @@ hiod_address_space_add_coalesced(HiodAddressSpace *self, guint64 iova, guint64 l
 	return TRUE;
 }
 
-/**
- * hiod_address_space_add_section:
- * @self: a #HiodAddressSpace
- * @iova: the section's first IOVA
- * @size: the section's size in bytes
- * @vaddr: (not nullable): the process memory backing it
- * @flags: #HiodDmaFlags
- * @error: return location for a #GError
- *
- * Adds [@iova, @iova + @size) to the map and maps it into every member.
- * All or nothing: when a member refuses (its error is passed on, with the
- * code it chose: unaligned, out of its IOVA ranges, over its mapping limit,
- * or a kernel error), the members already mapped are unmapped again and the
- * section is not added. A section that overlaps another is refused with
- * %HIOD_ERROR_EXISTS.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
 /* The refusal of a section that overlaps one the map holds (with the lock) */
 HIOD_COLD static gboolean
 hiod_address_space_refuse_overlap(HiodAddressSpace *self, guint64 iova, guint64 last, GError **error)
@@ -629,6 +609,26 @@ hiod_address_space_refuse_null(GError **error)
 	return FALSE;
 }
 
+/**
+ * hiod_address_space_add_section:
+ * @self: a #HiodAddressSpace
+ * @iova: the section's first IOVA
+ * @size: the section's size in bytes
+ * @vaddr: (not nullable): the process memory backing it
+ * @flags: #HiodDmaFlags
+ * @error: return location for a #GError
+ *
+ * Adds [@iova, @iova + @size) to the map and maps it into every member.
+ * All or nothing: when a member refuses (its error is passed on, with the
+ * code it chose: unaligned, out of its IOVA ranges, over its mapping limit,
+ * or a kernel error), the members already mapped are unmapped again and the
+ * section is not added. A section that overlaps another is refused with
+ * %HIOD_ERROR_EXISTS.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 HIOD_HOT gboolean
 hiod_address_space_add_section(HiodAddressSpace *self, guint64 iova, guint64 size, gpointer vaddr,
 			       HiodDmaFlags flags, GError **error)

@@ -205,8 +205,12 @@ hiod_container_get_page_size_mask(HiodContainer *self)
 guint64
 hiod_container_get_min_page_size(HiodContainer *self)
 {
-	guint64 mask = hiod_container_get_page_size_mask(self);
-	return mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE);
+	HiodContainerPrivate *priv = GET_PRIVATE(self);
+	guint64 size;
+	g_mutex_lock(&priv->info_lock);
+	size = priv->min_page_size;
+	g_mutex_unlock(&priv->info_lock);
+	return size;
 }
 
 gboolean
@@ -672,13 +676,8 @@ hiod_container_check_span_pgsize(guint64 pgsize, guint64 iova, guint64 size, GEr
 static gboolean
 hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {
-	HiodContainerPrivate *priv = GET_PRIVATE(self);
-	guint64 mask;
-	g_mutex_lock(&priv->info_lock);
-	mask = priv->page_size_mask;
-	g_mutex_unlock(&priv->info_lock);
-	return hiod_container_check_span_pgsize(mask != 0 ? mask & -mask : (guint64)sysconf(_SC_PAGESIZE),
-						iova, size, error);
+	return hiod_container_check_span_pgsize(hiod_container_get_min_page_size(self), iova, size,
+						error);
 }
 
 /* Whether one of the usable ranges holds all of the span (which does not
@@ -686,15 +685,7 @@ hiod_container_check_span(HiodContainer *self, guint64 iova, guint64 size, GErro
 HIOD_HOT static inline gboolean
 hiod_container_in_ranges(HiodContainerPrivate *priv, guint64 iova, guint64 last)
 {
-	GPtrArray *ranges = priv->iova_ranges;
-	if (ranges->len == 0)
-		return TRUE;
-	for (guint i = 0; i < ranges->len; i++) {
-		const HiodIovaRange *r = g_ptr_array_index(ranges, i);
-		if (iova >= r->start && last <= r->last)
-			return TRUE;
-	}
-	return FALSE;
+	return priv->iova_ranges->len == 0 || hiod_iova_ranges_hold(priv->iova_ranges, iova, last);
 }
 
 /* The refusals of hiod_container_check_map(), out of the map path */
@@ -735,25 +726,6 @@ hiod_container_check_map(HiodContainer *self, HiodContainerPrivate *priv, guint6
 	return hiod_container_refuse_map(self, iova, size, vaddr, error);
 }
 
-/**
- * hiod_container_dma_map:
- * @self: a #HiodContainer with a device attached
- * @iova: the I/O virtual address
- * @size: bytes to map
- * @vaddr: (not nullable): the process memory to map
- * @flags: #HiodDmaFlags
- * @error: return location for a #GError
- *
- * Maps [@iova, @iova + @size) to @vaddr for every device of the container.
- * Refused with a clear error, before the kernel is asked, when the span is
- * empty, unaligned (%HIOD_ERROR_INVALID_ARGUMENT), outside the host's usable
- * IOVA ranges (%HIOD_ERROR_OUT_OF_RANGE), overlapping an existing mapping
- * (%HIOD_ERROR_EXISTS) or over the mapping limit (%HIOD_ERROR_NO_SPACE).
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
 /* The refusals of hiod_container_dma_map() before it locks */
 HIOD_COLD static gboolean
 hiod_container_refuse_map_args(HiodContainer *self, gpointer vaddr, GError **error)
@@ -797,6 +769,25 @@ hiod_container_refuse_mapping(HiodContainer *self, guint64 iova, guint64 size, H
 	return FALSE;
 }
 
+/**
+ * hiod_container_dma_map:
+ * @self: a #HiodContainer with a device attached
+ * @iova: the I/O virtual address
+ * @size: bytes to map
+ * @vaddr: (not nullable): the process memory to map
+ * @flags: #HiodDmaFlags
+ * @error: return location for a #GError
+ *
+ * Maps [@iova, @iova + @size) to @vaddr for every device of the container.
+ * Refused with a clear error, before the kernel is asked, when the span is
+ * empty, unaligned (%HIOD_ERROR_INVALID_ARGUMENT), outside the host's usable
+ * IOVA ranges (%HIOD_ERROR_OUT_OF_RANGE), overlapping an existing mapping
+ * (%HIOD_ERROR_EXISTS) or over the mapping limit (%HIOD_ERROR_NO_SPACE).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 HIOD_HOT gboolean
 hiod_container_dma_map(HiodContainer *self, guint64 iova, guint64 size, gpointer vaddr,
 		       HiodDmaFlags flags, GError **error)
@@ -866,30 +857,6 @@ restore:
 	return FALSE;
 }
 
-/**
- * hiod_container_dma_unmap:
- * @self: a #HiodContainer
- * @iova: the first IOVA to unmap
- * @size: bytes to unmap
- * @error: return location for a #GError
- *
- * Unmaps whatever lies in [@iova, @iova + @size). A mapping only partly
- * inside is split: the part outside stays mapped. Unmapping a span where
- * nothing is mapped succeeds, on every backend.
- *
- * No kernel splits a mapping (type1 v2 refuses, type1 v1 unmaps nothing or
- * the whole mapping, iommufd answers ENOENT), so a split unmaps the whole
- * mapping and maps the kept parts back: DMA to the kept parts in between
- * faults. Mappings made apart are unmapped apart, so a caller that must keep
- * DMA going to a part maps it as its own mapping (one
- * hiod_container_dma_map() per piece it may later unmap alone); unmapping
- * at those boundaries never touches its neighbours. A failed split maps the
- * whole mapping back.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
 /* hiod_container_dma_unmap() of a span that is not one whole mapping: every
  * mapping that meets it, split where only partly inside (with lock held) */
 static G_GNUC_NO_INLINE gboolean
@@ -924,6 +891,30 @@ hiod_container_unmap_refused(HiodContainer *self, const HiodInterval *whole, GEr
 	return FALSE;
 }
 
+/**
+ * hiod_container_dma_unmap:
+ * @self: a #HiodContainer
+ * @iova: the first IOVA to unmap
+ * @size: bytes to unmap
+ * @error: return location for a #GError
+ *
+ * Unmaps whatever lies in [@iova, @iova + @size). A mapping only partly
+ * inside is split: the part outside stays mapped. Unmapping a span where
+ * nothing is mapped succeeds, on every backend.
+ *
+ * No kernel splits a mapping (type1 v2 refuses, type1 v1 unmaps nothing or
+ * the whole mapping, iommufd answers ENOENT), so a split unmaps the whole
+ * mapping and maps the kept parts back: DMA to the kept parts in between
+ * faults. Mappings made apart are unmapped apart, so a caller that must keep
+ * DMA going to a part maps it as its own mapping (one
+ * hiod_container_dma_map() per piece it may later unmap alone); unmapping
+ * at those boundaries never touches its neighbours. A failed split maps the
+ * whole mapping back.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
 HIOD_HOT gboolean
 hiod_container_dma_unmap(HiodContainer *self, guint64 iova, guint64 size, GError **error)
 {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-
 #include <stdarg.h>
 
 #include "hiod-context-private.h"
@@ -28,7 +27,6 @@
  *
  * Since: 0.1
  */
-
 
 enum {
 	PROP_0,

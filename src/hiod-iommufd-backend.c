@@ -562,9 +562,43 @@ hiod_iommufd_backend_probe_mapped(HiodIommufdBackend *self, guint32 ioas_id, gui
 	return answer;
 }
 
-static gboolean hiod_iommufd_backend_unmap_refused(HiodIommufdBackend *self, guint32 ioas_id,
-						   guint64 iova, guint64 size, gint errnum,
-						   GError *error_local_in, GError **error);
+/* IOMMU_IOAS_UNMAP refused with @errnum (@error_local, taken): ENOENT is
+ * nothing mapped (fine) or a range that cuts an area (not) */
+HIOD_COLD static gboolean
+hiod_iommufd_backend_unmap_refused(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
+				   guint64 size, gint errnum, GError *error_local_in, GError **error)
+{
+	g_autoptr(GError) error_local = error_local_in;
+
+	if (errnum == ENOENT && size != 0 && iova + (size - 1) >= iova) {
+		switch (hiod_iommufd_backend_probe_mapped(self, ioas_id, iova, size)) {
+		case 0:
+			g_debug("unmap of IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+				"x: nothing mapped",
+				iova, size);
+			return TRUE;
+		case 1:
+			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
+				    "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+				    "x in IOAS %u: the range cuts through a mapped area, and iommufd "
+				    "unmaps whole areas only (those wholly in the range before the "
+				    "cut may be unmapped already): unmap whole areas",
+				    iova, size, ioas_id);
+			return FALSE;
+		default:
+			g_prefix_error(&error_local,
+				       "nothing is mapped there, or the range cuts through a mapped "
+				       "area (iommufd does not split; areas before the cut may be "
+				       "unmapped already; the kernel does not say which): ");
+			break;
+		}
+	}
+	g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+				   "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+				   "x in IOAS %u: ",
+				   iova, size, ioas_id);
+	return FALSE;
+}
 
 /**
  * hiod_iommufd_backend_unmap:
@@ -605,44 +639,6 @@ hiod_iommufd_backend_unmap(HiodIommufdBackend *self, guint32 ioas_id, guint64 io
 		return hiod_iommufd_backend_unmap_refused(self, ioas_id, iova, size, errno, error_local,
 							  error);
 	return TRUE;
-}
-
-/* IOMMU_IOAS_UNMAP refused with @errnum (@error_local, taken): ENOENT is
- * nothing mapped (fine) or a range that cuts an area (not) */
-HIOD_COLD static gboolean
-hiod_iommufd_backend_unmap_refused(HiodIommufdBackend *self, guint32 ioas_id, guint64 iova,
-				   guint64 size, gint errnum, GError *error_local_in, GError **error)
-{
-	g_autoptr(GError) error_local = error_local_in;
-
-	if (errnum == ENOENT && size != 0 && iova + (size - 1) >= iova) {
-		switch (hiod_iommufd_backend_probe_mapped(self, ioas_id, iova, size)) {
-		case 0:
-			g_debug("unmap of IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
-				"x: nothing mapped",
-				iova, size);
-			return TRUE;
-		case 1:
-			g_set_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT,
-				    "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
-				    "x in IOAS %u: the range cuts through a mapped area, and iommufd "
-				    "unmaps whole areas only (those wholly in the range before the "
-				    "cut may be unmapped already): unmap whole areas",
-				    iova, size, ioas_id);
-			return FALSE;
-		default:
-			g_prefix_error(&error_local,
-				       "nothing is mapped there, or the range cuts through a mapped "
-				       "area (iommufd does not split; areas before the cut may be "
-				       "unmapped already; the kernel does not say which): ");
-			break;
-		}
-	}
-	g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
-				   "unmapping IOVA 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
-				   "x in IOAS %u: ",
-				   iova, size, ioas_id);
-	return FALSE;
 }
 
 /**

@@ -20,6 +20,19 @@ hiod_iova_span_ok(guint64 iova, guint64 size)
 	return size != 0 && iova + (size - 1) >= iova;
 }
 
+/* Whether one of @ranges holds all of [@iova, @last], a span that does not
+ * wrap (inline: the map path checks every mapping with it) */
+static inline gboolean
+hiod_iova_ranges_hold(GPtrArray *ranges, guint64 iova, guint64 last)
+{
+	for (guint i = 0; i < ranges->len; i++) {
+		const HiodIovaRange *r = g_ptr_array_index(ranges, i);
+		if (iova >= r->start && last <= r->last)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* The refusal of a span that is not ok: FALSE, and @error says why. */
 gboolean hiod_iova_span_refuse(guint64 iova, guint64 size, const gchar *what, GError **error);
 

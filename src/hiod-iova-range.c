@@ -152,11 +152,8 @@ hiod_iova_ranges_copy(GPtrArray *ranges)
 gboolean
 hiod_iova_ranges_contain(GPtrArray *ranges, guint64 iova, guint64 size)
 {
-	for (guint i = 0; ranges != NULL && i < ranges->len; i++) {
-		if (hiod_iova_range_contains(g_ptr_array_index(ranges, i), iova, size))
-			return TRUE;
-	}
-	return FALSE;
+	return ranges != NULL && hiod_iova_span_ok(iova, size) &&
+	       hiod_iova_ranges_hold(ranges, iova, iova + (size - 1));
 }
 
 /**
