@@ -443,21 +443,16 @@ large(Target *t, guint8 *buf, guint64 len, const gchar *pages, GError **error)
 	return TRUE;
 }
 
-/* iommufd's IOMMU_OPTION_HUGE_PAGES on the IOAS (Linux 6.2+): on */
+/* iommufd's IOMMU_OPTION_HUGE_PAGES on the IOAS (Linux 6.2+; the kernel's
+ * default), through hiod's option: every path maps into this IOAS */
 static void
 iommufd_huge_pages(Target *t)
 {
-	struct hiod_iommu_option o = {
-	    .size = sizeof(o),
-	    .option_id = HIOD_IOMMU_OPTION_HUGE_PAGES,
-	    .op = HIOD_IOMMU_OPTION_OP_SET,
-	    .object_id = t->ioas,
-	    .val64 = 1,
-	};
-	if (ioctl(t->fd, HIOD_IOMMU_OPTION, &o) == 0)
+	g_autoptr(GError) error = NULL;
+	if (hiod_iommufd_container_set_huge_pages(HIOD_IOMMUFD_CONTAINER(t->c), TRUE, &error))
 		out("  iommufd IOMMU_OPTION_HUGE_PAGES: on\n");
 	else
-		out("  iommufd IOMMU_OPTION_HUGE_PAGES: not offered (%s)\n", g_strerror(errno));
+		out("  iommufd IOMMU_OPTION_HUGE_PAGES: not offered (%s)\n", error->message);
 }
 
 static gboolean

@@ -870,6 +870,94 @@ hiod_iommufd_backend_get_hw_info(HiodIommufdBackend *self, guint32 dev_id, HiodI
 	return TRUE;
 }
 
+/* IOMMU_OPTION on an IOAS: HUGE_PAGES, set or get */
+static gboolean
+hiod_iommufd_backend_huge_pages_option(HiodIommufdBackend *self, guint32 ioas_id, guint16 op,
+				       guint64 *val, GError **error)
+{
+	struct hiod_iommu_option arg = {
+	    .size = sizeof(arg),
+	    .option_id = HIOD_IOMMU_OPTION_HUGE_PAGES,
+	    .op = op,
+	    .object_id = ioas_id,
+	    .val64 = *val,
+	};
+	if (!hiod_iommufd_backend_check(self, error))
+		return FALSE;
+	if (hiod_kernel_ioctl(self->ctx, self->fd, HIOD_IOC(IOMMU_OPTION), &arg, sizeof(arg), error) <
+	    0)
+		return FALSE;
+	*val = arg.val64;
+	return TRUE;
+}
+
+/**
+ * hiod_iommufd_backend_set_huge_pages:
+ * @self: a connected #HiodIommufdBackend
+ * @ioas_id: the IOAS
+ * @enable: whether the IOAS may map in huge IOMMU pages
+ * @error: return location for a #GError
+ *
+ * IOMMU_OPTION_HUGE_PAGES on @ioas_id (on by default). Off, the kernel maps
+ * and pins in the CPU's page size: slower, but any page of a mapping can be
+ * unmapped alone. The kernel refuses to turn it off (EINVAL,
+ * %HIOD_ERROR_INVALID_ARGUMENT) once the IOAS holds mappings and a device is
+ * attached: the error then says to turn it off before mapping.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_backend_set_huge_pages(HiodIommufdBackend *self, guint32 ioas_id, gboolean enable,
+				    GError **error)
+{
+	guint64 val = enable ? 1 : 0;
+	g_autoptr(GError) local = NULL;
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	if (hiod_iommufd_backend_huge_pages_option(self, ioas_id, HIOD_IOMMU_OPTION_OP_SET, &val,
+						   &local))
+		return TRUE;
+	if (!enable && g_error_matches(local, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT))
+		g_prefix_error(&local, "IOAS %u already holds mappings for its devices, so the kernel "
+				       "cannot turn its huge pages off; turn them off before mapping "
+				       "(or unmap everything first): ", ioas_id);
+	else
+		g_prefix_error(&local, "turning huge pages %s on IOAS %u: ", enable ? "on" : "off",
+			       ioas_id);
+	g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
+}
+
+/**
+ * hiod_iommufd_backend_get_huge_pages:
+ * @self: a connected #HiodIommufdBackend
+ * @ioas_id: the IOAS
+ * @enabled: (out): whether the IOAS maps in huge IOMMU pages
+ * @error: return location for a #GError
+ *
+ * Reads IOMMU_OPTION_HUGE_PAGES of @ioas_id from the kernel.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_backend_get_huge_pages(HiodIommufdBackend *self, guint32 ioas_id, gboolean *enabled,
+				    GError **error)
+{
+	guint64 val = 0;
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_BACKEND(self), FALSE);
+	g_return_val_if_fail(enabled != NULL, FALSE);
+	if (!hiod_iommufd_backend_huge_pages_option(self, ioas_id, HIOD_IOMMU_OPTION_OP_GET, &val,
+						    error)) {
+		g_prefix_error(error, "reading the huge-page option of IOAS %u: ", ioas_id);
+		return FALSE;
+	}
+	*enabled = val != 0;
+	return TRUE;
+}
+
 /**
  * hiod_iommufd_backend_set_dirty_tracking:
  * @self: a connected #HiodIommufdBackend

@@ -134,6 +134,12 @@ HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_backend_get_hw_info(HiodIommufdBackend *self, guint32 dev_id,
 					  HiodIommufdHwInfo *info, GError **error);
 HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_backend_set_huge_pages(HiodIommufdBackend *self, guint32 ioas_id,
+					     gboolean enable, GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_backend_get_huge_pages(HiodIommufdBackend *self, guint32 ioas_id,
+					     gboolean *enabled, GError **error);
+HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_backend_set_dirty_tracking(HiodIommufdBackend *self, guint32 hwpt_id,
 						 gboolean enable, GError **error);
 HIOD_AVAILABLE_IN_0_1

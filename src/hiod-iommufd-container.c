@@ -63,6 +63,7 @@ struct _HiodIommufdContainer {
 	GArray *stale;	 /* guint32: refused HWPTs the kernel did not destroy; retried at release */
 	gboolean handoff;	   /* live update: the kernel objects are (to be) another process's */
 	gboolean by_address;	   /* a section was mapped by address, not from its file */
+	gboolean no_huge_pages;	   /* IOMMU_OPTION_HUGE_PAGES off, set on the IOAS when it exists */
 	GHashTable *incoming;	   /* adoption: device name -> HiodIommufdIncoming */
 };
 
@@ -218,12 +219,79 @@ hiod_iommufd_container_get_hwpt_autodomain(HiodIommufdContainer *self, guint32 h
 	return FALSE;
 }
 
+/**
+ * hiod_iommufd_container_set_huge_pages:
+ * @self: a #HiodIommufdContainer
+ * @enable: whether the IOAS may map in huge IOMMU pages (the kernel's default)
+ * @error: return location for a #GError
+ *
+ * Sets iommufd's IOMMU_OPTION_HUGE_PAGES on the container's IOAS (Linux
+ * 6.2), now when the IOAS exists, else when the first device attaches. On,
+ * the kernel maps a physically contiguous run (a 2 MiB hugetlbfs page, say)
+ * with one huge IOMMU page, which is what large guests want. Off, it maps
+ * and pins in CPU pages: a test or a driver that must unmap any 4 KiB of a
+ * larger mapping alone wants that. The kernel refuses to turn it off once
+ * the IOAS holds mappings for an attached device
+ * (%HIOD_ERROR_INVALID_ARGUMENT, and the setting is left as it was): turn
+ * it off before mapping. A kernel without IOMMU_OPTION fails with
+ * %HIOD_ERROR_NOT_SUPPORTED.
+ *
+ * Threads: call it from the thread that attaches devices, not while
+ * another thread maps.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_container_set_huge_pages(HiodIommufdContainer *self, gboolean enable, GError **error)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), FALSE);
+	enable = enable != FALSE;
+	if (self->ioas_id != 0 &&
+	    !hiod_iommufd_backend_set_huge_pages(self->backend, self->ioas_id, enable, error))
+		return FALSE;
+	self->no_huge_pages = !enable;
+	return TRUE;
+}
+
+/**
+ * hiod_iommufd_container_get_huge_pages:
+ * @self: a #HiodIommufdContainer
+ *
+ * Gets whether the container's IOAS maps in huge IOMMU pages, as set by
+ * hiod_iommufd_container_set_huge_pages() (or, for an IOAS adopted across a
+ * live update, as the kernel had it).
+ *
+ * Returns: %TRUE when huge IOMMU pages are allowed (the default)
+ *
+ * Since: 0.1
+ */
+gboolean
+hiod_iommufd_container_get_huge_pages(HiodIommufdContainer *self)
+{
+	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), TRUE);
+	return !self->no_huge_pages;
+}
+
 /* IOAS, ranges, HWPTs ------------------------------------------------------------ */
 
 static HiodContext *
 hiod_iommufd_container_ctx(HiodIommufdContainer *self)
 {
 	return hiod_container_get_context(HIOD_CONTAINER(self));
+}
+
+static void
+hiod_iommufd_container_put_ioas(HiodIommufdContainer *self)
+{
+	g_autoptr(GError) error = NULL;
+	if (self->ioas_id == 0)
+		return;
+	if (!hiod_iommufd_backend_destroy(self->backend, self->ioas_id, &error))
+		g_debug("%s", error->message);
+	self->ioas_id = 0;
+	hiod_iommufd_backend_disconnect(self->backend);
 }
 
 static gboolean
@@ -239,19 +307,13 @@ hiod_iommufd_container_ensure_ioas(HiodIommufdContainer *self, gboolean *made, G
 		return FALSE;
 	}
 	*made = TRUE;
+	if (self->no_huge_pages &&
+	    !hiod_iommufd_backend_set_huge_pages(self->backend, self->ioas_id, FALSE, error)) {
+		hiod_iommufd_container_put_ioas(self);
+		*made = FALSE;
+		return FALSE;
+	}
 	return TRUE;
-}
-
-static void
-hiod_iommufd_container_put_ioas(HiodIommufdContainer *self)
-{
-	g_autoptr(GError) error = NULL;
-	if (self->ioas_id == 0)
-		return;
-	if (!hiod_iommufd_backend_destroy(self->backend, self->ioas_id, &error))
-		g_debug("%s", error->message);
-	self->ioas_id = 0;
-	hiod_iommufd_backend_disconnect(self->backend);
 }
 
 static gboolean
@@ -825,6 +887,7 @@ hiod_iommufd_container_add_json(HiodContainer *container, JsonBuilder *builder)
 	HiodIommufdContainer *self = HIOD_IOMMUFD_CONTAINER(container);
 	hiod_json_add_int(builder, "ioas_id", self->ioas_id);
 	hiod_json_add_bool(builder, "iommufd_passed_in", !hiod_iommufd_backend_is_owned(self->backend));
+	hiod_json_add_bool(builder, "huge_pages", !self->no_huge_pages);
 	json_builder_set_member_name(builder, "hwpts");
 	json_builder_begin_array(builder);
 	for (guint i = 0; i < self->hwpts->len; i++) {
@@ -863,6 +926,7 @@ gboolean
 hiod_iommufd_container_set_incoming(HiodIommufdContainer *self, guint32 ioas_id,
 				    const HiodIommufdHwptState *hwpts, guint n_hwpts, GError **error)
 {
+	gboolean huge = TRUE;
 	g_return_val_if_fail(HIOD_IS_IOMMUFD_CONTAINER(self), FALSE);
 	g_return_val_if_fail(self->ioas_id == 0 && self->incoming == NULL, FALSE);
 	if (ioas_id == 0) {
@@ -874,6 +938,9 @@ hiod_iommufd_container_set_incoming(HiodIommufdContainer *self, guint32 ioas_id,
 		return FALSE;
 	self->ioas_id = ioas_id;
 	self->handoff = TRUE;
+	/* the IOAS keeps the other process's setting (a kernel without IOMMU_OPTION: on) */
+	if (hiod_iommufd_backend_get_huge_pages(self->backend, ioas_id, &huge, NULL))
+		self->no_huge_pages = !huge;
 	self->incoming = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, hiod_iommufd_incoming_free);
 	for (guint i = 0; i < n_hwpts; i++) {
 		HiodIommufdHwpt h = {.id = hwpts[i].id, .flags = hwpts[i].flags,

@@ -31,5 +31,10 @@ HiodHwptAllocFlags hiod_iommufd_container_get_hwpt_flags(HiodIommufdContainer *s
 							 guint32 hwpt_id);
 HIOD_AVAILABLE_IN_0_1
 gboolean hiod_iommufd_container_get_hwpt_autodomain(HiodIommufdContainer *self, guint32 hwpt_id);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_container_set_huge_pages(HiodIommufdContainer *self, gboolean enable,
+					       GError **error);
+HIOD_AVAILABLE_IN_0_1
+gboolean hiod_iommufd_container_get_huge_pages(HiodIommufdContainer *self);
 
 G_END_DECLS

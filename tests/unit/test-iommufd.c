@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "hiod-test-common.h"
 #include "hiod-uapi-private.h"
@@ -26,6 +27,7 @@ typedef struct {
 	guint32 flags;
 	gboolean dirty_on;
 	gboolean autodomain; /* HWPT: made by attaching a device to the IOAS */
+	gboolean no_huge_pages; /* IOAS: IOMMU_OPTION_HUGE_PAGES off */
 } FakeObj;
 
 typedef struct {
@@ -447,6 +449,36 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		if (fake_area_unmap(f, u->ioas_id, u->iova, u->length, &unmapped) < 0)
 			return -1; /* the kernel does not write length back on failure */
 		u->length = unmapped;
+		return 0;
+	}
+	case HIOD_IOMMU_OPTION: {
+		/* HUGE_PAGES on an IOAS: off is refused once a device's domain holds mappings */
+		struct hiod_iommu_option *o = arg;
+		FakeObj *ioas = fake_obj(f, o->object_id, OBJ_IOAS);
+		gboolean mapped = FALSE, attached = FALSE;
+		if (o->option_id != HIOD_IOMMU_OPTION_HUGE_PAGES || o->size != sizeof(*o))
+			return fake_fail(EOPNOTSUPP);
+		if (ioas == NULL)
+			return fake_fail(ENOENT);
+		if (o->op == HIOD_IOMMU_OPTION_OP_GET) {
+			o->val64 = !ioas->no_huge_pages;
+			return 0;
+		}
+		if (o->op != HIOD_IOMMU_OPTION_OP_SET || o->val64 > 1)
+			return fake_fail(EINVAL);
+		for (guint i = 0; i < f->areas->len; i++)
+			mapped |= g_array_index(f->areas, FakeArea, i).ioas == o->object_id;
+		{
+			GHashTableIter it;
+			gpointer v;
+			g_hash_table_iter_init(&it, f->objs);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+				attached |= ((FakeObj *)v)->kind == OBJ_HWPT &&
+					    ((FakeObj *)v)->ioas == o->object_id;
+		}
+		if (o->val64 == 0 && !ioas->no_huge_pages && mapped && attached)
+			return fake_fail(EINVAL);
+		ioas->no_huge_pages = o->val64 == 0;
 		return 0;
 	}
 	case HIOD_IOMMU_GET_HW_INFO: {
@@ -1277,6 +1309,80 @@ test_old_kernel_errors(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
 }
 
+/* IOMMU_OPTION_HUGE_PAGES: set before the first attach it is sent with the
+ * IOAS's allocation; off once a device's mappings exist is the kernel's
+ * EINVAL, explained, with the setting and the mappings as they were; a
+ * kernel without IOMMU_OPTION fails the attach naming 6.2, leaving nothing. */
+static void
+test_huge_pages(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d0 = device_new(fx, "0000:00:04.0");
+	g_autoptr(HiodContainer) c = container_new(fx, NULL);
+	HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(c);
+	HiodIommufdBackend *be = hiod_iommufd_container_get_backend(ic);
+	gpointer buf = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_autofree gchar *json = NULL;
+	gboolean on = TRUE;
+
+	g_assert_true(hiod_iommufd_container_get_huge_pages(ic));
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0); /* nothing asked yet */
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_iommufd_backend_get_huge_pages(be, hiod_iommufd_container_get_ioas_id(ic),
+							  &on, &error));
+	g_assert_false(on);
+	g_assert_false(hiod_iommufd_container_get_huge_pages(ic));
+	{
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonNode) root = NULL;
+		hiod_container_to_json(c, b);
+		root = json_builder_get_root(b);
+		json = json_to_string(root, FALSE);
+	}
+	g_assert_nonnull(strstr(json, "\"huge_pages\":false"));
+
+	/* on again, map, then off: refused, nothing changed */
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, TRUE, &error));
+	g_assert_true(hiod_container_dma_map(c, 0x100000, 0x10000, buf, 0, &error));
+	g_assert_no_error(error);
+	g_assert_false(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "turn them off before mapping"));
+	g_clear_error(&error);
+	g_assert_true(hiod_iommufd_container_get_huge_pages(ic));
+	g_assert_cmpuint(fx->fake->n_maps, ==, 1);
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	/* with nothing mapped it can be turned off again */
+	g_assert_true(hiod_container_dma_unmap(c, 0x100000, 0x10000, &error));
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+
+	/* a kernel without IOMMU_OPTION (it came with iommufd in 6.2): on is the
+	 * kernel's own default, off fails the attach and leaves nothing */
+	hiod_context_inject_fault_match(fx->ctx, "IOMMU_OPTION", ENOTTY, 0);
+	g_assert_false(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_NOT_SUPPORTED);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "Linux 6.2 added it"));
+	g_clear_error(&error);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+	g_assert_cmpuint(hiod_context_get_open_fd_count(fx->ctx), ==, 0);
+	g_assert_null(hiod_vfio_device_get_container(d0));
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, TRUE, &error));
+	g_assert_true(hiod_vfio_device_attach(d0, c, 0, &error));
+	g_assert_no_error(error);
+	hiod_context_clear_faults(fx->ctx);
+	hiod_vfio_device_detach(d0);
+	g_assert_cmpuint(g_hash_table_size(fx->fake->objs), ==, 0);
+	munmap(buf, 0x10000);
+}
+
 /* PASIDs of a VFIO cdev device: VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT with the
  * PASID flag (6.15); 6.12 refuses the flag (EINVAL), which hiod tells apart by
  * a detach of an unattached PASID and reports naming 6.15. */
@@ -1879,6 +1985,7 @@ main(int argc, char **argv)
 	ADD("hwpt-refused-faults", test_hwpt_refused_faults, NULL);
 	ADD("space-falls-back-to-new-ioas", test_space_falls_back_to_new_ioas, NULL);
 	ADD("old-kernel-errors", test_old_kernel_errors, NULL);
+	ADD("huge-pages", test_huge_pages, NULL);
 	ADD("pasid", test_pasid, NULL);
 	ADD("dirty-partial-hwpt", test_dirty_partial_hwpt, NULL);
 	ADD("unmap-dirty-holds-lock", test_unmap_dirty_holds_lock, NULL);

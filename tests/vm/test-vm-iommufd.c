@@ -820,6 +820,84 @@ test_kernel_faults(VmFixture *f, gconstpointer data)
 	munmap(buf, len);
 }
 
+/* the kernel's IOMMU_OPTION_HUGE_PAGES of the container's IOAS */
+static gboolean
+kernel_huge_pages(HiodContainer *c)
+{
+	HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(c);
+	g_autoptr(GError) error = NULL;
+	gboolean on = FALSE;
+	g_assert_true(hiod_iommufd_backend_get_huge_pages(hiod_iommufd_container_get_backend(ic),
+							  hiod_iommufd_container_get_ioas_id(ic), &on,
+							  &error));
+	g_assert_no_error(error);
+	return on;
+}
+
+/* IOMMU_OPTION_HUGE_PAGES against the real kernel: off before the first
+ * attach reaches the IOAS the attach allocates; DMA goes through an IOAS in
+ * CPU pages; on again while mapped; off once a device's mappings exist is
+ * the kernel's EINVAL, explained, with the setting and the mapping (DMA
+ * through it) as they were; off again once nothing is mapped. */
+static void
+test_huge_pages(VmFixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HiodVfioDevice) d = device_new(f, EDU_A);
+	g_autoptr(HiodContainer) c = iommufd_container_new(f, d);
+	HiodIommufdContainer *ic = HIOD_IOMMUFD_CONTAINER(c);
+	const gsize len = 2 << 20;
+	const guint64 iova = 0x40000000;
+	guint8 *buf = vm_buffer_new(len, 0);
+	HiodEdu edu = {0};
+
+	g_assert_true(hiod_iommufd_container_get_huge_pages(ic));
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_no_error(error);
+	attach(d, c);
+	g_assert_false(kernel_huge_pages(c));
+	g_assert_true(hiod_edu_init(&edu, d, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+
+	/* on again, then a 2 MiB mapping the device reads from and writes to */
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, TRUE, &error));
+	g_assert_no_error(error);
+	g_assert_true(kernel_huge_pages(c));
+	for (gsize i = 0; i < 256; i++)
+		buf[len - 4096 + i] = (guint8)(i ^ 0x5a);
+	g_assert_true(hiod_container_dma_map(c, iova, len, buf, 0, &error));
+	g_assert_no_error(error);
+
+	/* off is refused by the kernel now: nothing changes */
+	g_assert_false(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_error(error, HIOD_ERROR, HIOD_ERROR_INVALID_ARGUMENT);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "turn them off before mapping"));
+	g_clear_error(&error);
+	g_assert_true(hiod_iommufd_container_get_huge_pages(ic));
+	g_assert_true(kernel_huge_pages(c));
+	g_assert_cmpuint(hiod_container_get_n_mappings(c), ==, 1);
+	g_assert_true(hiod_edu_dma(&edu, iova + len - 4096, 256, FALSE, 2000, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_edu_dma(&edu, iova, 256, TRUE, 2000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(buf, 256, buf + len - 4096, 256);
+
+	/* with nothing mapped it turns off, and the device still reaches memory */
+	g_assert_true(hiod_container_dma_unmap(c, iova, len, &error));
+	g_assert_no_error(error);
+	g_assert_true(hiod_iommufd_container_set_huge_pages(ic, FALSE, &error));
+	g_assert_no_error(error);
+	g_assert_false(kernel_huge_pages(c));
+	g_assert_true(hiod_edu_round_trip(&edu, c, 0x100000, 0x200000, HIOD_EDU_MAX_DMA, &error));
+	g_assert_no_error(error);
+	hiod_vfio_device_detach(d);
+	g_assert_cmpuint(hiod_iommufd_container_get_ioas_id(ic), ==, 0);
+	munmap(buf, len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -835,6 +913,7 @@ main(int argc, char **argv)
 	ADD("bad-input", test_bad_input);
 	ADD("hot-reset", test_hot_reset);
 	ADD("kernel-faults", test_kernel_faults);
+	ADD("huge-pages", test_huge_pages);
 	g_test_add_func("/hiod/vm/iommufd/no-dev-iommu", test_no_dev_iommu);
 	g_test_add_func("/hiod/vm/iommufd/hiodctl", test_hiodctl);
 	return g_test_run();
