@@ -73,6 +73,23 @@ check_all(HiodIntervalMap *map, GArray *model)
 	hiod_interval_map_foreach(map, walk_cb, &w);
 	g_assert_true(w.ok);
 	g_assert_cmpuint(w.n, ==, model->len);
+	/* every entry found by its first and last address, and nothing just before
+	 * or after it that no neighbour holds: each key position of each node */
+	for (guint n = 0; n < model->len; n++) {
+		const Model *e = &g_array_index(model, Model, n);
+		const Model *prev = n > 0 ? &g_array_index(model, Model, n - 1) : NULL;
+		const Model *next = n + 1 < model->len ? &g_array_index(model, Model, n + 1) : NULL;
+		const HiodInterval *i = hiod_interval_map_lookup(map, e->start);
+		g_assert_nonnull(i);
+		g_assert_cmpuint(i->start, ==, e->start);
+		i = hiod_interval_map_lookup(map, e->last);
+		g_assert_nonnull(i);
+		g_assert_cmpuint(i->start, ==, e->start);
+		if (e->start > 0 && (prev == NULL || prev->last < e->start - 1))
+			g_assert_null(hiod_interval_map_lookup(map, e->start - 1));
+		if (next == NULL || next->start > e->last + 1)
+			g_assert_null(hiod_interval_map_lookup(map, e->last + 1));
+	}
 }
 
 static void
