@@ -133,9 +133,11 @@ parse_sizes(const gchar *s, guint *n)
 	g_auto(GStrv) parts = g_strsplit(s, ",", -1);
 	guint *v = g_new0(guint, g_strv_length(parts) + 1);
 	*n = 0;
-	for (guint i = 0; parts[i] != NULL; i++)
-		if (parts[i][0] != '\0')
-			v[(*n)++] = (guint)g_ascii_strtoull(parts[i], NULL, 10);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		guint64 x = g_ascii_strtoull(parts[i], NULL, 10);
+		if (x > 0 && x <= G_MAXUINT) /* "" and 0: none (--bookkeeping 0 skips that part) */
+			v[(*n)++] = (guint)x;
+	}
 	return v;
 }
 
