@@ -121,17 +121,29 @@ hiod_count_le(const guint64 *key, guint n, guint64 addr)
 /* Starts reading a node's header and keys together: its search then waits
  * for one memory access, not one per key line it bisects. A million
  * intervals are 60 MiB of leaves, so a random lookup's last levels come
- * from memory. (A leaf's keys and an inner node's are at the same place.) */
+ * from memory. (A leaf's keys and an inner node's are at the same place;
+ * ten lines cover them wherever the allocator put the node.) Lookups only:
+ * the map paths go in order, where the next entry is in the cache already
+ * and the prefetches would be instructions for nothing. */
 #define HIOD_NODE_HEAD_BYTES (G_STRUCT_OFFSET(HiodLeaf, ks) + sizeof(((HiodLeaf *)0)->ks))
 G_STATIC_ASSERT(G_STRUCT_OFFSET(HiodInner, key) + sizeof(((HiodInner *)0)->key) <=
 		HIOD_NODE_HEAD_BYTES);
+G_STATIC_ASSERT(HIOD_NODE_HEAD_BYTES + 63 <= 10 * 64);
 
-HIOD_HOT static inline void
+static inline void
 hiod_node_prefetch(const HiodNodeHeader *h)
 {
 	const gchar *p = (const gchar *)h;
-	for (gsize off = 0; off < HIOD_NODE_HEAD_BYTES + 63; off += 64)
-		__builtin_prefetch(p + off);
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + 64);
+	__builtin_prefetch(p + 128);
+	__builtin_prefetch(p + 192);
+	__builtin_prefetch(p + 256);
+	__builtin_prefetch(p + 320);
+	__builtin_prefetch(p + 384);
+	__builtin_prefetch(p + 448);
+	__builtin_prefetch(p + 512);
+	__builtin_prefetch(p + 576);
 }
 
 /* the child of @in whose span holds @addr */
@@ -141,6 +153,8 @@ hiod_inner_slot(const HiodInner *in, guint64 addr)
 	guint n = in->h.n;
 	if (in->key[n - 1] <= addr) /* the last child: where ascending keys go */
 		return n - 1;
+	if (n == 1 || addr < in->key[1]) /* the first: where the lowest keys leave */
+		return 0;
 	/* key[0] is minus infinity: the slot is how many of key[1..n) are <= addr */
 	return hiod_count_le(&in->key[1], n - 1, addr);
 }
@@ -152,6 +166,10 @@ hiod_leaf_upper(const HiodLeaf *l, guint64 addr)
 	guint n = l->h.n;
 	if (n == 0 || l->key[n - 1] <= addr) /* after the last: ascending keys */
 		return n;
+	if (addr < l->key[0])
+		return 0;
+	if (n == 1 || addr < l->key[1]) /* after the first: the lowest key leaving */
+		return 1;
 	return hiod_count_le(l->key, n, addr);
 }
 
@@ -186,7 +204,6 @@ hiod_descend_path(const HiodIntervalMap *map, guint64 addr, HiodPath *p)
 		p->in[p->depth] = in;
 		p->slot[p->depth] = hiod_inner_slot(in, addr);
 		h = in->child[p->slot[p->depth]];
-		hiod_node_prefetch(h);
 		p->depth++;
 	}
 	return (HiodLeaf *)h;
