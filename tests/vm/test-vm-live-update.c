@@ -314,8 +314,10 @@ iommufd_old(const gchar *self_exe)
 	region = (HiodMemoryRegion){mem, MEM_SIZE, memfd, 0};
 	if (!check(hiod_address_space_add_memory(space, &region, &error) &&
 		       (c = hiod_address_space_attach_device(space, dev, HIOD_BACKEND_KIND_IOMMUFD, 0, &error)) != NULL &&
+		       hiod_iommufd_container_set_huge_pages(HIOD_IOMMUFD_CONTAINER(c), FALSE, &error) &&
 		       hiod_address_space_add_section(space, IOVA, MEM_SIZE, mem, 0, &error),
-		   "iommufd: memfd memory given to the space, %s attached, 2 MiB mapped at IOVA 0x%x (%s)", EDU0, IOVA,
+		   "iommufd: memfd memory given to the space, %s attached, its IOAS's huge pages off, "
+		   "2 MiB mapped at IOVA 0x%x (%s)", EDU0, IOVA,
 		   error ? error->message : "ok"))
 		return finish();
 	check(!hiod_iommufd_container_get_mapped_by_address(HIOD_IOMMUFD_CONTAINER(c)),
@@ -472,6 +474,8 @@ iommufd_new(const gchar *self_exe)
 	      " kB (old process: %" G_GUINT64_FORMAT ")", vm_pin_kb(), pin0);
 	check(hiod_address_space_get_n_sections(space) == 1 && hiod_container_get_n_mappings(c) == 1,
 	      "iommufd: one section, one mapping in the adopted container");
+	check(!hiod_iommufd_container_get_huge_pages(HIOD_IOMMUFD_CONTAINER(c)),
+	      "iommufd: the adopted IOAS keeps the old process's huge-page option (off, read from the kernel)");
 	{
 		gboolean ok_ = edu_round_trip(dev, mem, 0x65, &error);
 		check(ok_, "iommufd: edu DMA after the update to the same IOVAs (%s)", error ? error->message : "ok");
