@@ -4,6 +4,7 @@
 #include "hiod-hot-private.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hiod-interval-map-private.h"
 
@@ -29,7 +30,8 @@ typedef struct _HiodNode HiodNode;
 
 typedef struct {
 	guint n;
-	gboolean leaf;
+	guint8 leaf;
+	guint8 in_arena; /* a leaf carved from the map's arena, not g_new()'d */
 } HiodNodeHeader;
 
 /* A leaf's entries are key[0..n) and e[0..n), a window into its storage
@@ -55,23 +57,120 @@ typedef struct {
 	HiodNodeHeader *child[INNER_MAX];
 } HiodInner;
 
+/*
+ * Leaves past the first HIOD_ARENA_AFTER come from 2 MiB chunks the map maps
+ * itself and asks the kernel to back with a transparent huge page
+ * (MADV_HUGEPAGE): at a million intervals the leaves are 60 MiB, 15000 CPU
+ * pages that no TLB holds, so a random lookup would walk the page tables for
+ * its leaf; in huge pages it is 30 of them. A small map (every container
+ * has one) never reserves a chunk. A freed arena leaf goes on the map's free
+ * list; the chunks go with the map. Under AddressSanitizer every leaf is
+ * g_new()'d, so that its checks see them.
+ */
+#define HIOD_ARENA_CHUNK (2u << 20)
+#define HIOD_ARENA_AFTER 256
+#if defined(__SANITIZE_ADDRESS__)
+#define HIOD_ARENA_ON 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HIOD_ARENA_ON 0
+#endif
+#endif
+#ifndef HIOD_ARENA_ON
+#define HIOD_ARENA_ON 1
+#endif
+
 struct _HiodIntervalMap {
 	HiodIntervalMapHead head; /* first: hiod_interval_map_size() */
 	HiodNodeHeader *root;
 	HiodLeaf *first; /* the leftmost leaf */
 	GDestroyNotify value_free;
+	guint heap_leaves;	/* leaves g_new()'d */
+	GPtrArray *chunks;	/* the arena's chunks (HIOD_ARENA_CHUNK each), or NULL */
+	guint8 *bump, *bump_end; /* the unused rest of the newest chunk */
+	HiodLeaf *free_leaves;	/* arena leaves to use again, linked by next */
 };
 
-static HiodLeaf *
-hiod_leaf_new(void)
+/* A new chunk for the arena; FALSE (the leaf is g_new()'d) when the kernel gives none. */
+static gboolean
+hiod_arena_grow(HiodIntervalMap *map)
 {
-	HiodLeaf *l = g_new(HiodLeaf, 1);
+	/* twice the size, so that a 2 MiB-aligned chunk fits; the rest is given back */
+	gsize len = 2 * (gsize)HIOD_ARENA_CHUNK;
+	guint8 *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guint8 *chunk;
+	if (p == MAP_FAILED)
+		return FALSE;
+	chunk = (guint8 *)(((guintptr)p + HIOD_ARENA_CHUNK - 1) & ~((guintptr)HIOD_ARENA_CHUNK - 1));
+	if (chunk > p)
+		munmap(p, chunk - p);
+	if (chunk + HIOD_ARENA_CHUNK < p + len)
+		munmap(chunk + HIOD_ARENA_CHUNK, p + len - (chunk + HIOD_ARENA_CHUNK));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(chunk, HIOD_ARENA_CHUNK, MADV_HUGEPAGE); /* a hint: without THP, CPU pages */
+#endif
+	if (map->chunks == NULL)
+		map->chunks = g_ptr_array_new();
+	g_ptr_array_add(map->chunks, chunk);
+	map->bump = chunk;
+	map->bump_end = chunk + HIOD_ARENA_CHUNK;
+	return TRUE;
+}
+
+static HiodLeaf *
+hiod_leaf_new(HiodIntervalMap *map)
+{
+	HiodLeaf *l = NULL;
+	gboolean in_arena = FALSE;
+	if (map->free_leaves != NULL) {
+		l = map->free_leaves;
+		map->free_leaves = l->next;
+		in_arena = TRUE;
+	} else if (HIOD_ARENA_ON && map->heap_leaves >= HIOD_ARENA_AFTER &&
+		   ((gsize)(map->bump_end - map->bump) >= sizeof(HiodLeaf) || hiod_arena_grow(map))) {
+		l = (HiodLeaf *)map->bump;
+		map->bump += (sizeof(HiodLeaf) + 63) & ~(gsize)63; /* leaves start on a cache line */
+		in_arena = TRUE;
+	} else {
+		l = g_new(HiodLeaf, 1);
+		map->heap_leaves++;
+	}
 	l->h.n = 0;
 	l->h.leaf = TRUE;
+	l->h.in_arena = in_arena;
 	l->prev = l->next = NULL;
 	l->key = l->ks;
 	l->e = l->es;
 	return l;
+}
+
+/* Gives back a node the map no longer links to. */
+static void
+hiod_node_release(HiodIntervalMap *map, HiodNodeHeader *h)
+{
+	if (h->leaf && h->in_arena) {
+		HiodLeaf *l = (HiodLeaf *)h;
+		l->next = map->free_leaves;
+		map->free_leaves = l;
+		return;
+	}
+	if (h->leaf)
+		map->heap_leaves--;
+	g_free(h);
+}
+
+/* Lets go of the arena's chunks (every arena leaf is unlinked or freed). */
+static void
+hiod_arena_clear(HiodIntervalMap *map)
+{
+	if (map->chunks != NULL) {
+		for (guint i = 0; i < map->chunks->len; i++)
+			munmap(g_ptr_array_index(map->chunks, i), HIOD_ARENA_CHUNK);
+		g_ptr_array_unref(map->chunks);
+	}
+	map->chunks = NULL;
+	map->bump = map->bump_end = NULL;
+	map->free_leaves = NULL;
 }
 
 static HiodInner *
@@ -80,6 +179,7 @@ hiod_inner_new(void)
 	HiodInner *in = g_new(HiodInner, 1);
 	in->h.n = 0;
 	in->h.leaf = FALSE;
+	in->h.in_arena = FALSE;
 	return in;
 }
 
@@ -97,7 +197,7 @@ hiod_node_free(HiodIntervalMap *map, HiodNodeHeader *h)
 		for (guint i = 0; i < in->h.n; i++)
 			hiod_node_free(map, in->child[i]);
 	}
-	g_free(h);
+	hiod_node_release(map, h);
 }
 
 /* The number of @key[0..@n) (sorted) that are <= @addr, by a bisection
@@ -242,7 +342,7 @@ HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	map->first = hiod_leaf_new();
+	map->first = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
@@ -254,6 +354,7 @@ hiod_interval_map_free(HiodIntervalMap *map)
 	if (map == NULL)
 		return;
 	hiod_node_free(map, map->root);
+	hiod_arena_clear(map);
 	g_free(map);
 }
 
@@ -300,9 +401,9 @@ hiod_inner_put(HiodInner *in, guint at, guint64 key, HiodNodeHeader *child)
  * *@lp and *@kp become where the entry goes; returns the new leaf, its
  * separator in *@right_key. Out of line: one insert in 32 or more. */
 static G_GNUC_NO_INLINE HiodLeaf *
-hiod_leaf_split(HiodLeaf **lp, guint *kp, guint64 start, guint64 *right_key)
+hiod_leaf_split(HiodIntervalMap *map, HiodLeaf **lp, guint *kp, guint64 start, guint64 *right_key)
 {
-	HiodLeaf *l = *lp, *r = hiod_leaf_new();
+	HiodLeaf *l = *lp, *r = hiod_leaf_new(map);
 	guint k = *kp;
 	guint keep = k == LEAF_MAX && l->next == NULL ? LEAF_MAX : LEAF_MAX / 2;
 	g_assert(LEAF_BASE(l) == 0);
@@ -386,7 +487,7 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	if (k < l->h.n ? l->e[k].start <= last : l->next != NULL && l->next->e[0].start <= last)
 		return FALSE;
 	if (G_UNLIKELY(l->h.n == LEAF_MAX))
-		right = hiod_leaf_split(&l, &k, start, &right_key);
+		right = hiod_leaf_split(map, &l, &k, start, &right_key);
 	if (LEAF_BASE(l) > 0 && (k < l->h.n / 2 || LEAF_BASE(l) + l->h.n == LEAF_MAX)) {
 		/* the front moves one down */
 		l->e--;
@@ -479,7 +580,7 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 	while (depth > 0) {
 		HiodInner *in = path.in[--depth];
 		guint at = path.slot[depth];
-		g_free(h);
+		hiod_node_release(map, h);
 		memmove(&in->key[at], &in->key[at + 1], (in->h.n - at - 1) * sizeof(in->key[0]));
 		memmove(&in->child[at], &in->child[at + 1], (in->h.n - at - 1) * sizeof(in->child[0]));
 		in->h.n--;
@@ -536,7 +637,8 @@ void
 hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
 	hiod_node_free(map, map->root);
-	map->first = hiod_leaf_new();
+	hiod_arena_clear(map);
+	map->first = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->head.size = 0;
 }
