@@ -406,6 +406,36 @@ iommufd_old(const gchar *self_exe)
 	return finish();
 }
 
+/* A new program's start: the test count so far, the fds the old process
+ * handed over (HIOD_LU_FDS) and, among them, the document's memfd, mapped
+ * where this process likes (after @other's memory, so elsewhere than the old
+ * process had it; checked). */
+static GArray *
+new_program_start(const gchar *who, gint other, gint *memfd, guint8 **mem, guint8 **spare)
+{
+	g_auto(GStrv) fdv = g_strsplit(g_getenv("HIOD_LU_FDS"), ",", -1);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	GArray *fds = g_array_new(FALSE, FALSE, sizeof(gint));
+	g_autofree gchar *addr = NULL;
+	JsonObject *root;
+
+	n_tests = (guint)g_ascii_strtoull(g_getenv("HIOD_LU_N"), NULL, 10);
+	for (guint i = 0; fdv[i] != NULL; i++) {
+		gint fd = (gint)g_ascii_strtoll(fdv[i], NULL, 10);
+		g_array_append_val(fds, fd);
+	}
+	g_assert_true(json_parser_load_from_data(parser, g_getenv("HIOD_LU_DOC"), -1, NULL));
+	root = json_node_get_object(json_parser_get_root(parser));
+	*memfd = g_array_index(fds, gint, json_object_get_int_member(json_array_get_object_element(
+			json_object_get_array_member(root, "memory"), 0), "fd"));
+	*spare = map_memfd(other);
+	*mem = map_memfd(*memfd);
+	addr = g_strdup_printf("%p", *mem);
+	check(*mem != NULL && g_strcmp0(addr, g_getenv("HIOD_LU_OLD_ADDR")) != 0,
+	      "%s: the memfd mapped at %s (the old process had %s)", who, addr, g_getenv("HIOD_LU_OLD_ADDR"));
+	return fds;
+}
+
 static gint old_process(const gchar *self_exe);
 
 /* the new program of the iommufd update; then the type1 flow */
@@ -416,10 +446,7 @@ iommufd_new(const gchar *self_exe)
 	g_autoptr(HiodContext) ctx = hiod_context_new();
 	g_autoptr(HiodAddressSpace) space = NULL;
 	g_autoptr(GPtrArray) devices = NULL;
-	g_auto(GStrv) fdv = g_strsplit(g_getenv("HIOD_LU_FDS"), ",", -1);
 	const gchar *doc = g_getenv("HIOD_LU_DOC");
-	g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(gint));
-	g_autoptr(JsonParser) parser = json_parser_new();
 	guint64 pin0 = g_ascii_strtoull(g_getenv("HIOD_LU_PIN"), NULL, 10);
 	HiodMemoryRegion good, bad;
 	HiodVfioDevice *dev;
@@ -427,21 +454,8 @@ iommufd_new(const gchar *self_exe)
 	gint memfd, other = new_memfd();
 	guint8 *mem, *spare;
 	guint64 calls;
-	g_autofree gchar *addr = NULL;
+	g_autoptr(GArray) fds = new_program_start("iommufd new program", other, &memfd, &mem, &spare);
 
-	n_tests = (guint)g_ascii_strtoull(g_getenv("HIOD_LU_N"), NULL, 10);
-	for (guint i = 0; fdv[i] != NULL; i++) {
-		gint fd = (gint)g_ascii_strtoll(fdv[i], NULL, 10);
-		g_array_append_val(fds, fd);
-	}
-	g_assert_true(json_parser_load_from_data(parser, doc, -1, NULL));
-	memfd = g_array_index(fds, gint, json_object_get_int_member(json_array_get_object_element(
-			json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "memory"), 0), "fd"));
-	spare = map_memfd(other);
-	mem = map_memfd(memfd);
-	addr = g_strdup_printf("%p", mem);
-	check(mem != NULL && g_strcmp0(addr, g_getenv("HIOD_LU_OLD_ADDR")) != 0,
-	      "iommufd new program: the memfd mapped at %s (the old process had %s)", addr, g_getenv("HIOD_LU_OLD_ADDR"));
 	check(vm_pin_kb() == 0, "iommufd: before adopting, the new program has no pinned memory (VmPin %" G_GUINT64_FORMAT " kB)",
 	      vm_pin_kb());
 
@@ -649,10 +663,7 @@ new_process(void)
 	g_autoptr(HiodContext) ctx = hiod_context_new();
 	g_autoptr(HiodAddressSpace) space = NULL;
 	g_autoptr(GPtrArray) devices = NULL;
-	g_auto(GStrv) fdv = g_strsplit(g_getenv("HIOD_LU_FDS"), ",", -1);
 	const gchar *doc = g_getenv("HIOD_LU_DOC");
-	g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(gint));
-	g_autoptr(JsonParser) parser = json_parser_new();
 	guint avail0 = (guint)g_ascii_strtoull(g_getenv("HIOD_LU_AVAIL"), NULL, 10);
 	guint64 lck0 = g_ascii_strtoull(g_getenv("HIOD_LU_LCK"), NULL, 10);
 	HiodMemoryRegion good, bad, small;
@@ -661,22 +672,9 @@ new_process(void)
 	gint memfd, other = new_memfd();
 	guint8 *mem, *other_mem, *spare;
 	guint64 calls;
-	g_autofree gchar *addr = NULL;
-
-	n_tests = (guint)g_ascii_strtoull(g_getenv("HIOD_LU_N"), NULL, 10);
-	for (guint i = 0; fdv[i] != NULL; i++) {
-		gint fd = (gint)g_ascii_strtoll(fdv[i], NULL, 10);
-		g_array_append_val(fds, fd);
-	}
-	g_assert_true(json_parser_load_from_data(parser, doc, -1, NULL));
-	memfd = g_array_index(fds, gint, json_object_get_int_member(json_array_get_object_element(
-			json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "memory"), 0), "fd"));
 	/* the new program maps the guest memory where it likes: elsewhere than the old one */
-	spare = map_memfd(other);
-	mem = map_memfd(memfd);
-	addr = g_strdup_printf("%p", mem);
-	check(mem != NULL && g_strcmp0(addr, g_getenv("HIOD_LU_OLD_ADDR")) != 0,
-	      "new program: the memfd mapped at %s (the old process had %s)", addr, g_getenv("HIOD_LU_OLD_ADDR"));
+	g_autoptr(GArray) fds = new_program_start("new program", other, &memfd, &mem, &spare);
+
 	check(vm_lck_kb() == 0, "before adopting, the new program has no locked memory (VmLck %" G_GUINT64_FORMAT " kB)",
 	      vm_lck_kb());
 
