@@ -60,6 +60,8 @@ gpointer hiod_interval_map_steal(HiodIntervalMap *map, guint64 start);
 void hiod_interval_map_foreach(HiodIntervalMap *map, gboolean (*func)(const HiodInterval *i, gpointer data),
 			       gpointer data);
 void hiod_interval_map_remove_all(HiodIntervalMap *map);
+/* Tests: whether the leaves' chain, its ends, the windows and the size agree. */
+gboolean hiod_interval_map_check(HiodIntervalMap *map);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HiodIntervalMap, hiod_interval_map_free)
 

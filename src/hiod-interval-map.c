@@ -84,6 +84,7 @@ struct _HiodIntervalMap {
 	HiodIntervalMapHead head; /* first: hiod_interval_map_size() */
 	HiodNodeHeader *root;
 	HiodLeaf *first; /* the leftmost leaf */
+	HiodLeaf *last;	 /* the rightmost leaf: where an interval after all others goes */
 	GDestroyNotify value_free;
 	guint heap_leaves;	/* leaves g_new()'d */
 	GPtrArray *chunks;	/* the arena's chunks (HIOD_ARENA_CHUNK each), or NULL */
@@ -342,7 +343,7 @@ HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	map->first = hiod_leaf_new(map);
+	map->first = map->last = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
@@ -415,6 +416,8 @@ hiod_leaf_split(HiodIntervalMap *map, HiodLeaf **lp, guint *kp, guint64 start, g
 	r->prev = l;
 	if (l->next != NULL)
 		l->next->prev = r;
+	else
+		map->last = r;
 	l->next = r;
 	if (k > keep) {
 		*kp = k - keep;
@@ -479,6 +482,17 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	guint k;
 
 	g_return_val_if_fail(start <= last, FALSE);
+	/* after every interval (a guest's memory, mapped in order): the end of the
+	 * rightmost leaf when its window has room there, with no descent */
+	l = map->last;
+	k = l->h.n;
+	if (k > 0 && LEAF_BASE(l) + k < LEAF_MAX && l->e[k - 1].last < start) {
+		l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
+		l->key[k] = start;
+		l->h.n++;
+		map->head.size++;
+		return TRUE;
+	}
 	l = hiod_descend_path(map, start, &path);
 	k = hiod_leaf_upper(l, start);
 	/* the neighbours are here or at the ends of the leaves beside: no second descent */
@@ -545,8 +559,24 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 {
 	HiodPath path;
 	HiodNodeHeader *h;
-	HiodLeaf *l = hiod_descend_path(map, start, &path);
-	guint k = hiod_leaf_upper(l, start), depth = path.depth;
+	HiodLeaf *l = map->first;
+	guint k, depth;
+
+	/* the lowest interval (mappings taken down in order), when its leaf keeps
+	 * others: the window's front moves up, with no descent */
+	if (l->h.n > 1 && l->key[0] == start) {
+		if (exact && l->e[0].last != last)
+			return FALSE;
+		*out = l->e[0];
+		l->e++;
+		l->key++;
+		l->h.n--;
+		map->head.size--;
+		return TRUE;
+	}
+	l = hiod_descend_path(map, start, &path);
+	k = hiod_leaf_upper(l, start);
+	depth = path.depth;
 
 	if (k == 0 || l->key[k - 1] != start || (exact && l->e[k - 1].last != last))
 		return FALSE;
@@ -576,6 +606,8 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		map->first = l->next;
 	if (l->next != NULL)
 		l->next->prev = l->prev;
+	else
+		map->last = l->prev;
 	h = &l->h;
 	while (depth > 0) {
 		HiodInner *in = path.in[--depth];
@@ -633,12 +665,38 @@ hiod_interval_map_foreach(HiodIntervalMap *map, gboolean (*func)(const HiodInter
 				return;
 }
 
+/* The leaves' chain, for the tests: each entry in order, the ends where the
+ * map keeps them, every leaf's window inside its storage, the size right. */
+gboolean
+hiod_interval_map_check(HiodIntervalMap *map)
+{
+	guint n = 0;
+	guint64 prev_last = 0;
+	gboolean any = FALSE;
+	HiodLeaf *l, *prev = NULL;
+	if (map->first->prev != NULL)
+		return FALSE;
+	for (l = map->first; l != NULL; prev = l, l = l->next) {
+		if (l->prev != prev || LEAF_BASE(l) + l->h.n > LEAF_MAX || l->e - l->es != LEAF_BASE(l))
+			return FALSE;
+		for (guint i = 0; i < l->h.n; i++) {
+			if (l->key[i] != l->e[i].start || l->e[i].start > l->e[i].last ||
+			    (any && l->e[i].start <= prev_last))
+				return FALSE;
+			prev_last = l->e[i].last;
+			any = TRUE;
+		}
+		n += l->h.n;
+	}
+	return prev == map->last && n == map->head.size;
+}
+
 void
 hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
 	hiod_node_free(map, map->root);
 	hiod_arena_clear(map);
-	map->first = hiod_leaf_new(map);
+	map->first = map->last = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->head.size = 0;
 }

@@ -69,6 +69,7 @@ check_all(HiodIntervalMap *map, GArray *model)
 {
 	Walk w = {model, 0, TRUE};
 	g_array_sort(model, model_cmp);
+	g_assert_true(hiod_interval_map_check(map));
 	g_assert_cmpuint(hiod_interval_map_size(map), ==, model->len);
 	hiod_interval_map_foreach(map, walk_cb, &w);
 	g_assert_true(w.ok);
@@ -225,11 +226,84 @@ test_ordered(void)
 	g_assert_nonnull(hiod_interval_map_lookup(map, 16));
 }
 
+static void
+ends_insert(HiodIntervalMap *map, GArray *model, guint64 start)
+{
+	Model e = {start, start + 9, (guint)start & 0xff};
+	g_assert_true(hiod_interval_map_insert_full(map, e.start, e.last, NULL, e.flags));
+	g_array_append_val(model, e);
+}
+
+/* The ends' shortcuts (an interval after all others goes to the end of the
+ * rightmost leaf, the lowest one leaves the leftmost leaf's front, neither
+ * descends): taking down from the front, emptying rightmost leaves (the
+ * rightmost leaf moves left), appending after that, overlaps with the last
+ * interval and an inexact take at the front still refused. */
+static void
+test_ends(void)
+{
+	g_autoptr(HiodIntervalMap) map = hiod_interval_map_new(NULL);
+	g_autoptr(GArray) model = g_array_new(FALSE, FALSE, sizeof(Model));
+	HiodInterval out;
+	const guint n = 40000; /* 625 leaves: the map's arena and its free list too */
+
+	for (guint i = 0; i < n; i++)
+		ends_insert(map, model, (guint64)i * 16);
+	/* touching or overlapping the last interval: refused, nothing added */
+	g_assert_false(hiod_interval_map_insert(map, (guint64)(n - 1) * 16 + 9, (guint64)n * 16, NULL));
+	g_assert_false(hiod_interval_map_insert(map, (guint64)(n - 1) * 16, (guint64)n * 16, NULL));
+	check_all(map, model);
+
+	/* from the front, in order; an inexact take there changes nothing */
+	for (guint i = 0; i < n / 2; i++) {
+		g_assert_false(hiod_interval_map_take_exact(map, (guint64)i * 16, (guint64)i * 16 + 8, &out));
+		g_assert_true(hiod_interval_map_take_exact(map, (guint64)i * 16, (guint64)i * 16 + 9, &out));
+		g_assert_cmpuint(out.start, ==, (guint64)i * 16);
+		g_assert_cmpuint(out.flags, ==, (guint)(i * 16) & 0xff);
+		g_assert_null(hiod_interval_map_lookup(map, (guint64)i * 16));
+	}
+	g_array_remove_range(model, 0, n / 2);
+	check_all(map, model);
+
+	/* from the back: the rightmost leaves empty and go */
+	for (guint i = n - 1; i >= n - 3000; i--) {
+		g_assert_true(hiod_interval_map_remove(map, (guint64)i * 16));
+		g_array_remove_index(model, model->len - 1);
+	}
+	check_all(map, model);
+	/* splits in the middle take the freed leaves again */
+	for (guint i = n / 2; i < n / 2 + 12000; i++) {
+		Model e = {(guint64)i * 16 + 10, (guint64)i * 16 + 15, 7};
+		g_assert_true(hiod_interval_map_insert_full(map, e.start, e.last, NULL, e.flags));
+		g_array_append_val(model, e);
+	}
+	g_array_sort(model, model_cmp);
+	check_all(map, model);
+	/* appending again lands after what is left */
+	for (guint i = n - 3000; i < n + 2000; i++)
+		ends_insert(map, model, (guint64)i * 16);
+	check_all(map, model);
+	/* a gap at the front is filled by the slow path, then the front goes again */
+	ends_insert(map, model, 0);
+	g_array_sort(model, model_cmp);
+	check_all(map, model);
+	while (model->len > 0) {
+		Model *e = &g_array_index(model, Model, 0);
+		g_assert_true(hiod_interval_map_take_exact(map, e->start, e->last, &out));
+		g_array_remove_index(model, 0);
+	}
+	g_assert_cmpuint(hiod_interval_map_size(map), ==, 0);
+	ends_insert(map, model, 5);
+	ends_insert(map, model, 100);
+	check_all(map, model);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hiod/interval-map/random", test_random);
 	g_test_add_func("/hiod/interval-map/ordered", test_ordered);
+	g_test_add_func("/hiod/interval-map/ends", test_ends);
 	return g_test_run();
 }
