@@ -42,6 +42,7 @@ typedef struct {
 typedef struct _HiodLeaf {
 	HiodNodeHeader h;
 	struct _HiodLeaf *prev, *next;
+	guint64 hi; /* the separator after this leaf: its keys are < hi (the rightmost: any) */
 	guint64 *key;	 /* e[i].start: the binary search reads 512 bytes, not the entries */
 	HiodInterval *e; /* key and e: the same offset into ks and es */
 	guint64 ks[LEAF_MAX];
@@ -84,7 +85,7 @@ struct _HiodIntervalMap {
 	HiodIntervalMapHead head; /* first: hiod_interval_map_size() */
 	HiodNodeHeader *root;
 	HiodLeaf *first; /* the leftmost leaf */
-	HiodLeaf *last;	 /* the rightmost leaf: where an interval after all others goes */
+	HiodLeaf *finger; /* where the last insert went: the next one in order goes there too */
 	GDestroyNotify value_free;
 	guint heap_leaves;	/* leaves g_new()'d */
 	GPtrArray *chunks;	/* the arena's chunks (HIOD_ARENA_CHUNK each), or NULL */
@@ -140,6 +141,7 @@ hiod_leaf_new(HiodIntervalMap *map)
 	l->h.leaf = TRUE;
 	l->h.in_arena = in_arena;
 	l->prev = l->next = NULL;
+	l->hi = 0;
 	l->key = l->ks;
 	l->e = l->es;
 	return l;
@@ -343,7 +345,7 @@ HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	map->first = map->last = hiod_leaf_new(map);
+	map->first = map->finger = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
@@ -416,8 +418,6 @@ hiod_leaf_split(HiodIntervalMap *map, HiodLeaf **lp, guint *kp, guint64 start, g
 	r->prev = l;
 	if (l->next != NULL)
 		l->next->prev = r;
-	else
-		map->last = r;
 	l->next = r;
 	if (k > keep) {
 		*kp = k - keep;
@@ -482,11 +482,15 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	guint k;
 
 	g_return_val_if_fail(start <= last, FALSE);
-	/* after every interval (a guest's memory, mapped in order): the end of the
-	 * rightmost leaf when its window has room there, with no descent */
-	l = map->last;
+	/* right after the last insert (a guest's memory, mapped in order, or
+	 * several stretches each in order): the end of the same leaf, when the
+	 * interval is after its entries, belongs to it (below the separator
+	 * after it) and ends before the next leaf's first, and the window has
+	 * room there; no descent */
+	l = map->finger;
 	k = l->h.n;
-	if (k > 0 && LEAF_BASE(l) + k < LEAF_MAX && l->e[k - 1].last < start) {
+	if (k > 0 && LEAF_BASE(l) + k < LEAF_MAX && l->e[k - 1].last < start &&
+	    (l->next == NULL || (start < l->hi && last < l->next->e[0].start))) {
 		l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
 		l->key[k] = start;
 		l->h.n++;
@@ -518,9 +522,13 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	l->key[k] = start;
 	l->h.n++;
 	map->head.size++;
+	map->finger = l;
 	if (G_UNLIKELY(right != NULL)) {
 		if (l == right && k == 0)
 			right_key = start;
+		/* the split leaf's range ends at the new separator; the new leaf's where it ended */
+		right->hi = right->prev->hi;
+		right->prev->hi = right_key;
 		hiod_insert_up(map, &path, &right->h, right_key);
 	}
 	return TRUE;
@@ -606,20 +614,28 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		map->first = l->next;
 	if (l->next != NULL)
 		l->next->prev = l->prev;
-	else
-		map->last = l->prev;
+	if (map->finger == l)
+		map->finger = map->first;
 	h = &l->h;
 	while (depth > 0) {
 		HiodInner *in = path.in[--depth];
 		guint at = path.slot[depth];
-		hiod_node_release(map, h);
+		if (h != &l->h)
+			hiod_node_release(map, h);
 		memmove(&in->key[at], &in->key[at + 1], (in->h.n - at - 1) * sizeof(in->key[0]));
 		memmove(&in->child[at], &in->child[at + 1], (in->h.n - at - 1) * sizeof(in->child[0]));
 		in->h.n--;
-		if (in->h.n > 0)
+		if (in->h.n > 0) {
+			/* the leaf's range goes to the child before it here (its last
+			 * leaf is the previous one), or, as the first child, to the one
+			 * after (whose range now starts where the leaf's did) */
+			if (at > 0)
+				l->prev->hi = l->hi;
 			break;
+		}
 		h = &in->h; /* empty too: one level up */
 	}
+	hiod_node_release(map, &l->h);
 	/* a root with one child gives way to it */
 	while (!map->root->leaf && ((HiodInner *)map->root)->h.n == 1) {
 		HiodInner *root = (HiodInner *)map->root;
@@ -688,7 +704,13 @@ hiod_interval_map_check(HiodIntervalMap *map)
 		}
 		n += l->h.n;
 	}
-	return prev == map->last && n == map->head.size;
+	if (n != map->head.size)
+		return FALSE;
+	/* each leaf's separator is where a descent turns to the next leaf */
+	for (l = map->first; l != NULL && l->next != NULL; l = l->next)
+		if (l->hi == 0 || hiod_descend(map, l->hi) != l->next || hiod_descend(map, l->hi - 1) != l)
+			return FALSE;
+	return TRUE;
 }
 
 void
@@ -696,7 +718,7 @@ hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
 	hiod_node_free(map, map->root);
 	hiod_arena_clear(map);
-	map->first = map->last = hiod_leaf_new(map);
+	map->first = map->finger = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->head.size = 0;
 }

@@ -298,6 +298,57 @@ test_ends(void)
 	check_all(map, model);
 }
 
+/* Several stretches each filled in order, taking turns (a benchmark's
+ * paths, a guest's memory banks): each insert follows the one before in its
+ * stretch, not the last one overall, so the finger goes from leaf to leaf;
+ * random removals empty leaves under it and move the separators. */
+static void
+test_stretches(void)
+{
+	g_autoptr(GRand) rand = g_rand_new_with_seed(7);
+	g_autoptr(HiodIntervalMap) map = hiod_interval_map_new(NULL);
+	g_autoptr(GArray) model = g_array_new(FALSE, FALSE, sizeof(Model));
+	const guint stretches = 5, n = 6000;
+
+	for (guint round = 0; round < 2; round++) {
+		for (guint i = 0; i < n; i++) {
+			for (guint j = 0; j < stretches; j++) {
+				/* round 1: the stretches in the other order, into the gaps */
+				guint st = round == 0 ? j : stretches - 1 - j;
+				guint64 start = ((guint64)st << 32) + (guint64)i * 32 + round * 16;
+				Model e = {start, start + 9, (guint)i};
+				g_assert_true(hiod_interval_map_insert_full(map, e.start, e.last, NULL, e.flags));
+				g_array_append_val(model, e);
+				/* the next one in this stretch may not overlap it */
+				g_assert_false(hiod_interval_map_insert(map, start + 9, start + 12, NULL));
+			}
+			if (i % 7 == 6) { /* take one out anywhere */
+				guint k = g_rand_int_range(rand, 0, (gint32)model->len);
+				g_assert_true(hiod_interval_map_remove(map, g_array_index(model, Model, k).start));
+				g_array_remove_index_fast(model, k);
+			}
+			if (i % 1000 == 999)
+				check_all(map, model);
+		}
+		check_all(map, model);
+	}
+	/* a stretch taken out whole: its leaves empty, the finger among them */
+	for (gint k = (gint)model->len - 1; k >= 0; k--) {
+		Model *e = &g_array_index(model, Model, k);
+		if ((e->start >> 32) == 2) {
+			g_assert_true(hiod_interval_map_remove(map, e->start));
+			g_array_remove_index_fast(model, k);
+		}
+	}
+	check_all(map, model);
+	for (guint i = 0; i < n; i++) {
+		Model e = {((guint64)2 << 32) + (guint64)i * 32 + 20, ((guint64)2 << 32) + (guint64)i * 32 + 25, 1};
+		g_assert_true(hiod_interval_map_insert_full(map, e.start, e.last, NULL, e.flags));
+		g_array_append_val(model, e);
+	}
+	check_all(map, model);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,5 +356,6 @@ main(int argc, char **argv)
 	g_test_add_func("/hiod/interval-map/random", test_random);
 	g_test_add_func("/hiod/interval-map/ordered", test_ordered);
 	g_test_add_func("/hiod/interval-map/ends", test_ends);
+	g_test_add_func("/hiod/interval-map/stretches", test_stretches);
 	return g_test_run();
 }
