@@ -85,7 +85,8 @@ struct _HiodIntervalMap {
 	HiodIntervalMapHead head; /* first: hiod_interval_map_size() */
 	HiodNodeHeader *root;
 	HiodLeaf *first; /* the leftmost leaf */
-	HiodLeaf *finger; /* where the last insert went: the next one in order goes there too */
+	HiodLeaf *last;	  /* the rightmost leaf: where an interval after all others goes */
+	HiodLeaf *finger; /* where the last insert that descended went: the next one there too */
 	GDestroyNotify value_free;
 	guint heap_leaves;	/* leaves g_new()'d */
 	GPtrArray *chunks;	/* the arena's chunks (HIOD_ARENA_CHUNK each), or NULL */
@@ -345,7 +346,7 @@ HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	map->first = map->finger = hiod_leaf_new(map);
+	map->first = map->last = map->finger = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
@@ -418,6 +419,8 @@ hiod_leaf_split(HiodIntervalMap *map, HiodLeaf **lp, guint *kp, guint64 start, g
 	r->prev = l;
 	if (l->next != NULL)
 		l->next->prev = r;
+	else
+		map->last = r;
 	l->next = r;
 	if (k > keep) {
 		*kp = k - keep;
@@ -472,6 +475,22 @@ hiod_insert_up(HiodIntervalMap *map, const HiodPath *path, HiodNodeHeader *right
 	}
 }
 
+/* Puts [start, last] at the end of @l when it goes there: after the leaf's
+ * entries, below the separator after it (it belongs to @l) and before the
+ * next leaf's first entry (no overlap), with room at the window's end. */
+HIOD_HOT static inline gboolean
+hiod_leaf_append(HiodLeaf *l, guint64 start, guint64 last, gpointer value, guint flags)
+{
+	guint k = l->h.n;
+	if (k == 0 || LEAF_BASE(l) + k >= LEAF_MAX || l->e[k - 1].last >= start ||
+	    (l->next != NULL && (start >= l->hi || last >= l->next->e[0].start)))
+		return FALSE;
+	l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
+	l->key[k] = start;
+	l->h.n++;
+	return TRUE;
+}
+
 HIOD_HOT gboolean
 hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last, gpointer value,
 			      guint flags)
@@ -482,18 +501,11 @@ hiod_interval_map_insert_full(HiodIntervalMap *map, guint64 start, guint64 last,
 	guint k;
 
 	g_return_val_if_fail(start <= last, FALSE);
-	/* right after the last insert (a guest's memory, mapped in order, or
-	 * several stretches each in order): the end of the same leaf, when the
-	 * interval is after its entries, belongs to it (below the separator
-	 * after it) and ends before the next leaf's first, and the window has
-	 * room there; no descent */
-	l = map->finger;
-	k = l->h.n;
-	if (k > 0 && LEAF_BASE(l) + k < LEAF_MAX && l->e[k - 1].last < start &&
-	    (l->next == NULL || (start < l->hi && last < l->next->e[0].start))) {
-		l->e[k] = (HiodInterval){.start = start, .last = last, .value = value, .flags = flags};
-		l->key[k] = start;
-		l->h.n++;
+	/* after every interval (a guest's memory, mapped in order), or right
+	 * after the last insert that descended (another stretch filled in
+	 * order, in turns with the first): the end of that leaf, no descent */
+	if (hiod_leaf_append(map->last, start, last, value, flags) ||
+	    hiod_leaf_append(map->finger, start, last, value, flags)) {
 		map->head.size++;
 		return TRUE;
 	}
@@ -614,6 +626,8 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		map->first = l->next;
 	if (l->next != NULL)
 		l->next->prev = l->prev;
+	else
+		map->last = l->prev;
 	if (map->finger == l)
 		map->finger = map->first;
 	h = &l->h;
@@ -704,7 +718,7 @@ hiod_interval_map_check(HiodIntervalMap *map)
 		}
 		n += l->h.n;
 	}
-	if (n != map->head.size)
+	if (n != map->head.size || prev != map->last)
 		return FALSE;
 	/* each leaf's separator is where a descent turns to the next leaf */
 	for (l = map->first; l != NULL && l->next != NULL; l = l->next)
@@ -718,7 +732,7 @@ hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
 	hiod_node_free(map, map->root);
 	hiod_arena_clear(map);
-	map->first = map->finger = hiod_leaf_new(map);
+	map->first = map->last = map->finger = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->head.size = 0;
 }
