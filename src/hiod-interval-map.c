@@ -87,6 +87,7 @@ struct _HiodIntervalMap {
 	HiodLeaf *first; /* the leftmost leaf */
 	HiodLeaf *last;	  /* the rightmost leaf: where an interval after all others goes */
 	HiodLeaf *finger; /* where the last insert that descended went: the next one there too */
+	HiodLeaf *taken;  /* where the last take that descended took from: the next one there too */
 	GDestroyNotify value_free;
 	guint heap_leaves;	/* leaves g_new()'d */
 	GPtrArray *chunks;	/* the arena's chunks (HIOD_ARENA_CHUNK each), or NULL */
@@ -346,7 +347,7 @@ HiodIntervalMap *
 hiod_interval_map_new(GDestroyNotify value_free)
 {
 	HiodIntervalMap *map = g_new0(HiodIntervalMap, 1);
-	map->first = map->last = map->finger = hiod_leaf_new(map);
+	map->first = map->last = map->finger = map->taken = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->value_free = value_free;
 	return map;
@@ -571,6 +572,20 @@ hiod_interval_map_overlaps(HiodIntervalMap *map, guint64 start, guint64 last)
 	return out;
 }
 
+/* Takes @l's first entry when it starts at @start (and ends at @last, when
+ * @exact) and the leaf keeps others: the window's front moves up. */
+HIOD_HOT static inline gboolean
+hiod_leaf_take_front(HiodLeaf *l, guint64 start, gboolean exact, guint64 last, HiodInterval *out)
+{
+	if (l->h.n < 2 || l->key[0] != start || (exact && l->e[0].last != last))
+		return FALSE;
+	*out = l->e[0];
+	l->e++;
+	l->key++;
+	l->h.n--;
+	return TRUE;
+}
+
 /* Takes the interval that starts at @start (and ends at @last, when
  * @exact) out of the map, in one descent; a copy in *@out. FALSE when none. */
 HIOD_HOT static gboolean
@@ -579,18 +594,14 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 {
 	HiodPath path;
 	HiodNodeHeader *h;
-	HiodLeaf *l = map->first;
+	HiodLeaf *l;
 	guint k, depth;
 
-	/* the lowest interval (mappings taken down in order), when its leaf keeps
-	 * others: the window's front moves up, with no descent */
-	if (l->h.n > 1 && l->key[0] == start) {
-		if (exact && l->e[0].last != last)
-			return FALSE;
-		*out = l->e[0];
-		l->e++;
-		l->key++;
-		l->h.n--;
+	/* the lowest interval (mappings taken down in order), or the first of
+	 * the leaf the last take that descended took from (another stretch in
+	 * order, in turns with the first): no descent */
+	if (hiod_leaf_take_front(map->first, start, exact, last, out) ||
+	    hiod_leaf_take_front(map->taken, start, exact, last, out)) {
 		map->head.size--;
 		return TRUE;
 	}
@@ -616,6 +627,7 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 	}
 	l->h.n--;
 	map->head.size--;
+	map->taken = l;
 	if (l->h.n > 0 || depth == 0)
 		return TRUE;
 
@@ -630,6 +642,8 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		map->last = l->prev;
 	if (map->finger == l)
 		map->finger = map->first;
+	if (map->taken == l)
+		map->taken = map->first;
 	h = &l->h;
 	while (depth > 0) {
 		HiodInner *in = path.in[--depth];
@@ -732,7 +746,7 @@ hiod_interval_map_remove_all(HiodIntervalMap *map)
 {
 	hiod_node_free(map, map->root);
 	hiod_arena_clear(map);
-	map->first = map->last = map->finger = hiod_leaf_new(map);
+	map->first = map->last = map->finger = map->taken = hiod_leaf_new(map);
 	map->root = &map->first->h;
 	map->head.size = 0;
 }

@@ -347,6 +347,24 @@ test_stretches(void)
 		g_array_append_val(model, e);
 	}
 	check_all(map, model);
+	/* two stretches taken down in order, in turns (each take's shortcut
+	 * follows its own stretch) */
+	for (guint i = 0; i < 2 * n; i++) {
+		for (guint st = 0; st < 4; st += 3) {
+			guint64 start = ((guint64)st << 32) + (guint64)(i / 2) * 32 + (i % 2) * 16;
+			HiodInterval out;
+			gboolean there = FALSE;
+			for (guint k = 0; k < model->len && !there; k++)
+				if (g_array_index(model, Model, k).start == start) {
+					g_array_remove_index(model, k);
+					there = TRUE;
+				}
+			g_assert_cmpint(hiod_interval_map_take_exact(map, start, start + 9, &out), ==, there);
+		}
+		if (i % 1500 == 0)
+			check_all(map, model);
+	}
+	check_all(map, model);
 }
 
 int
