@@ -236,6 +236,19 @@ fake_devices_on(Fake *f, guint32 hwpt)
 	return n;
 }
 
+/* the HWPTs allocated on @ioas (its autodomains too) */
+static guint
+fake_hwpts_on(Fake *f, guint32 ioas)
+{
+	GHashTableIter it;
+	gpointer v;
+	guint n = 0;
+	g_hash_table_iter_init(&it, f->objs);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((FakeObj *)v)->kind == OBJ_HWPT && ((FakeObj *)v)->ioas == ioas;
+	return n;
+}
+
 /* the kernel frees an autodomain with its last device */
 static void
 fake_gc_autodomains(Fake *f)
@@ -408,14 +421,8 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			return fake_fail(EBUSY);
 		if (o->kind == OBJ_HWPT && fake_devices_on(f, d->id) > 0)
 			return fake_fail(EBUSY);
-		if (o->kind == OBJ_IOAS) {
-			GHashTableIter it;
-			gpointer v;
-			g_hash_table_iter_init(&it, f->objs);
-			while (g_hash_table_iter_next(&it, NULL, &v))
-				if (((FakeObj *)v)->kind == OBJ_HWPT && ((FakeObj *)v)->ioas == d->id)
-					return fake_fail(EBUSY);
-		}
+		if (o->kind == OBJ_IOAS && fake_hwpts_on(f, d->id) > 0)
+			return fake_fail(EBUSY);
 		g_hash_table_remove(f->objs, GUINT_TO_POINTER(d->id));
 		f->destroys++;
 		return 0;
@@ -455,7 +462,7 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 		/* HUGE_PAGES on an IOAS: off is refused once a device's domain holds mappings */
 		struct hiod_iommu_option *o = arg;
 		FakeObj *ioas = fake_obj(f, o->object_id, OBJ_IOAS);
-		gboolean mapped = FALSE, attached = FALSE;
+		gboolean mapped = FALSE;
 		if (o->option_id != HIOD_IOMMU_OPTION_HUGE_PAGES || o->size != sizeof(*o))
 			return fake_fail(EOPNOTSUPP);
 		if (ioas == NULL)
@@ -468,15 +475,7 @@ fake_iommufd_ioctl(Fake *f, unsigned long request, void *arg)
 			return fake_fail(EINVAL);
 		for (guint i = 0; i < f->areas->len; i++)
 			mapped |= g_array_index(f->areas, FakeArea, i).ioas == o->object_id;
-		{
-			GHashTableIter it;
-			gpointer v;
-			g_hash_table_iter_init(&it, f->objs);
-			while (g_hash_table_iter_next(&it, NULL, &v))
-				attached |= ((FakeObj *)v)->kind == OBJ_HWPT &&
-					    ((FakeObj *)v)->ioas == o->object_id;
-		}
-		if (o->val64 == 0 && !ioas->no_huge_pages && mapped && attached)
+		if (o->val64 == 0 && !ioas->no_huge_pages && mapped && fake_hwpts_on(f, o->object_id) > 0)
 			return fake_fail(EINVAL);
 		ioas->no_huge_pages = o->val64 == 0;
 		return 0;
