@@ -594,7 +594,8 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 {
 	HiodPath path;
 	HiodNodeHeader *h;
-	HiodLeaf *l;
+	HiodLeaf *l, *prev;
+	guint64 hi;
 	guint k, depth;
 
 	/* the lowest interval (mappings taken down in order), or the first of
@@ -644,12 +645,13 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 		map->finger = map->first;
 	if (map->taken == l)
 		map->taken = map->first;
+	prev = l->prev;
+	hi = l->hi;
 	h = &l->h;
 	while (depth > 0) {
 		HiodInner *in = path.in[--depth];
 		guint at = path.slot[depth];
-		if (h != &l->h)
-			hiod_node_release(map, h);
+		hiod_node_release(map, h);
 		memmove(&in->key[at], &in->key[at + 1], (in->h.n - at - 1) * sizeof(in->key[0]));
 		memmove(&in->child[at], &in->child[at + 1], (in->h.n - at - 1) * sizeof(in->child[0]));
 		in->h.n--;
@@ -658,12 +660,11 @@ hiod_interval_map_take(HiodIntervalMap *map, guint64 start, gboolean exact, guin
 			 * leaf is the previous one), or, as the first child, to the one
 			 * after (whose range now starts where the leaf's did) */
 			if (at > 0)
-				l->prev->hi = l->hi;
+				prev->hi = hi;
 			break;
 		}
 		h = &in->h; /* empty too: one level up */
 	}
-	hiod_node_release(map, &l->h);
 	/* a root with one child gives way to it */
 	while (!map->root->leaf && ((HiodInner *)map->root)->h.n == 1) {
 		HiodInner *root = (HiodInner *)map->root;
